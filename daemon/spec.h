@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * spec: the job spec (API.md "Job spec", a superset of the virt-v2v-wrapper
+ * input JSON) → a validated V2vSpec, with its secrets held apart.
+ *
+ * Pure: JSON text and a context in, a V2vSpec or a GError
+ * (V2V_SPEC_ERROR_INVALID, message naming the key and what was expected)
+ * out. The only file system access is what validation needs (profiles,
+ * the LUKS keys vault, local input files that must be readable).
+ *
+ * The daemon uses only the functions below; the struct is shared with
+ * v2v-argv.c, which turns it into a command line.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define V2V_SPEC_ERROR (v2v_spec_error_quark())
+GQuark v2v_spec_error_quark(void);
+typedef enum { V2V_SPEC_ERROR_INVALID } V2vSpecError;
+
+#define V2V_SECRET_MASK "*****"
+
+typedef enum V2vInputKind {
+        V2V_INPUT_DISK,        /* -i disk IMG… */
+        V2V_INPUT_OVA,         /* -i ova FILE|DIR */
+        V2V_INPUT_LIBVIRTXML,  /* -i libvirtxml FILE */
+        V2V_INPUT_VDDK,        /* -i libvirt -ic URI -it vddk … */
+        V2V_INPUT_SSH,         /* -i vmx -it ssh ssh://… */
+        V2V_INPUT_LIBVIRT,     /* -i libvirt -ic URI (ESX/vCenter over HTTPS, Xen over SSH, KVM) */
+} V2vInputKind;
+
+typedef enum V2vOutputKind {
+        V2V_OUTPUT_NONE,       /* in_place */
+        V2V_OUTPUT_RHV_UPLOAD,
+        V2V_OUTPUT_RHV,
+        V2V_OUTPUT_OPENSTACK,
+        V2V_OUTPUT_LOCAL,
+        V2V_OUTPUT_LIBVIRT,
+        V2V_OUTPUT_QEMU,
+        V2V_OUTPUT_KUBEVIRT,
+} V2vOutputKind;
+
+/* A secret the job needs at run time: written by the daemon to
+ * <secret_dir>/<file_name>, mode 0600, no trailing newline. */
+typedef struct V2vSecret {
+        char *file_name;
+        char *value;
+} V2vSecret;
+
+typedef struct V2vSpecContext {
+        uid_t owner_uid;                  /* who submits the job */
+        const char *owner_home;           /* for ~/.v2v_luks_keys_vault.json; NULL = unknown */
+        const char *const *profile_dirs;  /* NULL-terminated, searched in order */
+} V2vSpecContext;
+
+typedef struct V2vSpec V2vSpec;   /* defined in spec.c's companion below */
+
+struct V2vSpec {
+        JsonNode *root;            /* the spec as given, profile merged in */
+        char *vm_name;
+        char *output_name;         /* "name" (-on), NULL = vm_name */
+        V2vInputKind input;
+        V2vOutputKind output;
+        bool in_place;
+        char *cpu_limit;           /* from throttling.cpu, NULL = not given */
+        int64_t network_limit;     /* bytes/s from throttling.network, -1 = not given, 0 = unlimited */
+        GPtrArray *source_disks;   /* char*: source_disks, or the disk input's images */
+        GArray *source_disk_sizes; /* uint64_t, parallel to source_disks, 0 = unknown */
+        GPtrArray *secrets;        /* V2vSecret* */
+        GPtrArray *warnings;       /* char*: accepted-but-ignored keys etc. */
+        void *priv;                /* spec.c / v2v-argv.c details */
+};
+
+V2vSpec *v2v_spec_parse(const char *json, const V2vSpecContext *ctx, GError **error);
+void v2v_spec_free(V2vSpec *spec);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(V2vSpec, v2v_spec_free)
+
+/* The spec as JSON with every secret replaced by "*****". */
+char *v2v_spec_render_redacted(const V2vSpec *spec);
+
+/* Where the job's output files go and which names it will create there, as
+ * shell glob patterns (e.g. "guest-sd*", "guest.xml"); FALSE when the output
+ * is not a local directory (then cancel has nothing local to remove). */
+bool v2v_spec_output_files(const V2vSpec *spec, char **ret_dir, GPtrArray **ret_patterns);
