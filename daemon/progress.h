@@ -55,6 +55,16 @@ typedef struct V2vProgress {
         GString *log_line;
         GString *machine_line;
         bool log_in_error;         /* continuation lines of a multi-line "virt-v2v: error:" */
+        bool log_in_warning;       /* … and of a wrapped "virt-v2v: warning:" */
+        unsigned log_pending_blanks;   /* blank lines inside an error, kept if more text follows */
+        bool log_after_cr, machine_after_cr;   /* the last line ended with '\r' (so "\r\n" is one end) */
+        unsigned log_disk;         /* disk the log's bars belong to (its own last "Copying disk N/M") */
+        /* Both streams carry the same messages in the same order: the n-th
+         * message of either is applied once, by whichever stream is first. */
+        unsigned log_messages, machine_messages, applied_messages;
+        unsigned log_cont_seq;     /* sequence number of the log message being continued */
+        double copy_start_progress;
+        GString *scratch;
 } V2vProgress;
 
 V2vProgress *v2v_progress_new(void);

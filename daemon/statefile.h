@@ -22,6 +22,10 @@
 
 #include "progress.h"
 
+#define V2V_STATEFILE_ERROR (v2v_statefile_error_quark())
+GQuark v2v_statefile_error_quark(void);
+typedef enum { V2V_STATEFILE_ERROR_INVALID } V2vStatefileError;
+
 typedef enum V2vJobState {
         V2V_JOB_QUEUED,
         V2V_JOB_RUNNING,
@@ -53,7 +57,18 @@ typedef struct V2vStatus {
         uint64_t network_limit;    /* bytes/s, 0 = unlimited */
 } V2vStatus;
 
-/* Render state.json (pretty, stable key order). Never fails. */
+/* Render state.json (pretty, stable key order). Never fails.
+ *
+ * Keys, in this order: "id", "state", "started" (always, false until
+ * virt-v2v was executed), "pid" (when non-zero), "phase" (when known),
+ * "progress" (always), "disk_count" (when known, i.e. non-zero), "disks"
+ * (always, [{"path", "progress"}]), "return_code" (when >= 0), "vm_id"
+ * (when non-empty), "last_message" ({"message", "type"}, when any),
+ * "throttling" (always: {"cpu": cpu_limit or "unlimited", "network": the
+ * bytes per second as a string of digits, or "unlimited"} — strings, the
+ * same form throttling.json takes), "finished" (true, only when the state
+ * is finished), "failed" (true, only when failed or cancelled).
+ * Progress values are rounded to two decimals. */
 char *v2v_statefile_render(const V2vStatus *st);
 
 /* The daemon's private record of a job. */
@@ -77,6 +92,12 @@ V2vJobRecord *v2v_job_record_new(void);
 void v2v_job_record_free(V2vJobRecord *r);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(V2vJobRecord, v2v_job_record_free)
 
+/* Every field round-trips (NULL and "" strings are kept apart). Parse:
+ * "id", "owner_uid" and "state" are required, other missing keys keep
+ * v2v_job_record_new()'s defaults (return_code -1, empty
+ * preexisting_outputs, never NULL), unknown keys are ignored; a key of the
+ * wrong type or value is V2V_STATEFILE_ERROR_INVALID with a message naming
+ * it. */
 char *v2v_job_record_render(const V2vJobRecord *r);
 V2vJobRecord *v2v_job_record_parse(const char *json, GError **error);
 
