@@ -1,1 +1,317 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "bus-job.h"
+#include "bus-manager.h"
+#include "scope.h"
+#include "util.h"
+
+static Job *job_from_path(Manager *m, const char *path) {
+        const char *id;
+
+        if (!g_str_has_prefix(path, JOB_OBJECT_PREFIX "/"))
+                return NULL;
+        id = path + strlen(JOB_OBJECT_PREFIX "/");
+        if (!job_id_is_valid(id))
+                return NULL;
+        return g_hash_table_lookup(m->jobs, id);
+}
+
+static int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                           void **found, sd_bus_error *error) {
+        Job *j = job_from_path(userdata, path);
+
+        if (!j)
+                return 0;
+        *found = j;
+        return 1;
+}
+
+static int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                               sd_bus_error *error) {
+        Manager *m = userdata;
+        GHashTableIter it;
+        gpointer value;
+        char **l = g_new0(char *, g_hash_table_size(m->jobs) + 1);
+        size_t n = 0;
+
+        g_hash_table_iter_init(&it, m->jobs);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                l[n++] = strdup(((Job *) value)->object_path);
+        *nodes = l;
+        return 1;
+}
+
+#define JOB_GETTER(name) \
+        static int property_get_##name(sd_bus *bus, const char *path, const char *interface, \
+                                       const char *property, sd_bus_message *reply, void *userdata, \
+                                       sd_bus_error *error)
+
+JOB_GETTER(id) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->id); }
+JOB_GETTER(vm_name) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->vm_name); }
+JOB_GETTER(owner_uid) { return sd_bus_message_append(reply, "u", (uint32_t) ((Job *) userdata)->record->owner_uid); }
+JOB_GETTER(spec) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->spec_redacted); }
+JOB_GETTER(state) { return sd_bus_message_append(reply, "s", v2v_job_state_to_string(job_state(userdata))); }
+JOB_GETTER(phase) { return sd_bus_message_append(reply, "s", job_phase(userdata)); }
+JOB_GETTER(progress) { return sd_bus_message_append(reply, "d", job_progress(userdata)); }
+JOB_GETTER(disk_count) { return sd_bus_message_append(reply, "u", ((Job *) userdata)->progress->disk_count); }
+JOB_GETTER(created_at) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->created_usec); }
+JOB_GETTER(started_at) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->started_usec); }
+JOB_GETTER(finished_at) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->finished_usec); }
+JOB_GETTER(expected_end) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->progress->expected_end_usec); }
+JOB_GETTER(return_code) { return sd_bus_message_append(reply, "i", (int32_t) ((Job *) userdata)->record->return_code); }
+JOB_GETTER(vm_id) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->vm_id ?: ""); }
+JOB_GETTER(cpu_limit) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->record->cpu_limit ?: "unlimited"); }
+JOB_GETTER(network_limit) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->network_limit); }
+JOB_GETTER(pid) { return sd_bus_message_append(reply, "u", ((Job *) userdata)->v2v_pid); }
+
+JOB_GETTER(unit) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", job_state(j) == V2V_JOB_QUEUED ? "" : j->record->unit ?: "");
+}
+
+JOB_GETTER(disks) {
+        Job *j = userdata;
+        GArray *disks = j->progress->disks;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(sd)");
+        if (r < 0)
+                return r;
+        for (guint i = 0; disks && i < disks->len; i++) {
+                const V2vDiskProgress *d = &g_array_index(disks, V2vDiskProgress, i);
+                r = sd_bus_message_append(reply, "(sd)", d->path ?: "", d->progress);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+JOB_GETTER(last_message) {
+        const char *type, *text;
+
+        job_last_message(userdata, &type, &text);
+        return sd_bus_message_append(reply, "(ss)", type, text);
+}
+
+static int append_path(sd_bus_message *reply, char *p) {
+        g_autofree char *path = p;
+        return sd_bus_message_append(reply, "s", path);
+}
+
+JOB_GETTER(state_file) { return append_path(reply, job_state_file_path(userdata)); }
+JOB_GETTER(log_file) { return append_path(reply, job_log_path(userdata)); }
+JOB_GETTER(machine_log_file) { return append_path(reply, job_machine_log_path(userdata)); }
+JOB_GETTER(throttling_file) { return append_path(reply, job_throttling_file_path(userdata)); }
+
+static int method_cancel(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int r;
+
+        r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
+        if (r < 0)
+                return r;
+        r = job_cancel(j);
+        if (r == -ESTALE)
+                return sd_bus_error_setf(error, V2VD_ERROR_JOB_FINISHED, "job %s has already ended (%s)",
+                                         j->id, v2v_job_state_to_string(job_state(j)));
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        g_autofree char *cpu = NULL;
+        int64_t network = -1;
+        int r;
+
+        r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *key, *value;
+                uint64_t quota;
+
+                r = sd_bus_message_enter_container(message, 'e', "sv");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = sd_bus_message_read(message, "s", &key);
+                if (r < 0)
+                        return r;
+                if (!g_str_equal(key, "cpu") && !g_str_equal(key, "network"))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "unknown throttling key \"%s\": expected \"cpu\" or \"network\"", key);
+                r = sd_bus_message_read(message, "v", "s", &value);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "%s: expected a string", key);
+                if (g_str_equal(key, "cpu")) {
+                        if (cpu_limit_parse(value, &quota) < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "cpu: expected N%% or \"unlimited\", got \"%s\"", value);
+                        g_free(cpu);
+                        cpu = g_strdup(value);
+                } else {
+                        if (g_str_equal(value, "unlimited"))
+                                network = 0;
+                        else if (*value && strspn(value, "0123456789") == strlen(value) && strlen(value) < 19)
+                                network = g_ascii_strtoll(value, NULL, 10);
+                        else
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "network: expected bytes per second as digits or \"unlimited\", got \"%s\"",
+                                                         value);
+                }
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_exit_container(message);
+        if (r < 0)
+                return r;
+
+        r = job_set_throttling(j, cpu, network, NULL);
+        if (r == -ESTALE)
+                return sd_bus_error_setf(error, V2VD_ERROR_JOB_FINISHED, "job %s has already ended (%s)",
+                                         j->id, v2v_job_state_to_string(job_state(j)));
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int r;
+
+        r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
+        if (r < 0)
+                return r;
+        if (!v2v_job_state_is_finished(job_state(j)))
+                return sd_bus_error_setf(error, V2VD_ERROR_JOB_NOT_FINISHED,
+                                         "job %s is %s; cancel it first", j->id,
+                                         v2v_job_state_to_string(job_state(j)));
+        r = job_remove(j);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+#define CHANGE SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+#define CONST SD_BUS_VTABLE_PROPERTY_CONST
+
+static const sd_bus_vtable job_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Id", "s", property_get_id, 0, CONST),
+        SD_BUS_PROPERTY("VmName", "s", property_get_vm_name, 0, CONST),
+        SD_BUS_PROPERTY("OwnerUID", "u", property_get_owner_uid, 0, CONST),
+        SD_BUS_PROPERTY("Spec", "s", property_get_spec, 0, CONST),
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, CHANGE),
+        SD_BUS_PROPERTY("Phase", "s", property_get_phase, 0, CHANGE),
+        SD_BUS_PROPERTY("Progress", "d", property_get_progress, 0, CHANGE),
+        SD_BUS_PROPERTY("Disks", "a(sd)", property_get_disks, 0, CHANGE),
+        SD_BUS_PROPERTY("DiskCount", "u", property_get_disk_count, 0, CHANGE),
+        SD_BUS_PROPERTY("CreatedAt", "t", property_get_created_at, 0, CONST),
+        SD_BUS_PROPERTY("StartedAt", "t", property_get_started_at, 0, CHANGE),
+        SD_BUS_PROPERTY("FinishedAt", "t", property_get_finished_at, 0, CHANGE),
+        SD_BUS_PROPERTY("ExpectedEndTime", "t", property_get_expected_end, 0, CHANGE),
+        SD_BUS_PROPERTY("ReturnCode", "i", property_get_return_code, 0, CHANGE),
+        SD_BUS_PROPERTY("VmId", "s", property_get_vm_id, 0, CHANGE),
+        SD_BUS_PROPERTY("LastMessage", "(ss)", property_get_last_message, 0, CHANGE),
+        SD_BUS_PROPERTY("CPULimit", "s", property_get_cpu_limit, 0, CHANGE),
+        SD_BUS_PROPERTY("NetworkLimit", "t", property_get_network_limit, 0, CHANGE),
+        SD_BUS_PROPERTY("Unit", "s", property_get_unit, 0, CHANGE),
+        SD_BUS_PROPERTY("PID", "u", property_get_pid, 0, CHANGE),
+        SD_BUS_PROPERTY("StateFile", "s", property_get_state_file, 0, CONST),
+        SD_BUS_PROPERTY("LogFile", "s", property_get_log_file, 0, CONST),
+        SD_BUS_PROPERTY("MachineLogFile", "s", property_get_machine_log_file, 0, CONST),
+        SD_BUS_PROPERTY("ThrottlingFile", "s", property_get_throttling_file, 0, CONST),
+        SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetThrottling", SD_BUS_ARGS("a{sv}", limits), SD_BUS_NO_RESULT,
+                                method_set_throttling, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Remove", "", "", method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_VTABLE_END
+};
+
+int bus_job_register(Manager *m) {
+        int r;
+
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, JOB_OBJECT_PREFIX, JOB_INTERFACE, job_vtable,
+                                       job_object_find, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(m->bus, NULL, JOB_OBJECT_PREFIX, job_node_enumerator, m);
+}
+
+static const struct {
+        unsigned bit;
+        const char *name;
+} job_property_names[] = {
+        { JOB_PROP_STATE, "State" },
+        { JOB_PROP_PHASE, "Phase" },
+        { JOB_PROP_PROGRESS, "Progress" },
+        { JOB_PROP_DISKS, "Disks" },
+        { JOB_PROP_DISK_COUNT, "DiskCount" },
+        { JOB_PROP_STARTED_AT, "StartedAt" },
+        { JOB_PROP_FINISHED_AT, "FinishedAt" },
+        { JOB_PROP_EXPECTED_END, "ExpectedEndTime" },
+        { JOB_PROP_RETURN_CODE, "ReturnCode" },
+        { JOB_PROP_VM_ID, "VmId" },
+        { JOB_PROP_LAST_MESSAGE, "LastMessage" },
+        { JOB_PROP_CPU_LIMIT, "CPULimit" },
+        { JOB_PROP_NETWORK_LIMIT, "NetworkLimit" },
+        { JOB_PROP_UNIT, "Unit" },
+        { JOB_PROP_PID, "PID" },
+};
+
+void bus_job_emit_changed(Job *j, unsigned props) {
+        const char *names[G_N_ELEMENTS(job_property_names) + 1];
+        size_t n = 0;
+        int r;
+
+        if (!j->manager->bus)
+                return;
+        for (size_t i = 0; i < G_N_ELEMENTS(job_property_names); i++)
+                if (props & job_property_names[i].bit)
+                        names[n++] = job_property_names[i].name;
+        names[n] = NULL;
+        if (n == 0)
+                return;
+        r = sd_bus_emit_properties_changed_strv(j->manager->bus, j->object_path, JOB_INTERFACE, (char **) names);
+        if (r < 0)
+                log_full(LOG_WARNING, j->id, "cannot send PropertiesChanged: %s", g_strerror(-r));
+}
+
+void bus_job_emit_new(Job *j) {
+        sd_bus *bus = j->manager->bus;
+
+        if (!bus)
+                return;
+        (void) sd_bus_emit_object_added(bus, j->object_path);
+        (void) sd_bus_emit_signal(bus, MANAGER_PATH, MANAGER_INTERFACE, "JobNew", "so", j->id, j->object_path);
+}
+
+void bus_job_emit_finished(Job *j) {
+        sd_bus *bus = j->manager->bus;
+
+        if (!bus)
+                return;
+        (void) sd_bus_emit_signal(bus, MANAGER_PATH, MANAGER_INTERFACE, "JobFinished", "sos", j->id,
+                                  j->object_path, v2v_job_state_to_string(job_state(j)));
+}
+
+void bus_job_emit_removed(Job *j) {
+        sd_bus *bus = j->manager->bus;
+
+        if (!bus)
+                return;
+        (void) sd_bus_emit_object_removed(bus, j->object_path);
+        (void) sd_bus_emit_signal(bus, MANAGER_PATH, MANAGER_INTERFACE, "JobRemoved", "so", j->id, j->object_path);
+}

@@ -1,1 +1,123 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <systemd/sd-daemon.h>
+
+#include "manager.h"
+#include "util.h"
+
+static void help(void) {
+        printf("Usage: v2vd [--system | --user] [--config FILE] [--state-dir DIR] [--runtime-dir DIR]\n"
+               "\n"
+               "Run virt-v2v conversions as jobs over D-Bus (org.v2vd.V2V1).\n"
+               "\n"
+               "  --system            system bus and service manager (default); state in /var/lib/v2vd,\n"
+               "                      secrets in /run/v2vd\n"
+               "  --user              the user's bus and service manager; state in\n"
+               "                      $XDG_STATE_HOME/v2vd, secrets in $XDG_RUNTIME_DIR/v2vd\n"
+               "  --config FILE       configuration (default /etc/v2vd/v2vd.conf, in --user mode\n"
+               "                      $XDG_CONFIG_HOME/v2vd/v2vd.conf)\n"
+               "  --state-dir DIR     where job directories live\n"
+               "  --runtime-dir DIR   where secrets live while a job needs them (0700)\n"
+               "  -h, --help          show this help\n"
+               "      --version       show the version\n"
+               "\n"
+               "Environment: V2VD_VIRT_V2V overrides the virt-v2v path; V2VD_LOG_TARGET=console|journal.\n"
+               "See v2vd(8).\n");
+}
+
+int main(int argc, char *argv[]) {
+        enum { ARG_SYSTEM = 0x100, ARG_USER, ARG_CONFIG, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_VERSION };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "system", no_argument, NULL, ARG_SYSTEM },
+                { "user", no_argument, NULL, ARG_USER },
+                { "config", required_argument, NULL, ARG_CONFIG },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
+                {}
+        };
+        ManagerOptions opts = {};
+        g_autoptr(Manager) m = NULL;
+        sigset_t mask;
+        int c, r;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return EXIT_SUCCESS;
+                case ARG_VERSION:
+                        printf("v2vd %s\n", V2VD_VERSION);
+                        return EXIT_SUCCESS;
+                case ARG_SYSTEM:
+                        opts.user_mode = false;
+                        break;
+                case ARG_USER:
+                        opts.user_mode = true;
+                        break;
+                case ARG_CONFIG:
+                        opts.config_file = optarg;
+                        break;
+                case ARG_STATE_DIR:
+                        opts.state_dir = optarg;
+                        break;
+                case ARG_RUNTIME_DIR:
+                        opts.runtime_dir = optarg;
+                        break;
+                default:
+                        fprintf(stderr, "Try 'v2vd --help'.\n");
+                        return EXIT_FAILURE;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "v2vd: unexpected argument \"%s\"; try 'v2vd --help'.\n", argv[optind]);
+                return EXIT_FAILURE;
+        }
+
+        log_setup();
+        signal(SIGPIPE, SIG_IGN);
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        r = manager_new(&opts, &m);
+        if (r < 0)
+                goto fail;
+        r = sd_event_add_signal(m->event, NULL, SIGTERM, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_add_signal(m->event, NULL, SIGINT, NULL, NULL);
+        if (r >= 0)
+                r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                goto fail;
+        r = manager_connect_bus(m);
+        if (r < 0)
+                goto fail;
+        r = manager_load_jobs(m);
+        if (r < 0)
+                goto fail;
+        manager_schedule(m);
+        manager_counts_changed(m);
+
+        log_info("v2vd %s ready (%s mode, %s, state in %s)", V2VD_VERSION, m->user_mode ? "user" : "system",
+                 m->v2v_version && *m->v2v_version ? m->v2v_version : "virt-v2v not found", m->state_dir);
+        (void) sd_notify(false, "READY=1");
+
+        r = sd_event_loop(m->event);
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping; running conversions go on in their scopes.");
+        if (r < 0)
+                goto fail;
+        log_info("stopping; running conversions go on and are picked up at the next start");
+        return EXIT_SUCCESS;
+fail:
+        log_error("cannot run: %s", g_strerror(-r));
+        return EXIT_FAILURE;
+}

@@ -1,1 +1,379 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus-job.h"
+#include "bus-manager.h"
+#include "job.h"
+#include "scope.h"
+#include "util.h"
+
+#define DEFAULT_MAX_RUNNING_JOBS 4
+#define DEFAULT_MAX_QUEUED_JOBS 10000
+#define DEFAULT_CANCEL_GRACE_SEC 30
+
+static void job_unref_from_table(gpointer p) {
+        job_free(p);
+}
+
+static char *find_runner(void) {
+        const char *env = getenv("V2VD_RUNNER");
+        g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+
+        if (env && *env)
+                return g_strdup(env);
+        /* Next to the daemon first: the build tree, or a relocated install. */
+        if (self) {
+                g_autofree char *dir = g_path_get_dirname(self);
+                g_autofree char *p = g_build_filename(dir, "v2vd-runner", NULL);
+                if (access(p, X_OK) == 0)
+                        return g_steal_pointer(&p);
+        }
+        return g_build_filename(V2VD_LIBEXECDIR, "v2vd-runner", NULL);
+}
+
+static void probe_virt_v2v(Manager *m) {
+        g_autofree char *out = NULL;
+        g_autofree char *caps = NULL;
+        char *argv_version[] = { m->virt_v2v, (char *) "--version", NULL };
+        char *argv_caps[] = { m->virt_v2v, (char *) "--machine-readable", NULL };
+        gint status = 0;
+
+        if (g_spawn_sync(NULL, argv_version, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                         NULL, NULL, &out, NULL, &status, NULL) && g_spawn_check_wait_status(status, NULL))
+                m->v2v_version = g_strstrip(g_steal_pointer(&out));
+        else {
+                log_warning("cannot run %s --version: conversions will fail until virt-v2v is installed", m->virt_v2v);
+                m->v2v_version = g_strdup("");
+        }
+        if (g_spawn_sync(NULL, argv_caps, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                         NULL, NULL, &caps, NULL, &status, NULL) && g_spawn_check_wait_status(status, NULL))
+                m->v2v_capabilities = g_strsplit(g_strstrip(caps), "\n", -1);
+        else
+                m->v2v_capabilities = g_new0(char *, 1);
+}
+
+static int load_config(Manager *m, const char *path, bool explicit) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) keys = NULL;
+        g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func(g_free);
+
+        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error)) {
+                if (!explicit && g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+                        return 0;
+                log_error("%s: %s", path, error->message);
+                return -EINVAL;
+        }
+#define GET_UINT(key, field, min)                                                              \
+        if (g_key_file_has_key(kf, "daemon", key, NULL)) {                                     \
+                gint64 v = g_key_file_get_int64(kf, "daemon", key, &error);                    \
+                if (error || v < (min) || v > 1000000) {                                       \
+                        log_error("%s: [daemon] " key "= expects a number from %d", path, (min)); \
+                        return -EINVAL;                                                        \
+                }                                                                              \
+                field = (unsigned) v;                                                          \
+        }
+        GET_UINT("max_running_jobs", m->max_running_jobs, 1);
+        GET_UINT("max_queued_jobs", m->max_queued_jobs, 1);
+        if (g_key_file_has_key(kf, "daemon", "cancel_grace_sec", NULL)) {
+                unsigned sec = 0;
+                GET_UINT("cancel_grace_sec", sec, 1);
+                m->cancel_grace_usec = (uint64_t) sec * 1000000ULL;
+        }
+#undef GET_UINT
+        if (g_key_file_has_key(kf, "daemon", "virt_v2v", NULL)) {
+                g_free(m->virt_v2v);
+                m->virt_v2v = g_key_file_get_string(kf, "daemon", "virt_v2v", NULL);
+        }
+        if (g_key_file_has_key(kf, "daemon", "default_cpu", NULL)) {
+                g_autofree char *cpu = g_key_file_get_string(kf, "daemon", "default_cpu", NULL);
+                uint64_t q;
+                if (cpu_limit_parse(cpu, &q) < 0) {
+                        log_error("%s: [daemon] default_cpu=: expected N%% or \"unlimited\", got \"%s\"", path, cpu);
+                        return -EINVAL;
+                }
+                g_free(m->default_cpu);
+                m->default_cpu = g_steal_pointer(&cpu);
+        }
+        if (g_key_file_has_key(kf, "daemon", "default_network", NULL)) {
+                g_autofree char *net = g_key_file_get_string(kf, "daemon", "default_network", NULL);
+                if (net && g_str_equal(net, "unlimited"))
+                        m->default_network = 0;
+                else if (net && *net && strspn(net, "0123456789") == strlen(net) && strlen(net) < 19)
+                        m->default_network = g_ascii_strtoull(net, NULL, 10);
+                else {
+                        log_error("%s: [daemon] default_network=: expected bytes per second or \"unlimited\", got \"%s\"",
+                                  path, net ?: "");
+                        return -EINVAL;
+                }
+        }
+        keys = g_key_file_get_keys(kf, "environment", NULL, NULL);
+        for (char **k = keys; k && *k; k++) {
+                g_autofree char *v = g_key_file_get_string(kf, "environment", *k, NULL);
+                g_ptr_array_add(env, g_strdup_printf("%s=%s", *k, v ?: ""));
+        }
+        g_ptr_array_add(env, NULL);
+        g_strfreev(m->extra_env);
+        m->extra_env = (char **) g_ptr_array_free(g_steal_pointer(&env), FALSE);
+        log_info("configuration read from %s", path);
+        return 0;
+}
+
+int manager_new(const ManagerOptions *opts, Manager **ret) {
+        g_autoptr(Manager) m = g_new0(Manager, 1);
+        g_autofree char *config = NULL;
+        g_autofree char *last_id_path = NULL;
+        g_autofree char *last_id = NULL;
+        const char *env;
+        struct rlimit rl;
+        int r;
+
+        m->user_mode = opts->user_mode;
+        m->max_running_jobs = DEFAULT_MAX_RUNNING_JOBS;
+        m->max_queued_jobs = DEFAULT_MAX_QUEUED_JOBS;
+        m->cancel_grace_usec = DEFAULT_CANCEL_GRACE_SEC * 1000000ULL;
+        m->default_cpu = g_strdup("unlimited");
+        m->virt_v2v = g_strdup("virt-v2v");
+        m->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, job_unref_from_table);
+        g_queue_init(&m->queue);
+
+        if (m->user_mode) {
+                m->state_dir = g_strdup(opts->state_dir) ?: g_build_filename(g_get_user_state_dir(), "v2vd", NULL);
+                m->runtime_dir = g_strdup(opts->runtime_dir) ?: g_build_filename(g_get_user_runtime_dir(), "v2vd", NULL);
+                config = g_strdup(opts->config_file) ?: g_build_filename(g_get_user_config_dir(), "v2vd", "v2vd.conf", NULL);
+                m->profile_dirs = g_new0(char *, 3);
+                m->profile_dirs[0] = g_build_filename(g_get_user_config_dir(), "v2vd", "profiles.d", NULL);
+                m->profile_dirs[1] = g_build_filename(V2VD_SYSCONFDIR, "v2vd", "profiles.d", NULL);
+        } else {
+                m->state_dir = g_strdup(opts->state_dir ?: "/var/lib/v2vd");
+                m->runtime_dir = g_strdup(opts->runtime_dir ?: "/run/v2vd");
+                config = g_strdup(opts->config_file) ?: g_build_filename(V2VD_SYSCONFDIR, "v2vd", "v2vd.conf", NULL);
+                m->profile_dirs = g_new0(char *, 2);
+                m->profile_dirs[0] = g_build_filename(V2VD_SYSCONFDIR, "v2vd", "profiles.d", NULL);
+        }
+        r = load_config(m, config, opts->config_file != NULL);
+        if (r < 0)
+                return r;
+        env = getenv("V2VD_VIRT_V2V");
+        if (env && *env) {
+                g_free(m->virt_v2v);
+                m->virt_v2v = g_strdup(env);
+        }
+        {
+                g_autofree char *dir = g_path_get_dirname(m->virt_v2v);
+                m->virt_v2v_in_place = g_str_equal(dir, ".") ? g_strdup("virt-v2v-in-place")
+                                                             : g_build_filename(dir, "virt-v2v-in-place", NULL);
+        }
+        m->runner_path = find_runner();
+        m->jobs_dir = g_build_filename(m->state_dir, "jobs", NULL);
+
+        r = mkdir_parents_mode(m->state_dir, 0755);
+        if (r >= 0)
+                r = mkdir_parents_mode(m->jobs_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s: %m", m->jobs_dir);
+        r = mkdir_parents_mode(m->runtime_dir, 0700);
+        if (r >= 0) {
+                g_autofree char *jobs = g_build_filename(m->runtime_dir, "jobs", NULL);
+                r = mkdir_parents_mode(jobs, 0700);
+                if (r >= 0 && (chmod(m->runtime_dir, 0700) < 0 || chmod(jobs, 0700) < 0))
+                        r = -errno;
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s: %m", m->runtime_dir);
+
+        last_id_path = g_build_filename(m->state_dir, "last-job-id", NULL);
+        if (read_small_file(last_id_path, 64, &last_id, NULL) >= 0)
+                m->last_id = g_ascii_strtoull(last_id, NULL, 10);
+
+        /* Two log files per running job stay watched; 200 jobs must fit. */
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = MIN(rl.rlim_max, (rlim_t) 65536);
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+
+        probe_virt_v2v(m);
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        *ret = g_steal_pointer(&m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        g_queue_clear(&m->queue);
+        g_clear_pointer(&m->jobs, g_hash_table_unref);
+        sd_bus_slot_unref(m->job_removed_slot);
+        sd_event_source_disable_unref(m->status_defer);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        g_free(m->state_dir);
+        g_free(m->jobs_dir);
+        g_free(m->runtime_dir);
+        g_free(m->virt_v2v);
+        g_free(m->virt_v2v_in_place);
+        g_free(m->runner_path);
+        g_free(m->v2v_version);
+        g_strfreev(m->v2v_capabilities);
+        g_strfreev(m->profile_dirs);
+        g_free(m->default_cpu);
+        g_strfreev(m->extra_env);
+        g_free(m);
+        return NULL;
+}
+
+static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *path, *unit, *result;
+        uint32_t id;
+        GHashTableIter it;
+        gpointer value;
+        int r;
+
+        r = sd_bus_message_read(message, "uoss", &id, &path, &unit, &result);
+        if (r < 0)
+                return 0;
+        if (!g_str_has_prefix(unit, "v2vd-job-"))
+                return 0;
+        g_hash_table_iter_init(&it, m->jobs);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Job *j = value;
+                if (j->scope_job && g_str_equal(j->scope_job, path)) {
+                        job_scope_job_removed(j, result);
+                        break;
+                }
+        }
+        return 0;
+}
+
+int manager_connect_bus(Manager *m) {
+        int r;
+
+        r = m->user_mode ? sd_bus_open_user_with_description(&m->bus, "v2vd")
+                         : sd_bus_open_system_with_description(&m->bus, "v2vd");
+        if (r < 0)
+                return log_error_errno(r, "cannot connect to the %s bus: %m", m->user_mode ? "user" : "system");
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+        r = bus_manager_register(m);
+        if (r < 0)
+                return log_error_errno(r, "cannot register the manager object: %m");
+        r = bus_job_register(m);
+        if (r < 0)
+                return log_error_errno(r, "cannot register job objects: %m");
+        r = scope_watch_job_removed(m->bus, on_job_removed, m, &m->job_removed_slot);
+        if (r < 0)
+                return log_error_errno(r, "cannot watch systemd's jobs: %m");
+        r = sd_bus_request_name(m->bus, BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "cannot take the bus name %s: %m", BUS_NAME);
+        return 0;
+}
+
+static gint compare_ids(gconstpointer a, gconstpointer b) {
+        const char *x = *(char *const *) a, *y = *(char *const *) b;
+        uint64_t ix = g_ascii_strtoull(x, NULL, 10), iy = g_ascii_strtoull(y, NULL, 10);
+
+        if (ix != iy)
+                return ix < iy ? -1 : 1;
+        return strcmp(x, y);
+}
+
+int manager_load_jobs(Manager *m) {
+        g_autoptr(GDir) d = NULL;
+        g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GError) error = NULL;
+        const char *name;
+
+        d = g_dir_open(m->jobs_dir, 0, &error);
+        if (!d) {
+                log_error("%s", error->message);
+                return -EIO;
+        }
+        while ((name = g_dir_read_name(d)))
+                if (job_id_is_valid(name))
+                        g_ptr_array_add(ids, g_strdup(name));
+        g_ptr_array_sort(ids, compare_ids);
+
+        for (guint i = 0; i < ids->len; i++) {
+                const char *id = ids->pdata[i];
+                uint64_t n = g_ascii_strtoull(id, NULL, 10);
+                Job *j;
+
+                m->last_id = MAX(m->last_id, n);
+                if (job_load(m, id, &j) < 0) {
+                        log_warning("job %s: skipped, its directory %s/%s is not usable", id, m->jobs_dir, id);
+                        continue;
+                }
+                if (job_state(j) == V2V_JOB_QUEUED)
+                        g_queue_push_tail(&m->queue, j);
+        }
+        for (guint i = 0; i < ids->len; i++) {
+                Job *j = g_hash_table_lookup(m->jobs, ids->pdata[i]);
+                if (j)
+                        job_adopt(j);
+        }
+        log_info("%u jobs loaded: %u running, %u queued", g_hash_table_size(m->jobs), m->n_running,
+                 g_queue_get_length(&m->queue));
+        return 0;
+}
+
+char *manager_next_job_id(Manager *m) {
+        g_autofree char *path = g_build_filename(m->state_dir, "last-job-id", NULL);
+        g_autofree char *text = NULL;
+        char *id;
+
+        /* Skip ids whose directory exists (a lost last-job-id). */
+        do {
+                m->last_id++;
+                g_free(text);
+                text = g_strdup_printf("%" G_GUINT64_FORMAT, m->last_id);
+                {
+                        g_autofree char *dir = g_build_filename(m->jobs_dir, text, NULL);
+                        if (!g_file_test(dir, G_FILE_TEST_EXISTS))
+                                break;
+                }
+        } while (true);
+        id = g_strdup(text);
+        {
+                g_autofree char *line = g_strdup_printf("%s\n", text);
+                (void) v2v_write_file_atomic(path, line, strlen(line), 0644);
+        }
+        return id;
+}
+
+void manager_schedule(Manager *m) {
+        while (m->n_running < m->max_running_jobs && !g_queue_is_empty(&m->queue))
+                job_start(g_queue_peek_head(&m->queue));
+}
+
+static int on_status_defer(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        bus_manager_emit_counts(m);
+        (void) sd_notifyf(false, "STATUS=%u running, %u queued", m->n_running, g_queue_get_length(&m->queue));
+        return 0;
+}
+
+void manager_counts_changed(Manager *m) {
+        int r;
+
+        if (!m->status_defer) {
+                r = sd_event_add_defer(m->event, &m->status_defer, on_status_defer, m);
+                if (r < 0)
+                        return;
+                sd_event_source_set_description(m->status_defer, "status");
+        }
+        sd_event_source_set_enabled(m->status_defer, SD_EVENT_ONESHOT);
+}

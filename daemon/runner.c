@@ -1,1 +1,140 @@
-/* placeholder: being written */
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * v2vd-runner JOBDIR GO_FD PROGRAM [ARG…]
+ *
+ * The tiny process between v2vd and virt-v2v. v2vd forks it and moves it
+ * into the job's scope; the runner waits on GO_FD until the daemon writes
+ * "g" (the scope exists, its limits are in place), then runs PROGRAM with
+ * stdout and stderr appended to JOBDIR/v2v.log, records its pid in
+ * JOBDIR/v2v.pid and, when it ends, "exited N" or "killed SIG" in
+ * JOBDIR/exit-status. Both files are replaced atomically.
+ *
+ * Nothing here talks to the daemon after the start: the daemon may be
+ * restarted or killed while virt-v2v copies, and finds the outcome in the
+ * job directory. For that the runner starts a new session and ignores
+ * SIGTERM/SIGINT/SIGHUP — stopping the scope must end virt-v2v, which then
+ * exits and is recorded; the scope's SIGKILL after the grace period ends
+ * the runner too (the daemon then knows from its own cancel record).
+ * EOF or anything but "g" on GO_FD: the job was called off, run nothing.
+ *
+ * No GLib, no allocation beyond the stack: it must start fast and not fail.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static int write_file_atomic(int dirfd, const char *name, const char *text) {
+        char tmp[256];
+        int fd;
+        size_t len = strlen(text);
+
+        snprintf(tmp, sizeof tmp, ".%s.%ld.tmp", name, (long) getpid());
+        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+                return -errno;
+        if (write(fd, text, len) != (ssize_t) len || fsync(fd) < 0) {
+                int r = -errno;
+                close(fd);
+                unlinkat(dirfd, tmp, 0);
+                return r ? r : -EIO;
+        }
+        close(fd);
+        if (renameat(dirfd, tmp, dirfd, name) < 0) {
+                int r = -errno;
+                unlinkat(dirfd, tmp, 0);
+                return r;
+        }
+        return 0;
+}
+
+static void reset_signals(void) {
+        struct sigaction sa = { .sa_handler = SIG_DFL };
+        sigset_t all;
+
+        for (int sig = 1; sig < NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) sigaction(sig, &sa, NULL);
+        sigemptyset(&all);
+        (void) sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+int main(int argc, char *argv[]) {
+        const char *job_dir;
+        int go_fd, dirfd, log_fd, status;
+        char go = 0, text[64];
+        pid_t pid;
+        ssize_t n;
+
+        if (argc < 4) {
+                fprintf(stderr, "usage: v2vd-runner JOBDIR GO_FD PROGRAM [ARG…]\n"
+                                "Started by v2vd; not meant to be run by hand.\n");
+                return 2;
+        }
+        job_dir = argv[1];
+        go_fd = atoi(argv[2]);
+
+        (void) setsid();
+        signal(SIGTERM, SIG_IGN);
+        signal(SIGINT, SIG_IGN);
+        signal(SIGHUP, SIG_IGN);
+        signal(SIGPIPE, SIG_IGN);
+
+        do
+                n = read(go_fd, &go, 1);
+        while (n < 0 && errno == EINTR);
+        close(go_fd);
+        if (n != 1 || go != 'g')
+                return 0;
+
+        dirfd = open(job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dirfd < 0) {
+                fprintf(stderr, "v2vd-runner: %s: %s\n", job_dir, strerror(errno));
+                return 1;
+        }
+        log_fd = openat(dirfd, "v2v.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+        if (log_fd < 0) {
+                fprintf(stderr, "v2vd-runner: %s/v2v.log: %s\n", job_dir, strerror(errno));
+                return 1;
+        }
+
+        pid = fork();
+        if (pid < 0) {
+                dprintf(log_fd, "virt-v2v: error: v2vd-runner could not fork: %s\n", strerror(errno));
+                (void) write_file_atomic(dirfd, "exit-status", "exited 127\n");
+                return 1;
+        }
+        if (pid == 0) {
+                int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY);
+
+                reset_signals();
+                if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0)
+                        _exit(127);
+                execvp(argv[3], argv + 3);
+                dprintf(2, "virt-v2v: error: cannot execute %s: %s\n", argv[3], strerror(errno));
+                _exit(127);
+        }
+
+        snprintf(text, sizeof text, "%ld\n", (long) pid);
+        (void) write_file_atomic(dirfd, "v2v.pid", text);
+
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR) {
+                        snprintf(text, sizeof text, "lost %d\n", errno);
+                        (void) write_file_atomic(dirfd, "exit-status", text);
+                        return 1;
+                }
+        if (WIFEXITED(status))
+                snprintf(text, sizeof text, "exited %d\n", WEXITSTATUS(status));
+        else
+                snprintf(text, sizeof text, "killed %d\n", WTERMSIG(status));
+        if (write_file_atomic(dirfd, "exit-status", text) < 0)
+                return 1;
+        return 0;
+}

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * job: one conversion — its state machine (queued → running → succeeded |
+ * failed | cancelled), its directory, the runner that waits for virt-v2v,
+ * following virt-v2v's two log files, and publishing what changed.
+ *
+ * Files in <state-dir>/jobs/<id>/: spec.json (redacted), job.json (the
+ * daemon's record), state.json (wrapper format), v2v.log, v2v-machine.log,
+ * v2v.pid and exit-status (written by the runner), bandwidth (bits/s for
+ * --bandwidth-file), throttling.json (written by callers).
+ * Secrets live in <runtime-dir>/jobs/<id>/ (0700, files 0600) only while
+ * the job is queued or running; the full spec is kept there too so a queued
+ * job survives a daemon restart (not a reboot: then it fails, saying so).
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "manager.h"
+#include "progress.h"
+#include "spec.h"
+#include "statefile.h"
+
+typedef enum JobProperty {
+        JOB_PROP_STATE            = 1 << 0,
+        JOB_PROP_PHASE            = 1 << 1,
+        JOB_PROP_PROGRESS         = 1 << 2,
+        JOB_PROP_DISKS            = 1 << 3,
+        JOB_PROP_DISK_COUNT       = 1 << 4,
+        JOB_PROP_STARTED_AT       = 1 << 5,
+        JOB_PROP_FINISHED_AT      = 1 << 6,
+        JOB_PROP_EXPECTED_END     = 1 << 7,
+        JOB_PROP_RETURN_CODE      = 1 << 8,
+        JOB_PROP_VM_ID            = 1 << 9,
+        JOB_PROP_LAST_MESSAGE     = 1 << 10,
+        JOB_PROP_CPU_LIMIT        = 1 << 11,
+        JOB_PROP_NETWORK_LIMIT    = 1 << 12,
+        JOB_PROP_UNIT             = 1 << 13,
+        JOB_PROP_PID              = 1 << 14,
+} JobProperty;
+
+struct Job {
+        Manager *manager;
+        char *id;
+        char *object_path;
+        char *dir;                 /* <state-dir>/jobs/<id> */
+        char *secret_dir;          /* <runtime-dir>/jobs/<id> */
+        char *vm_name;
+        char *spec_redacted;       /* JSON */
+        V2vSpec *spec;             /* NULL once finished, or when loaded finished */
+
+        V2vJobRecord *record;      /* persisted in job.json */
+        V2vProgress *progress;
+        uint32_t v2v_pid;
+        char *vm_id;
+        char *message_type;        /* the daemon's own last message (overrides progress's) */
+        char *message_text;
+
+        /* running */
+        int runner_pidfd;
+        int go_fd;                 /* write end of the runner's start pipe, -1 once used */
+        sd_event_source *runner_source;
+        sd_event_source *inotify_source;
+        sd_bus_slot *scope_slot;   /* StartTransientUnit reply */
+        char *scope_job;           /* systemd job path we wait for in JobRemoved */
+        uint64_t log_offset, machine_log_offset;
+
+        /* publishing */
+        unsigned dirty;            /* JobProperty bits not yet signalled */
+        uint64_t last_emit_usec;
+        sd_event_source *emit_timer;
+        bool state_file_dirty;
+        uint64_t last_state_write_usec;
+        sd_event_source *state_file_timer;
+        bool state_file_write_failed;  /* logged once, not in a loop */
+};
+
+/* CreateJob: validate nothing more (spec is valid), create the directory
+ * and files, queue it. Takes ownership of spec on success. */
+int job_create(Manager *m, V2vSpec **spec, uid_t owner, Job **ret);
+/* From a directory at daemon start; the job is in m->jobs after success. */
+int job_load(Manager *m, const char *id, Job **ret);
+/* After every job is loaded: re-adopt a running job whose runner still
+ * runs in its scope, or conclude it from what it left behind. */
+int job_adopt(Job *j);
+Job *job_free(Job *j);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Job, job_free)
+
+int job_start(Job *j);
+/* Returns -ESTALE when the job has already finished. */
+int job_cancel(Job *j);
+/* limits: cpu "N%"/"unlimited" or NULL to keep; network bytes/s, 0 = unlimited, -1 keep. */
+int job_set_throttling(Job *j, const char *cpu, int64_t network, char **ret_warning);
+/* Forget a finished job and delete its directory. */
+int job_remove(Job *j);
+
+/* The systemd job that created our scope ended. */
+void job_scope_job_removed(Job *j, const char *result);
+
+void job_mark_dirty(Job *j, unsigned props);
+void job_set_message(Job *j, const char *type, const char *text);
+
+V2vJobState job_state(const Job *j);
+double job_progress(const Job *j);
+const char *job_phase(const Job *j);
+void job_last_message(const Job *j, const char **type, const char **text);
+
+char *job_state_file_path(const Job *j);
+char *job_log_path(const Job *j);
+char *job_machine_log_path(const Job *j);
+char *job_throttling_file_path(const Job *j);

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * manager: the one daemon context — configuration, the bus, the event loop,
+ * the table of jobs and the run queue. Everything else hangs off it; there
+ * is no other global state.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+typedef struct Job Job;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        bool user_mode;
+
+        char *state_dir;           /* <state-dir> */
+        char *jobs_dir;            /* <state-dir>/jobs */
+        char *runtime_dir;         /* <runtime-dir>: secrets, 0700 */
+        char *virt_v2v;            /* path (or bare name) of virt-v2v */
+        char *virt_v2v_in_place;
+        char *runner_path;         /* v2vd-runner */
+        char *v2v_version;         /* "virt-v2v 2.2.0" or "" */
+        char **v2v_capabilities;   /* lines of virt-v2v --machine-readable */
+        char **profile_dirs;
+
+        unsigned max_running_jobs;
+        unsigned max_queued_jobs;
+        char *default_cpu;         /* "unlimited" or "N%" */
+        uint64_t default_network;  /* bytes/s, 0 = unlimited */
+        uint64_t cancel_grace_usec;
+        char **extra_env;          /* [environment] as KEY=VALUE */
+
+        GHashTable *jobs;          /* id → Job* (owned) */
+        GQueue queue;              /* Job* waiting, in submission order */
+        unsigned n_running;
+        uint64_t last_id;
+
+        sd_bus_slot *job_removed_slot;
+        sd_event_source *status_defer;
+} Manager;
+
+typedef struct ManagerOptions {
+        bool user_mode;
+        const char *config_file;   /* NULL = the default one if it exists */
+        const char *state_dir;     /* NULL = the mode's default */
+        const char *runtime_dir;
+} ManagerOptions;
+
+int manager_new(const ManagerOptions *opts, Manager **ret);
+Manager *manager_free(Manager *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Manager, manager_free)
+
+/* Connects to the bus, registers objects, takes the name. */
+int manager_connect_bus(Manager *m);
+/* Reads every job directory: finished jobs listed again, running ones
+ * re-adopted or failed, queued ones queued again. */
+int manager_load_jobs(Manager *m);
+
+/* Start queued jobs while fewer than max_running_jobs run. */
+void manager_schedule(Manager *m);
+/* Running/queued counts changed: PropertiesChanged and STATUS= soon. */
+void manager_counts_changed(Manager *m);
+
+/* Allocate the next job id (persisted, never reused in this state dir). */
+char *manager_next_job_id(Manager *m);

@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * util: the few helpers every daemon file needs — logging with structured
+ * journal fields, time, and small file helpers.
+ *
+ * Logging goes to the journal (sd_journal_send, with V2VD_JOB= on every job
+ * message) when a journal socket exists, else to stderr as
+ * "v2vd[job 3]: message" — the test harness has no journald. Never pass a
+ * secret to these functions: nothing here can redact.
+ */
+#pragma once
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <syslog.h>
+#include <time.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+void log_setup(void);
+void log_full(int priority, const char *job_id, const char *format, ...) __attribute__((format(printf, 3, 4)));
+
+#define log_info(...)    log_full(LOG_INFO, NULL, __VA_ARGS__)
+#define log_notice(...)  log_full(LOG_NOTICE, NULL, __VA_ARGS__)
+#define log_warning(...) log_full(LOG_WARNING, NULL, __VA_ARGS__)
+#define log_error(...)   log_full(LOG_ERR, NULL, __VA_ARGS__)
+#define log_debug(...)   log_full(LOG_DEBUG, NULL, __VA_ARGS__)
+
+/* Log and return the negative errno, for "return log_error_errno(r, …)". */
+int log_error_errno(int r, const char *format, ...) __attribute__((format(printf, 2, 3)));
+
+uint64_t now_usec(clockid_t clock);
+
+/* mkdir -p with the given mode for the last component (parents 0755). */
+int mkdir_parents_mode(const char *path, mode_t mode);
+/* rm -rf path, not crossing mount points; missing path is not an error. */
+int remove_tree(const char *path);
+/* Read a whole small file; negative errno. */
+int read_small_file(const char *path, size_t max, char **ret, size_t *ret_len);
+
+bool job_id_is_valid(const char *id);
+
+static inline void closep(int *fd) {
+        if (*fd >= 0)
+                close(*fd);
+}
+#define _cleanup_close_ __attribute__((cleanup(closep)))
