@@ -229,27 +229,27 @@ static bool parse_nbdcopy_bar(const char *s, size_t n, double *ret) {
 /* virt-v2v 1.x: "    (12.34/100%)". */
 static bool parse_legacy_progress(const char *s, size_t n, double *ret) {
         static const char suffix[] = "/100%)";
-        const char *end = s + n, *q = s;
-        unsigned ip, fp = 0, scale = 1;
+        const char *end = s + n, *q = s, *num;
+        char buf[16];
+        unsigned v;
 
         while (q < end && *q == ' ')
                 q++;
         if (q >= end || *q != '(')
                 return false;
-        q++;
-        if (!parse_uint(&q, end, 3, &ip))
+        num = ++q;
+        if (!parse_uint(&q, end, 3, &v))
                 return false;
         if (q < end && *q == '.') {
-                const char *f = ++q;
-
-                if (!parse_uint(&q, end, 6, &fp))
+                q++;
+                if (!parse_uint(&q, end, 6, &v))
                         return false;
-                for (; f < q; f++)
-                        scale *= 10;
         }
         if ((size_t) (end - q) != sizeof(suffix) - 1 || memcmp(q, suffix, sizeof(suffix) - 1) != 0)
                 return false;
-        *ret = ip + (double) fp / scale;
+        memcpy(buf, num, (size_t) (q - num));
+        buf[q - num] = '\0';
+        *ret = g_ascii_strtod(buf, NULL);
         return *ret <= 100.0;
 }
 
@@ -289,16 +289,21 @@ static void rstrip(const char *s, size_t *n) {
 static unsigned set_last_message(V2vProgress *p, const char *type, const char *text) {
         unsigned mask = 0;
 
-        if (g_strcmp0(p->last_message_type, type) != 0 || g_strcmp0(p->last_message_text, text) != 0) {
-                g_free(p->last_message_type);
-                p->last_message_type = g_strdup(type);
-                g_free(p->last_message_text);
-                p->last_message_text = g_strdup(text);
-                mask |= V2V_PROGRESS_CHANGED_LAST_MESSAGE;
-        }
+        /* type and text may be p's own strings: copy before freeing. */
         if (g_str_equal(type, "error") && g_strcmp0(p->last_error, text) != 0) {
+                char *e = g_strdup(text);
+
                 g_free(p->last_error);
-                p->last_error = g_strdup(text);
+                p->last_error = e;
+        }
+        if (g_strcmp0(p->last_message_type, type) != 0 || g_strcmp0(p->last_message_text, text) != 0) {
+                char *t = g_strdup(type), *m = g_strdup(text);
+
+                g_free(p->last_message_type);
+                p->last_message_type = t;
+                g_free(p->last_message_text);
+                p->last_message_text = m;
+                mask |= V2V_PROGRESS_CHANGED_LAST_MESSAGE;
         }
         return mask;
 }
