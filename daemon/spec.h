@@ -56,6 +56,7 @@ typedef struct V2vSpecContext {
         uid_t owner_uid;                  /* who submits the job */
         const char *owner_home;           /* for ~/.v2v_luks_keys_vault.json; NULL = unknown */
         const char *const *profile_dirs;  /* NULL-terminated, searched in order */
+        const char *virtio_win_default;   /* NULL = /usr/share/virtio-win/virtio-win.iso (tests override) */
 } V2vSpecContext;
 
 typedef struct V2vSpec V2vSpec;   /* defined in spec.c's companion below */
@@ -87,3 +88,8 @@ char *v2v_spec_render_redacted(const V2vSpec *spec);
  * shell glob patterns (e.g. "guest-sd*", "guest.xml"); FALSE when the output
  * is not a local directory (then cancel has nothing local to remove). */
 bool v2v_spec_output_files(const V2vSpec *spec, char **ret_dir, GPtrArray **ret_patterns);
+
+/* Names of the profiles (NAME of NAME.json) in profile_dirs, sorted, each
+ * once; a GPtrArray of char* that frees its elements (not NULL-terminated).
+ * Unreadable directories are skipped. */
+GPtrArray *v2v_spec_list_profiles(const char *const *profile_dirs);
