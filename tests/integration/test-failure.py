@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""virt-v2v failing: State failed, ReturnCode 1, LastMessage = its error,
+state.json failed:true; also the real multi-line inspection error."""
+import os
+
+from v2vdtest import run_test, make_image
+
+INSPECTION = "inspection could not detect the source guest (or physical machine)."
+
+
+def test(t):
+    d = t.start_daemon()
+    img = make_image(os.path.join(t.base, "a"), "a", control={
+        "step_delay": 0.02, "copy_seconds": 0.5, "fail_at": "Copying disk 1/1",
+        "error": "disk exploded: test failure 42"})
+    job_id, path = t.create_job(t.spec_disk(img, vm_name="a"))
+    t.wait_finished(job_id, timeout=30)
+    p = t.props(job_id)
+    t.check_eq(p["State"], "failed", "State")
+    t.check_eq(p["ReturnCode"], 1, "ReturnCode")
+    t.check_eq(tuple(p["LastMessage"]), ("error", "disk exploded: test failure 42"), "LastMessage")
+    t.check(p["FinishedAt"] > 0 and p["PID"] == 0, "FinishedAt set, PID 0")
+    st = d.state(job_id)
+    t.check(st.get("failed") is True and st.get("finished") is True and st.get("return_code") == 1,
+            "state.json: failed true, finished true, return_code 1", st)
+    t.check_eq(st.get("last_message"), {"message": "disk exploded: test failure 42", "type": "error"},
+               "state.json last_message")
+    t.check_eq(st.get("state"), "failed", "state.json state")
+    fin = t.monitor.wait(lambda m: m.get("member") == "JobFinished" and m["payload"]["data"][0] == job_id, 5,
+                         what="JobFinished")
+    t.check_eq(fin["payload"]["data"][2], "failed", "JobFinished result")
+
+    img = make_image(os.path.join(t.base, "b"), "b", control={"step_delay": 0.02, "fail_at": "Inspecting the source"})
+    job_id, path = t.create_job(t.spec_disk(img, vm_name="b"))
+    t.wait_finished(job_id, timeout=30)
+    p = t.props(job_id)
+    t.check_eq(p["State"], "failed", "State (inspection failure)")
+    typ, text = p["LastMessage"]
+    t.check(typ == "error" and text.startswith(INSPECTION) and "\n\nNo root device found" in text,
+            "LastMessage holds the whole multi-line error", p["LastMessage"])
+    t.check(p["Phase"].startswith("Inspecting the source"), "Phase stayed at Inspecting the source", p["Phase"])
+    t.check(p["DiskCount"] in (0, 1), "DiskCount", p["DiskCount"])
+    t.assert_no_leftovers()
+
+
+run_test(test)
