@@ -515,8 +515,9 @@ static void append_capped(GString *buf, const char *s, size_t n) {
         g_string_append_len(buf, s, (gssize) MIN(n, LINE_MAX_BYTES - buf->len));
 }
 
-static unsigned feed(V2vProgress *p, GString *buf, bool *after_cr, LineFunc func,
+static unsigned feed(V2vProgress *p, GString **bufp, bool *after_cr, LineFunc func,
                      const char *data, size_t len, uint64_t now_usec) {
+        GString *buf = *bufp;
         unsigned mask = 0;
         size_t start = 0;
 
@@ -540,7 +541,12 @@ static unsigned feed(V2vProgress *p, GString *buf, bool *after_cr, LineFunc func
                 if (!(data[i] == '\n' && *after_cr && n == 0))
                         mask |= func(p, line, n, now_usec);
 
-                g_string_truncate(buf, 0);
+                /* Do not keep a cap-sized buffer per job for one long line. */
+                if (buf->allocated_len > 4096) {
+                        g_string_free(buf, TRUE);
+                        *bufp = buf = g_string_sized_new(256);
+                } else
+                        g_string_truncate(buf, 0);
                 *after_cr = data[i] == '\r';
                 start = i + 1;
         }
@@ -553,11 +559,11 @@ static unsigned feed(V2vProgress *p, GString *buf, bool *after_cr, LineFunc func
 }
 
 unsigned v2v_progress_feed_log(V2vProgress *p, const char *data, size_t len, uint64_t now_usec) {
-        return feed(p, p->log_line, &p->log_after_cr, log_line, data, len, now_usec);
+        return feed(p, &p->log_line, &p->log_after_cr, log_line, data, len, now_usec);
 }
 
 unsigned v2v_progress_feed_machine(V2vProgress *p, const char *data, size_t len, uint64_t now_usec) {
-        return feed(p, p->machine_line, &p->machine_after_cr, machine_line, data, len, now_usec);
+        return feed(p, &p->machine_line, &p->machine_after_cr, machine_line, data, len, now_usec);
 }
 
 unsigned v2v_progress_complete(V2vProgress *p) {

@@ -13,9 +13,17 @@
  *  - the machine-readable log (--machine-readable=file:): one JSON object a
  *    line, {"message", "timestamp", "type"}; type message/info/warning/error.
  *
- * '\r' and '\n' both end a line; an unterminated tail is kept until more
- * arrives. Both feeds update the same V2vProgress; the same phase seen in
- * both is idempotent. The parser never allocates per progress step on the
+ * '\r' and '\n' both end a line ("\r\n" is one end); an unterminated tail
+ * is kept until more arrives, a line longer than 64 KiB is cut there. Both
+ * feeds update the same V2vProgress; the same phase seen in both is
+ * idempotent: the streams carry the same messages in the same order, so the
+ * n-th message of either is applied once, by whichever stream gets there
+ * first (a feed that lags behind changes nothing, and never takes the phase
+ * back). Every message — phases included, as type "message" — becomes the
+ * last message; the machine log's text of an error replaces the log's
+ * (which may be cut short). Stored texts are valid UTF-8 (invalid bytes and
+ * NULs become U+FFFD). ExpectedEndTime is only updated when the estimate
+ * moves by a second or more; at 100% copied it is the time that happened. The parser never allocates per progress step on the
  * hot path beyond what GLib's string handling needs, never blocks, and takes
  * no clock: callers pass the time so tests are deterministic.
  */

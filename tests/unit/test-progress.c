@@ -491,6 +491,15 @@ static void test_error(void) {
                 g_assert_cmpstr(p->last_message_text, ==, "wrapped warning\ncontinued");
         }
         {
+                /* "\r\n" is one line end, not a line and a blank one */
+                g_autoptr(V2vProgress) p = v2v_progress_new();
+                static const char log[] =
+                        "virt-v2v: error: a\r\nb\r\n\r\nIf reporting bugs, run virt-v2v with debugging\r\n";
+
+                v2v_progress_feed_log(p, log, strlen(log), T0);
+                g_assert_cmpstr(p->last_error, ==, "a\nb");
+        }
+        {
                 /* colours, if a tty or --color asked for them */
                 g_autoptr(V2vProgress) p = v2v_progress_new();
                 static const char log[] = "\033[1;31mvirt-v2v: error: red\033[0m\n";
@@ -550,7 +559,12 @@ static void test_expected_end(void) {
         g_assert_cmpuint(p->expected_end_usec, ==, T0 + 140 * SEC);
 
         /* same rate, same estimate: no signal */
-        mask = feed_log_s(p, "\xe2\x96\x9d  50% [*-]\r", T0 + 120 * SEC);
+        mask = feed_log_s(p, "\xe2\x96\x9d  40% [*-]\r", T0 + 116 * SEC);
+        g_assert_cmpuint(mask, ==, V2V_PROGRESS_CHANGED_PROGRESS);
+        g_assert_cmpuint(p->expected_end_usec, ==, T0 + 140 * SEC);
+
+        /* a little slower, the estimate moves by 0.4 s: not worth a signal */
+        mask = feed_log_s(p, "\xe2\x96\x9d  50% [*-]\r", T0 + 120 * SEC + 200000);
         g_assert_cmpuint(mask, ==, V2V_PROGRESS_CHANGED_PROGRESS);
         g_assert_cmpuint(p->expected_end_usec, ==, T0 + 140 * SEC);
 
@@ -594,6 +608,7 @@ static void test_robust(void) {
         g_assert_cmpuint(p->log_line->len, <=, 64 * 1024);
         feed_log_s(p, "\n[   1.0] Opening the source\n", T0);
         g_assert_cmpstr(p->phase, ==, "Opening the source");
+        g_assert_cmpuint(p->log_line->allocated_len, <=, 4096);
         v2v_progress_feed_machine(p, big, 1024 * 1024, T0);
         g_assert_cmpuint(p->machine_line->len, <=, 64 * 1024);
         g_assert_cmpuint(feed_machine_s(p, "\n", T0), ==, 0);
