@@ -801,7 +801,7 @@ static bool parse_input(V2vSpec *spec, JsonObject *o, GError **error) {
         spec->input = V2V_INPUT_DISK;
         JsonNode *n = member(o, "disk");
         if (!JSON_NODE_HOLDS_ARRAY(n) || json_array_get_length(json_node_get_array(n)) == 0) {
-                g_autofree char *got = describe(n, false);
+                g_autofree char *got = JSON_NODE_HOLDS_ARRAY(n) ? g_strdup("[]") : describe(n, false);
                 return fail(error, "disk: expected a non-empty array of disk image paths, got %s", got);
         }
         JsonArray *a = json_node_get_array(n);

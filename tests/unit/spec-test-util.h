@@ -22,7 +22,7 @@ static char *T_home;            /* the owner's home: T/home */
 static char *T_prof[3];         /* T/prof1, T/prof2, NULL */
 static char *T_virtio_absent;
 
-static void t_write(const char *rel, const char *content, int mode) {
+static G_GNUC_UNUSED void t_write(const char *rel, const char *content, int mode) {
         g_autofree char *path = g_build_filename(T, rel, NULL);
         g_autoptr(GError) error = NULL;
 
@@ -96,7 +96,7 @@ static V2vSpec *t_parse(const char *tmpl, GError **error) {
         return v2v_spec_parse(json, &ctx, error);
 }
 
-static V2vSpec *t_parse_ok(const char *tmpl) {
+static G_GNUC_UNUSED V2vSpec *t_parse_ok(const char *tmpl) {
         g_autoptr(GError) error = NULL;
         V2vSpec *spec = t_parse(tmpl, &error);
 
@@ -116,7 +116,7 @@ static const char *const t_caps[] = {
         "output:vdsm", "convert:linux", "convert:windows", "ovf:ovirt", "ovf:rhvexp", NULL
 };
 
-static V2vCommandPaths t_paths(void) {
+static G_GNUC_UNUSED V2vCommandPaths t_paths(void) {
         return (V2vCommandPaths) {
                 .virt_v2v = "/usr/bin/virt-v2v",
                 .virt_v2v_in_place = "/usr/bin/virt-v2v-in-place",
@@ -128,7 +128,7 @@ static V2vCommandPaths t_paths(void) {
         };
 }
 
-static char *t_join(GPtrArray *a) {
+static G_GNUC_UNUSED char *t_join(GPtrArray *a) {
         g_autoptr(GString) s = g_string_new(NULL);
 
         for (guint i = 0; i < a->len && a->pdata[i]; i++)
@@ -138,7 +138,7 @@ static char *t_join(GPtrArray *a) {
 
 /* a: a NULL-terminated GPtrArray of char*; want: NULL-terminated, with
  * "@T@" expanded. */
-static void t_assert_strv(GPtrArray *a, const char *const *want) {
+static G_GNUC_UNUSED void t_assert_strv(GPtrArray *a, const char *const *want) {
         g_autoptr(GPtrArray) w = g_ptr_array_new_with_free_func(g_free);
         g_autofree char *got_s = NULL, *want_s = NULL;
 
