@@ -7,7 +7,7 @@ import time
 
 from v2vdtest import (run_test, call_error, call, get_all, MANAGER_PATH, MANAGER_IFACE, JOB_IFACE,
                       ERROR_PREFIX, make_image, job_path, wait_for, pids_in_scope, scope_gone,
-                      fake_records)
+                      fake_records, wait_pids_gone)
 
 GRACE = 2
 
@@ -28,7 +28,9 @@ def cancel_running(t, d, name, control, limit):
     t.check(True, "job %s cancelled after %.1f s" % (job_id, took))
     wait_for(lambda: scope_gone(job_id), 10, "scope of job %s gone" % job_id)
     t.check(True, "scope v2vd-job-%s.scope gone" % job_id)
-    t.check(not any(os.path.exists("/proc/%d" % p) for p in pids), "its processes are gone")
+    left = wait_pids_gone(pids, 5)
+    t.check(not left, "its processes %s are gone (not even zombies)" % pids,
+            ["%s (daemon pid %d)" % (s, d.proc.pid) for s in left])
     t.check(not os.path.exists(part), "partial output %s removed" % part)
     t.check(not os.path.exists(os.path.join(out, name + ".xml")), "no output XML")
     st = d.state(job_id)

@@ -31,7 +31,7 @@ def test(t):
     name, msg = call_error(MANAGER_PATH, MANAGER_IFACE, "GetJob", "s", job_id)
     t.check_eq(name, ERROR_PREFIX + "NoSuchJob", "GetJob after Remove")
     t.check_eq(call(MANAGER_PATH, MANAGER_IFACE, "ListJobs")[0], [], "ListJobs empty")
-    t.check("org.v2vd.V2V1.Job" not in introspect_xml(path), "object no longer has the Job interface")
+    t.check("org.v2vd.V2V1.Job" not in introspect_xml(path, check=False), "object no longer has the Job interface")
     name, msg = call_error(MANAGER_PATH, MANAGER_IFACE, "GetJob", "s", "nosuch")
     t.check_eq(name, ERROR_PREFIX + "NoSuchJob", "GetJob of an unknown id")
     t.assert_no_leftovers()

@@ -143,9 +143,9 @@ def get_all(path, iface):
     return {k: unwrap(v) for k, v in r[0].items()}
 
 
-def introspect_xml(path):
-    p = _run(["busctl", "--user", "--xml-interface", "introspect", BUS_NAME, path])
-    return p.stdout
+def introspect_xml(path, check=True):
+    p = _run(["busctl", "--user", "--xml-interface", "introspect", BUS_NAME, path], check=check)
+    return p.stdout if p.returncode == 0 else ""
 
 
 def name_has_owner(name=BUS_NAME):
@@ -395,7 +395,8 @@ def scope_name(job_id):
 def pids_in_scope(job_id):
     """PIDs whose /proc/PID/cgroup names the job's scope (any hierarchy)."""
     out = []
-    needle = "/" + scope_name(job_id)
+    # Only this test's cgroup subtree: parallel tests have their own job "1".
+    needle = "%s/v2vd.slice/%s\n" % (cgroup_root(), scope_name(job_id))
     for d in os.listdir("/proc"):
         if not d.isdigit():
             continue
@@ -407,6 +408,27 @@ def pids_in_scope(job_id):
         if needle in cg:
             out.append(int(d))
     return sorted(out)
+
+
+def proc_status(pid):
+    """'State' and 'PPid' of /proc/PID/status, or None if the pid is gone."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            d = dict(l.split(":\t", 1) for l in f.read().splitlines() if ":\t" in l)
+        return {"pid": pid, "name": d.get("Name", "").strip(), "state": d.get("State", "").strip(),
+                "ppid": int(d.get("PPid", "0"))}
+    except (OSError, ValueError):
+        return None
+
+
+def wait_pids_gone(pids, timeout=5):
+    """Waits until none of PIDS exists; returns the status of those left."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [s for s in (proc_status(p) for p in pids) if s]
+        if not left or time.monotonic() >= deadline:
+            return left
+        time.sleep(0.05)
 
 
 def proc_cgroup(pid):
@@ -437,17 +459,17 @@ def scope_cgroup_dirs(job_id):
     return out
 
 
-def unit_state(unit):
-    p = _run(["systemctl", "--user", "show", "-p", "ActiveState", "-p", "LoadState",
-              "--value", unit], check=False)
-    return p.stdout.split()
+def unit_active_state(unit):
+    p = _run(["systemctl", "--user", "show", "-p", "ActiveState", unit], check=False)
+    for line in p.stdout.splitlines():
+        if line.startswith("ActiveState="):
+            return line.split("=", 1)[1]
+    return ""
 
 
 def scope_gone(job_id):
-    st = unit_state(scope_name(job_id))
-    active = st[0] if st else ""
-    return active in ("inactive", "failed", "") and not scope_cgroup_dirs(job_id) \
-        and not pids_in_scope(job_id)
+    return unit_active_state(scope_name(job_id)) in ("inactive", "failed", "") \
+        and not scope_cgroup_dirs(job_id) and not pids_in_scope(job_id)
 
 
 def make_image(directory, name="guest", control=None, size=10 * 1024 * 1024):
