@@ -6,6 +6,7 @@
 
 #include "bus-job.h"
 #include "bus-manager.h"
+#include "polkit.h"
 #include "scope.h"
 #include "util.h"
 
@@ -53,7 +54,10 @@ static int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, ch
 JOB_GETTER(id) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->id); }
 JOB_GETTER(vm_name) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->vm_name); }
 JOB_GETTER(owner_uid) { return sd_bus_message_append(reply, "u", (uint32_t) ((Job *) userdata)->record->owner_uid); }
-JOB_GETTER(spec) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->spec_redacted); }
+JOB_GETTER(spec) {
+        return sd_bus_message_append(reply, "s", polkit_may_see_job_details(userdata, reply)
+                                                 ? ((Job *) userdata)->spec_redacted : "");
+}
 JOB_GETTER(state) { return sd_bus_message_append(reply, "s", v2v_job_state_to_string(job_state(userdata))); }
 JOB_GETTER(phase) { return sd_bus_message_append(reply, "s", job_phase(userdata)); }
 JOB_GETTER(progress) { return sd_bus_message_append(reply, "d", job_progress(userdata)); }
@@ -97,23 +101,24 @@ JOB_GETTER(last_message) {
         return sd_bus_message_append(reply, "(ss)", type, text);
 }
 
-static int append_path(sd_bus_message *reply, char *p) {
+/* Paths of others' jobs only for who may manage them (polkit.h). */
+static int append_path(sd_bus_message *reply, const Job *j, char *p) {
         g_autofree char *path = p;
-        return sd_bus_message_append(reply, "s", path);
+        return sd_bus_message_append(reply, "s", polkit_may_see_job_details(j, reply) ? path : "");
 }
 
-JOB_GETTER(state_file) { return append_path(reply, job_state_file_path(userdata)); }
-JOB_GETTER(log_file) { return append_path(reply, job_log_path(userdata)); }
-JOB_GETTER(machine_log_file) { return append_path(reply, job_machine_log_path(userdata)); }
-JOB_GETTER(throttling_file) { return append_path(reply, job_throttling_file_path(userdata)); }
+JOB_GETTER(state_file) { return append_path(reply, userdata, job_state_file_path(userdata)); }
+JOB_GETTER(log_file) { return append_path(reply, userdata, job_log_path(userdata)); }
+JOB_GETTER(machine_log_file) { return append_path(reply, userdata, job_machine_log_path(userdata)); }
+JOB_GETTER(throttling_file) { return append_path(reply, userdata, job_throttling_file_path(userdata)); }
 
 static int method_cancel(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
         int r;
 
         r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
         r = job_cancel(j);
         if (r == -ESTALE)
                 return sd_bus_error_setf(error, V2VD_ERROR_JOB_FINISHED, "job %s has already ended (%s)",
@@ -130,8 +135,8 @@ static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus
         int r;
 
         r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
         r = sd_bus_message_enter_container(message, 'a', "{sv}");
         if (r < 0)
                 return r;
@@ -192,8 +197,8 @@ static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *
         int r;
 
         r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
         if (!v2v_job_state_is_finished(job_state(j)))
                 return sd_bus_error_setf(error, V2VD_ERROR_JOB_NOT_FINISHED,
                                          "job %s is %s; cancel it first", j->id,

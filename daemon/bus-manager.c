@@ -8,6 +8,7 @@
 #include "bus-job.h"
 #include "bus-manager.h"
 #include "job.h"
+#include "polkit.h"
 #include "util.h"
 
 int bus_sender_uid(sd_bus_message *message, uid_t *ret) {
@@ -20,19 +21,26 @@ int bus_sender_uid(sd_bus_message *message, uid_t *ret) {
         return sd_bus_creds_get_euid(creds, ret);
 }
 
+/* Through polkit (polkit.c): manage-job on one's own jobs, manage-any-job
+ * on others'; root and user mode pass. Returns 1 allowed, 0 when polkit was
+ * asked (the handler returns 1 and is dispatched again with the answer),
+ * <0 refused, with error set. */
 int bus_check_job_access(Manager *m, sd_bus_message *message, uid_t owner, sd_bus_error *error) {
+        g_autofree char *owner_text = g_strdup_printf("%u", (unsigned) owner);
+        const char *path = sd_bus_message_get_path(message);
+        const char *id = path && strrchr(path, '/') ? strrchr(path, '/') + 1 : "";
+        const char *const details[] = { "job_id", id, "owner_uid", owner_text, NULL };
         uid_t uid;
         int r;
 
         if (m->user_mode)
-                return 0;
+                return 1;
         r = bus_sender_uid(message, &uid);
         if (r < 0)
                 return r;
-        if (uid == 0 || uid == owner)
-                return 0;
-        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                 "uid %u may not manage jobs of uid %u", (unsigned) uid, (unsigned) owner);
+        return polkit_check_async(m, message,
+                                  uid == owner ? POLKIT_ACTION_MANAGE_JOB : POLKIT_ACTION_MANAGE_ANY_JOB,
+                                  details, true, error);
 }
 
 static char *home_of(uid_t uid) {
@@ -54,17 +62,15 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
         Job *j;
         int r;
 
+        r = polkit_check_async(m, message, POLKIT_ACTION_CREATE_JOB, NULL, true, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
         r = sd_bus_message_read(message, "s", &text);
         if (r < 0)
                 return r;
         r = bus_sender_uid(message, &uid);
         if (r < 0)
                 return r;
-        /* Until polkit is wired in (see bus_check_job_access), only root
-         * creates jobs on the system bus. */
-        if (!m->user_mode && uid != 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "creating conversion jobs needs root on the system bus");
         if (g_queue_get_length(&m->queue) >= m->max_queued_jobs)
                 return sd_bus_error_setf(error, V2VD_ERROR_TOO_MANY_JOBS,
                                          "%u jobs are already queued; wait or raise max_queued_jobs",
@@ -156,6 +162,11 @@ static int method_get_job(sd_bus_message *message, void *userdata, sd_bus_error 
 }
 
 static int method_source_not_available(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        int r;
+
+        r = polkit_check_async(userdata, message, POLKIT_ACTION_BROWSE_SOURCES, NULL, true, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
         /* Browsing sources (libvirt, OVA) is its own piece of work, not in
          * this version yet: say so plainly rather than pretend. */
         return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,

@@ -9,6 +9,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "manager.h"
+#include "polkit.h"
 #include "util.h"
 
 static void help(void) {
@@ -101,6 +102,9 @@ int main(int argc, char *argv[]) {
         r = manager_connect_bus(m);
         if (r < 0)
                 goto fail;
+        r = polkit_setup(m);
+        if (r < 0)
+                goto fail;
         r = manager_load_jobs(m);
         if (r < 0)
                 goto fail;
@@ -112,12 +116,14 @@ int main(int argc, char *argv[]) {
         (void) sd_notify(false, "READY=1");
 
         r = sd_event_loop(m->event);
+        polkit_shutdown();
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping; running conversions go on in their scopes.");
         if (r < 0)
                 goto fail;
         log_info("stopping; running conversions go on and are picked up at the next start");
         return EXIT_SUCCESS;
 fail:
+        polkit_shutdown();
         log_error("cannot run: %s", g_strerror(-r));
         return EXIT_FAILURE;
 }
