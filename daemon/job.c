@@ -126,6 +126,18 @@ void job_set_message(Job *j, const char *type, const char *text) {
         job_mark_dirty(j, JOB_PROP_LAST_MESSAGE);
 }
 
+/* Accepted-but-odd things (ignored wrapper keys, a missing virtio-win ISO)
+ * become one warning in LastMessage. */
+static void job_set_warnings(Job *j, GPtrArray *warnings) {
+        g_autoptr(GString) w = g_string_new(NULL);
+
+        for (guint i = 0; warnings && i < warnings->len; i++)
+                if (warnings->pdata[i])
+                        g_string_append_printf(w, "%s%s", w->len ? "; " : "", (char *) warnings->pdata[i]);
+        if (w->len)
+                job_set_message(j, "warning", w->str);
+}
+
 static int job_save_record(Job *j) {
         g_autofree char *path = job_file(j, "job.json");
         g_autofree char *json = v2v_job_record_render(j->record);
@@ -529,6 +541,15 @@ static int job_write_bandwidth_file(Job *j) {
         return v2v_write_file_atomic(path, text, strlen(text), 0644);
 }
 
+static const V2vSecret *job_spec_secret(const Job *j, const char *file_name) {
+        for (guint i = 0; j->spec && i < j->spec->secrets->len; i++) {
+                const V2vSecret *s = j->spec->secrets->pdata[i];
+                if (g_str_equal(s->file_name, file_name))
+                        return s;
+        }
+        return NULL;
+}
+
 static char **job_build_environment(Job *j, const V2vCommand *cmd) {
         static const char *const drop[] = {
                 "NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC", "LISTEN_PID", "LISTEN_FDS",
@@ -640,6 +661,7 @@ int job_start(Job *j) {
         g_autofree char *bandwidth = job_file(j, "bandwidth");
         g_autofree char *log_path = job_log_path(j);
         g_autofree char *description = NULL;
+        g_autofree char *agent_sock = NULL;
         g_autoptr(GPtrArray) runner_argv = NULL;
         g_auto(GStrv) envp = NULL;
         uint64_t quota = UINT64_MAX;
@@ -656,6 +678,11 @@ int job_start(Job *j) {
         };
 
         g_return_val_if_fail(j->record->state == V2V_JOB_QUEUED, -EINVAL);
+        if (j->spec && job_spec_secret(j, "ssh_key")) {
+                /* The runner starts an agent with the key inside the scope. */
+                agent_sock = g_build_filename(j->secret_dir, "agent.sock", NULL);
+                paths.ssh_auth_sock = agent_sock;
+        }
         g_queue_remove(&m->queue, j);
         j->record->state = V2V_JOB_RUNNING;
         j->record->started_usec = now_usec(CLOCK_REALTIME);
@@ -670,6 +697,7 @@ int job_start(Job *j) {
                 job_finish(j, V2V_JOB_FAILED, "error", error->message);
                 return 0;
         }
+        job_set_warnings(j, cmd->warnings);
         r = mkdir_parents_mode(j->secret_dir, 0700);
         for (guint i = 0; r >= 0 && i < j->spec->secrets->len; i++)
                 r = write_secret_file(j->secret_dir, j->spec->secrets->pdata[i]);
@@ -708,6 +736,11 @@ int job_start(Job *j) {
                 g_ptr_array_add(runner_argv, cmd->argv->pdata[i]);
         g_ptr_array_add(runner_argv, NULL);
         envp = job_build_environment(j, cmd);
+        if (agent_sock) {
+                g_autofree char *key = g_build_filename(j->secret_dir, "ssh_key", NULL);
+                envp = g_environ_setenv(envp, "V2VD_RUNNER_SSH_KEY", key, TRUE);
+                envp = g_environ_setenv(envp, "V2VD_RUNNER_SSH_AUTH_SOCK", agent_sock, TRUE);
+        }
 
         if (pipe2(go, O_CLOEXEC) < 0) {
                 job_finish(j, V2V_JOB_FAILED, "error", "cannot create a pipe for the runner");
@@ -955,13 +988,7 @@ int job_create(Manager *m, V2vSpec **spec, uid_t owner, Job **ret) {
                 goto fail;
 
         job_seed_disks(j);
-        if (j->spec->warnings && j->spec->warnings->len > 0) {
-                g_autofree char *w = NULL;
-                g_ptr_array_add(j->spec->warnings, NULL);
-                w = g_strjoinv("; ", (char **) j->spec->warnings->pdata);
-                g_ptr_array_remove_index(j->spec->warnings, j->spec->warnings->len - 1);
-                job_set_message(j, "warning", w);
-        }
+        job_set_warnings(j, j->spec->warnings);
         r = job_save_record(j);
         if (r < 0)
                 goto fail;

@@ -17,6 +17,12 @@
  * the runner too (the daemon then knows from its own cancel record).
  * EOF or anything but "g" on GO_FD: the job was called off, run nothing.
  *
+ * With V2VD_RUNNER_SSH_KEY=FILE and V2VD_RUNNER_SSH_AUTH_SOCK=SOCK in its
+ * environment the runner first starts an ssh-agent listening on SOCK and
+ * loads FILE into it (virt-v2v's ssh input takes keys only from an agent),
+ * then runs PROGRAM with SSH_AUTH_SOCK=SOCK, and stops the agent at the end.
+ * The agent lives inside the job's scope, so it can never outlive the job.
+ *
  * No GLib, no allocation beyond the stack: it must start fast and not fail.
  */
 #include <errno.h>
@@ -65,12 +71,53 @@ static void reset_signals(void) {
         (void) sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
+static pid_t start_ssh_agent(const char *sock, const char *key, int log_fd) {
+        pid_t agent, add;
+        int status;
+
+        agent = fork();
+        if (agent < 0)
+                return -1;
+        if (agent == 0) {
+                reset_signals();
+                dup2(log_fd, 1);
+                dup2(log_fd, 2);
+                execlp("ssh-agent", "ssh-agent", "-D", "-a", sock, (char *) NULL);
+                _exit(127);
+        }
+        /* Wait for its socket, then load the key. */
+        for (int i = 0; i < 200 && access(sock, F_OK) < 0; i++)
+                usleep(10 * 1000);
+        add = fork();
+        if (add < 0)
+                return -1;
+        if (add == 0) {
+                int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY);
+
+                reset_signals();
+                if (null_fd >= 0)
+                        dup2(null_fd, 0);
+                dup2(log_fd, 1);
+                dup2(log_fd, 2);
+                setenv("SSH_AUTH_SOCK", sock, 1);
+                execlp("ssh-add", "ssh-add", "-q", key, (char *) NULL);
+                _exit(127);
+        }
+        while (waitpid(add, &status, 0) < 0)
+                if (errno != EINTR)
+                        break;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                dprintf(log_fd, "virt-v2v: warning: v2vd-runner could not load the job's ssh_key into ssh-agent\n");
+        return agent;
+}
+
 int main(int argc, char *argv[]) {
         const char *job_dir;
         int go_fd, dirfd, log_fd, status;
         char go = 0, text[64];
-        pid_t pid;
+        pid_t pid, agent = 0;
         ssize_t n;
+        char *ssh_key, *ssh_sock;
 
         if (argc < 4) {
                 fprintf(stderr, "usage: v2vd-runner JOBDIR GO_FD PROGRAM [ARG…]\n"
@@ -104,6 +151,15 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
 
+        ssh_key = getenv("V2VD_RUNNER_SSH_KEY");
+        ssh_sock = getenv("V2VD_RUNNER_SSH_AUTH_SOCK");
+        if (ssh_key && ssh_sock && *ssh_key && *ssh_sock) {
+                agent = start_ssh_agent(ssh_sock, ssh_key, log_fd);
+                setenv("SSH_AUTH_SOCK", ssh_sock, 1);
+        }
+        unsetenv("V2VD_RUNNER_SSH_KEY");
+        unsetenv("V2VD_RUNNER_SSH_AUTH_SOCK");
+
         pid = fork();
         if (pid < 0) {
                 dprintf(log_fd, "virt-v2v: error: v2vd-runner could not fork: %s\n", strerror(errno));
@@ -130,6 +186,10 @@ int main(int argc, char *argv[]) {
                         (void) write_file_atomic(dirfd, "exit-status", text);
                         return 1;
                 }
+        if (agent > 0) {
+                kill(agent, SIGTERM);
+                (void) waitpid(agent, NULL, 0);
+        }
         if (WIFEXITED(status))
                 snprintf(text, sizeof text, "exited %d\n", WEXITSTATUS(status));
         else
