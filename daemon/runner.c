@@ -79,8 +79,14 @@ static pid_t start_ssh_agent(const char *sock, const char *key, int log_fd) {
         if (agent < 0)
                 return -1;
         if (agent == 0) {
+                int null_fd = open("/dev/null", O_RDWR | O_NOCTTY);
+
                 reset_signals();
-                dup2(log_fd, 1);
+                /* Its "SSH_AUTH_SOCK=…; export" banner is noise in v2v.log. */
+                if (null_fd >= 0) {
+                        dup2(null_fd, 0);
+                        dup2(null_fd, 1);
+                }
                 dup2(log_fd, 2);
                 execlp("ssh-agent", "ssh-agent", "-D", "-a", sock, (char *) NULL);
                 _exit(127);
