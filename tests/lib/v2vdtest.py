@@ -298,6 +298,8 @@ class Daemon:
             self.env["V2VD_VIRT_V2V"] = self.fake
         self.env.update(self.environment)
         self.env.update(env or {})
+        for k in [k for k, v in self.env.items() if v is None]:
+            del self.env[k]          # env={"X": None}: only via [environment]
         self.max_running = int(daemon_cfg["max_running_jobs"])
 
     def argv(self):
