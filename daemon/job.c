@@ -30,6 +30,7 @@
 #include "bus-job.h"
 #include "job.h"
 #include "scope.h"
+#include "throttle.h"
 #include "util.h"
 #include "v2v-argv.h"
 
@@ -420,6 +421,7 @@ static void job_finish(Job *j, V2vJobState state, const char *msg_type, const ch
         if (old == V2V_JOB_RUNNING)
                 job_read_logs(j);
         job_stop_following(j);
+        throttle_job_clear(j);
 
         if (old == V2V_JOB_QUEUED)
                 g_queue_remove(&m->queue, j);
@@ -616,8 +618,10 @@ void job_scope_job_removed(Job *j, const char *result) {
                 close(j->go_fd);
                 j->go_fd = -1;
         }
-        if (go)
+        if (go) {
                 log_full(LOG_INFO, j->id, "virt-v2v starts in %s", j->record->unit);
+                throttle_job_apply(j);
+        }
 }
 
 static pid_t spawn_runner(Job *j, char **argv, char **envp, int go_read_fd) {
@@ -835,6 +839,7 @@ int job_set_throttling(Job *j, const char *cpu, int64_t network, char **ret_warn
                         r = job_write_bandwidth_file(j);
                         if (r < 0)
                                 return r;
+                        throttle_job_apply(j);
                 }
         }
         if (props) {

@@ -13,6 +13,7 @@
 #include "bus-manager.h"
 #include "job.h"
 #include "scope.h"
+#include "throttle.h"
 #include "util.h"
 
 #define DEFAULT_MAX_RUNNING_JOBS 4
@@ -115,6 +116,15 @@ static int load_config(Manager *m, const char *path, bool explicit) {
                         return -EINVAL;
                 }
         }
+        if (g_key_file_has_key(kf, "daemon", "egress_interfaces", NULL)) {
+                g_autofree char *v = g_key_file_get_string(kf, "daemon", "egress_interfaces", NULL);
+                g_strfreev(m->egress_interfaces);
+                m->egress_interfaces = g_strsplit_set(v ? g_strstrip(v) : "", " ,", -1);
+        }
+        if (g_key_file_has_key(kf, "daemon", "throttle_name", NULL)) {
+                g_free(m->throttle_name);
+                m->throttle_name = g_key_file_get_string(kf, "daemon", "throttle_name", NULL);
+        }
         keys = g_key_file_get_keys(kf, "environment", NULL, NULL);
         for (char **k = keys; k && *k; k++) {
                 g_autofree char *v = g_key_file_get_string(kf, "environment", *k, NULL);
@@ -200,6 +210,18 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
                 (void) setrlimit(RLIMIT_NOFILE, &rl);
         }
 
+        {
+                g_autofree char *name = m->throttle_name ? g_strdup(m->throttle_name)
+                                                         : throttle_default_name(m->state_dir, m->user_mode);
+                g_autoptr(GPtrArray) ifs = g_ptr_array_new();
+                for (char **i = m->egress_interfaces; i && *i; i++)
+                        if (**i)
+                                g_ptr_array_add(ifs, *i);
+                g_ptr_array_add(ifs, NULL);
+                r = throttle_new(name, (char *const *) ifs->pdata, &m->throttle);
+                if (r < 0)
+                        return log_error_errno(r, "[daemon] throttle_name=%s or egress_interfaces= is not usable", name);
+        }
         probe_virt_v2v(m);
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -228,6 +250,9 @@ Manager *manager_free(Manager *m) {
         g_strfreev(m->profile_dirs);
         g_free(m->default_cpu);
         g_strfreev(m->extra_env);
+        g_strfreev(m->egress_interfaces);
+        g_free(m->throttle_name);
+        throttle_free(m->throttle);
         g_free(m);
         return NULL;
 }
@@ -324,6 +349,7 @@ int manager_load_jobs(Manager *m) {
                 if (j)
                         job_adopt(j);
         }
+        throttle_restore(m);
         log_info("%u jobs loaded: %u running, %u queued", g_hash_table_size(m->jobs), m->n_running,
                  g_queue_get_length(&m->queue));
         return 0;

@@ -13,6 +13,7 @@
 #include <systemd/sd-event.h>
 
 typedef struct Job Job;
+typedef struct Throttle Throttle;
 
 typedef struct Manager {
         sd_event *event;
@@ -35,6 +36,9 @@ typedef struct Manager {
         uint64_t default_network;  /* bytes/s, 0 = unlimited */
         uint64_t cancel_grace_usec;
         char **extra_env;          /* [environment] as KEY=VALUE */
+        char **egress_interfaces;  /* [daemon] egress_interfaces=, NULL = default routes' (throttle.h) */
+        char *throttle_name;       /* [daemon] throttle_name=, NULL = derived from state_dir */
+        Throttle *throttle;        /* egress shaping (throttle.c); NULL if unusable */
 
         GHashTable *jobs;          /* id → Job* (owned) */
         GQueue queue;              /* Job* waiting, in submission order */

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * throttle: egress shaping of every process in a job's scope, keyed on the
+ * scope's cgroup v2 directory, so it works where net_cls is gone (cgroup v2
+ * and hybrid hosts). The CPU quota is the scope's CPUQuotaPerSecUSec
+ * (scope.c) and the input side is virt-v2v's --bandwidth-file (job.c);
+ * this file does the third part of a job's limits.
+ *
+ * How (see throttle.c for why this and not a BPF classifier):
+ *   - one nftables table `inet <name>` owned by this daemon instance, with
+ *     one `output` hook chain and one rule per shaped job:
+ *       oifname { IFACES } socket cgroupv2 level L "<scope's v2 path>"
+ *           meta priority set MAJ:MIN comment "v2vd job ID"
+ *   - on each egress interface a root HTB qdisc with handle MAJ: and
+ *     `default 0` (unclassified traffic is not shaped), one class MAJ:MIN
+ *     per shaped job with rate = ceil = the job's limit. HTB puts a packet
+ *     whose skb->priority names one of its leaf classes straight into it.
+ *
+ * Configuration ([daemon] in v2vd.conf):
+ *   egress_interfaces=eth0 veth1   interfaces to shape (space or comma
+ *                                  separated); default: the interfaces of
+ *                                  the IPv4 and IPv6 default routes, looked
+ *                                  up again at every change.
+ *   throttle_name=NAME             nft table name, and (hashed) the HTB
+ *                                  major handle; default "v2vd" for the
+ *                                  system daemon with its default state
+ *                                  directory, else "v2vd_<hash of the state
+ *                                  directory>", so that several instances
+ *                                  (parallel tests) never touch each other's
+ *                                  rules.
+ *
+ * The host state is always rebuilt whole from the table of shaped jobs (one
+ * atomic nft transaction, then tc per interface), so a restarted daemon that
+ * re-registers the jobs still running removes every stale rule and class at
+ * once. Rules are deliberately left in place when the daemon stops: the
+ * conversions outlive it.
+ *
+ * nft(8) and tc(8) are run synchronously (g_spawn_sync, argument vectors, no
+ * shell): a change costs a few spawns of a few milliseconds each, on a job
+ * start, end or limit change only — never on a hot path of the event loop.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef struct Throttle Throttle;
+typedef struct Job Job;
+typedef struct Manager Manager;
+
+/* The default instance name for a state directory (see above). */
+char *throttle_default_name(const char *state_dir, bool user_mode);
+
+/* interfaces: NULL or empty = those of the default routes. */
+int throttle_new(const char *name, char *const *interfaces, Throttle **ret);
+Throttle *throttle_free(Throttle *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Throttle, throttle_free)
+
+const char *throttle_get_name(const Throttle *t);
+unsigned throttle_get_major(const Throttle *t);
+
+/* Record the egress limit of a job (bytes/s; 0 = none) whose scope's cgroup
+ * v2 path (as in /proc/PID/cgroup's "0::" line) is cgroup_path. Does not
+ * touch the host: *ret_changed says whether throttle_sync() is needed. */
+bool throttle_set(Throttle *t, const char *job_id, const char *cgroup_path, uint64_t bytes_per_sec,
+                  bool *ret_changed, GError **error);
+/* Make the host's rules and classes match the recorded limits exactly. */
+bool throttle_sync(Throttle *t, GError **error);
+
+/* The cgroup v2 path of a process ("0::" line of /proc/PID/cgroup). */
+bool throttle_cgroup_of_pid(pid_t pid, char **ret_path, GError **error);
+
+/* Glue for job.c and manager.c. */
+
+/* Apply the job's NetworkLimit to its scope's egress, once the scope
+ * exists (a no-op before); what cannot be applied goes to LastMessage as a
+ * warning: the job goes on, limited on the input side only. */
+void throttle_job_apply(Job *j);
+/* The job ended: remove its rule and class. */
+void throttle_job_clear(Job *j);
+/* At daemon start, after the jobs are loaded and adopted: register the
+ * running ones and remove every rule and class of jobs that are not. */
+void throttle_restore(Manager *m);
