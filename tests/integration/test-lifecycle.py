@@ -48,6 +48,9 @@ def test(t):
     t.check(len(lst) == 1 and lst[0][0] == job_id and lst[0][1] == path and lst[0][3] == "guest",
             "ListJobs lists it", lst)
     t.check_eq(call(MANAGER_PATH, MANAGER_IFACE, "GetJob", "s", job_id)[0], path, "GetJob")
+    objs = call(MANAGER_PATH, OM_IFACE, "GetManagedObjects")[0]
+    t.check(path in objs and JOB_IFACE in objs[path], "GetManagedObjects lists the job with its interface",
+            list(objs))
 
     # running, copying
     wait_for(lambda: t.prop(job_id, "Phase").startswith("Copying disk 1/1"), 15, "Phase Copying disk 1/1")
@@ -90,8 +93,13 @@ def test(t):
     t.check(st.get("disk_count") == 1 and st.get("progress") == 100, "state.json disk_count 1, progress 100", st)
     mode = os.stat(os.path.join(d.job_dir(job_id), "state.json")).st_mode & 0o777
     t.check_eq(oct(mode), "0o640", "state.json mode")
-    for fn in ("v2v.log", "v2v-machine.log", "spec.json"):
+    for fn in ("v2v.log", "v2v-machine.log", "spec.json", "job.json", "exit-status"):
         t.check(os.path.exists(os.path.join(d.job_dir(job_id), fn)), "%s exists in the job directory" % fn)
+    with open(os.path.join(d.job_dir(job_id), "job.json")) as f:
+        t.check(isinstance(json.load(f), dict), "job.json (the daemon's own record, not contract) is a JSON object")
+    with open(os.path.join(d.job_dir(job_id), "exit-status")) as f:
+        es = f.read().strip()
+    t.check_eq(es, "exited 0", "exit-status written by the runner")
     with open(os.path.join(d.job_dir(job_id), "v2v.log"), "rb") as f:
         vlog = f.read()
     t.check(b"Copying disk 1/1" in vlog and b"\r" in vlog, "v2v.log has the fake's output with \\r bars")
