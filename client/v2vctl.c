@@ -1,0 +1,1051 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "output.h"
+#include "v2vctl.h"
+
+typedef int (*VerbFunction)(Ctl *c, int argc, char **argv);
+
+typedef struct Verb {
+        const char *name;
+        unsigned min_args, max_args; /* not counting the verb itself */
+        VerbFunction run;
+        const char *usage;
+        const char *summary;
+        const char *help;
+} Verb;
+
+static const Verb *find_verb(const char *name);
+
+/* ------------------------------------------------------------------ helpers */
+
+static int read_spec(const char *file, char **ret_text, char **ret_label) {
+        g_autoptr(GError) error = NULL;
+        g_autofree char *text = NULL;
+        gsize len = 0;
+
+        if (g_str_equal(file, "-")) {
+                g_autoptr(GIOChannel) ch = g_io_channel_unix_new(STDIN_FILENO);
+                g_io_channel_set_encoding(ch, NULL, NULL);
+                if (g_io_channel_read_to_end(ch, &text, &len, &error) != G_IO_STATUS_NORMAL) {
+                        fprintf(stderr, "v2vctl: cannot read the job spec from standard input: %s\n", error->message);
+                        return -EIO;
+                }
+                *ret_label = g_strdup("standard input");
+        } else {
+                if (!g_file_get_contents(file, &text, &len, &error)) {
+                        fprintf(stderr, "v2vctl: cannot read %s: %s\n", file, error->message);
+                        return error->code == G_FILE_ERROR_ACCES ? -EACCES : -ENOENT;
+                }
+                *ret_label = g_strdup(file);
+        }
+        if (strlen(text) != len) {
+                fprintf(stderr, "v2vctl: %s: the job spec contains a NUL byte\n", *ret_label);
+                g_clear_pointer(ret_label, g_free);
+                return -EBADMSG;
+        }
+        if (len == 0 || strspn(text, " \t\r\n") == len) {
+                fprintf(stderr, "v2vctl: %s: the job spec is empty\n", *ret_label);
+                g_clear_pointer(ret_label, g_free);
+                return -EBADMSG;
+        }
+        *ret_text = g_steal_pointer(&text);
+        return 0;
+}
+
+static int create_job(Ctl *c, const char *text, const char *label, char **ret_id, char **ret_path) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        const char *id, *path;
+        int r;
+
+        r = sd_bus_call_method(c->bus, V2VD_BUS_NAME, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "CreateJob",
+                               &error, &reply, "s", text);
+        if (r < 0)
+                return ctl_log_bus_error(c, &error, r, label);
+        r = sd_bus_message_read(reply, "so", &id, &path);
+        if (r < 0)
+                return ctl_log_bus_error(c, NULL, r, "cannot read the reply of CreateJob");
+        *ret_id = g_strdup(id);
+        *ret_path = g_strdup(path);
+        return 0;
+}
+
+static char *context_for_job(const char *id) {
+        return g_strdup_printf("job %s", id);
+}
+
+static bool use_legend(const Ctl *c) {
+        return !c->no_legend;
+}
+
+static unsigned table_width(const Ctl *c) {
+        return c->full ? 0 : output_columns();
+}
+
+static char *format_percent(double p) {
+        return g_strdup_printf("%.1f%%", p);
+}
+
+/* -------------------------------------------------------------------- verbs */
+
+static int verb_submit(Ctl *c, int argc, char **argv) {
+        g_autofree char *text = NULL, *label = NULL, *id = NULL, *path = NULL;
+        int r;
+
+        r = read_spec(argv[1], &text, &label);
+        if (r < 0)
+                return r;
+        r = create_job(c, text, label, &id, &path);
+        if (r < 0)
+                return r;
+        printf("%s\n", id);
+        fflush(stdout);
+        if (!c->wait)
+                return 0;
+        return watch_job(c, id, path);
+}
+
+static int get_job_phase(Ctl *c, const char *path, char **ret) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        char *s = NULL;
+        int r;
+
+        r = sd_bus_get_property_string(c->bus, V2VD_BUS_NAME, path, V2VD_JOB_INTERFACE, "Phase", &error, &s);
+        if (r < 0)
+                return r; /* removed in between: not worth a message */
+        *ret = g_strdup(s);
+        free(s);
+        return 0;
+}
+
+static int verb_list(Ctl *c, int argc, char **argv) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        g_autoptr(JsonArray) jobs = json_array_new();
+        g_autoptr(Table) t = table_new(5);
+        const char *id, *path, *state, *vm;
+        double progress;
+        int r;
+
+        r = sd_bus_call_method(c->bus, V2VD_BUS_NAME, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "ListJobs",
+                               &error, &reply, NULL);
+        if (r < 0)
+                return ctl_log_bus_error(c, &error, r, "cannot list jobs");
+        r = sd_bus_message_enter_container(reply, 'a', "(sossd)");
+        if (r < 0)
+                return ctl_log_bus_error(c, NULL, r, "cannot parse the job list");
+        table_set_column(t, 0, "ID", COLUMN_LEFT);
+        table_set_column(t, 1, "VM", COLUMN_SHRINK);
+        table_set_column(t, 2, "STATE", COLUMN_LEFT);
+        table_set_column(t, 3, "PROGRESS", COLUMN_RIGHT);
+        table_set_column(t, 4, "PHASE", COLUMN_SHRINK);
+        while ((r = sd_bus_message_read(reply, "(sossd)", &id, &path, &state, &vm, &progress)) > 0) {
+                g_autofree char *phase = NULL, *percent = format_percent(progress);
+                JsonObject *o;
+
+                (void) get_job_phase(c, path, &phase);
+                o = json_object_new();
+                json_object_set_string_member(o, "id", id);
+                json_object_set_string_member(o, "path", path);
+                json_object_set_string_member(o, "state", state);
+                json_object_set_string_member(o, "vm_name", vm);
+                json_object_set_double_member(o, "progress", progress);
+                json_object_set_string_member(o, "phase", phase ?: "");
+                json_array_add_object_element(jobs, o);
+                /* A finished job's last phase says nothing more than its state. */
+                table_add_row(t, id, vm, state, percent,
+                              phase && *phase && (g_str_equal(state, "running") || g_str_equal(state, "queued")) ? phase : "-");
+        }
+        if (r < 0)
+                return ctl_log_bus_error(c, NULL, r, "cannot parse the job list");
+
+        if (c->json != JSON_OFF) {
+                g_autoptr(JsonNode) n = json_node_init_array(json_node_alloc(), jobs);
+                json_print(c, n);
+                return 0;
+        }
+        pager_open(c->no_pager);
+        if (table_rows(t) > 0)
+                table_print(t, stdout, use_legend(c), table_width(c));
+        if (use_legend(c)) {
+                if (table_rows(t) > 0)
+                        printf("\n");
+                printf("%u job%s listed.\n", table_rows(t), table_rows(t) == 1 ? "" : "s");
+        }
+        return 0;
+}
+
+static int manager_properties(Ctl *c, JsonObject **ret) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        g_autoptr(JsonObject) o = json_object_new();
+        int r;
+
+        r = sd_bus_call_method(c->bus, V2VD_BUS_NAME, V2VD_MANAGER_PATH, "org.freedesktop.DBus.Properties",
+                               "GetAll", &error, &reply, "s", V2VD_MANAGER_INTERFACE);
+        if (r < 0)
+                return ctl_log_bus_error(c, &error, r, "cannot read v2vd's properties");
+        r = job_properties_merge(reply, o);
+        if (r < 0)
+                return ctl_log_bus_error(c, NULL, r, "cannot parse v2vd's properties");
+        *ret = g_steal_pointer(&o);
+        return 0;
+}
+
+/* "virt-v2v 2.2.0" → "2.2.0" */
+static const char *v2v_version(JsonObject *o) {
+        const char *v = json_get_str(o, "v2v_version");
+
+        if (g_str_has_prefix(v, "virt-v2v "))
+                v += strlen("virt-v2v ");
+        return *v ? v : "unknown";
+}
+
+static int status_manager(Ctl *c) {
+        g_autoptr(JsonObject) o = NULL;
+        int r;
+
+        r = manager_properties(c, &o);
+        if (r < 0)
+                return r;
+        if (c->json != JSON_OFF) {
+                g_autoptr(JsonNode) n = json_node_init_object(json_node_alloc(), o);
+                json_print(c, n);
+                return 0;
+        }
+        printf("%s v2vd %s (%s mode%s%s)\n", output_utf8() ? "●" : "*", json_get_str(o, "version"),
+               json_get_str(o, "mode"), c->host ? " on " : "", c->host ?: "");
+        printf("     virt-v2v: %s\n", v2v_version(o));
+        printf("      Running: %" G_GINT64_FORMAT " of at most %" G_GINT64_FORMAT "\n",
+               json_get_int(o, "running_jobs"), json_get_int(o, "max_running_jobs"));
+        printf("       Queued: %" G_GINT64_FORMAT "\n", json_get_int(o, "queued_jobs"));
+        return 0;
+}
+
+static void status_field(const Ctl *c, const char *key, const char *value, bool path) {
+        unsigned width = table_width(c);
+        const unsigned key_width = 13;
+        g_autofree char *shown = NULL;
+
+        if (!value || !*value)
+                value = "-";
+        shown = width > key_width + 2 + 10 ? ellipsize(value, width - key_width - 2, path) : g_strdup(value);
+        printf("%*s: %s\n", (int) key_width, key, shown);
+}
+
+static char *format_network_limit(int64_t bytes) {
+        g_autofree char *b = NULL;
+
+        if (bytes <= 0)
+                return g_strdup("unlimited");
+        b = format_bytes((uint64_t) bytes);
+        return g_strdup_printf("%s/s (%" G_GINT64_FORMAT " bytes/s)", b, bytes);
+}
+
+static int status_job(Ctl *c, const char *id) {
+        g_autofree char *path = NULL, *ctx = context_for_job(id);
+        g_autoptr(JsonObject) o = NULL;
+        uint64_t now = now_realtime_usec();
+        const char *state;
+        JsonNode *n;
+        int r;
+
+        r = ctl_job_path(c, id, &path);
+        if (r < 0)
+                return r;
+        r = ctl_job_properties(c, path, &o);
+        if (r < 0)
+                return r;
+        if (c->json != JSON_OFF) {
+                g_autoptr(JsonNode) node = json_node_init_object(json_node_alloc(), o);
+                json_print(c, node);
+                return 0;
+        }
+
+        pager_open(c->no_pager);
+        state = json_get_str(o, "state");
+        printf("%s Job %s (%s) - %s\n", output_utf8() ? "●" : "*", id, json_get_str(o, "vm_name"), state);
+        status_field(c, "State", state, false);
+        status_field(c, "Phase", json_get_str(o, "phase"), false);
+        {
+                g_autofree char *p = format_percent(json_get_double(o, "progress"));
+                uint64_t eta = (uint64_t) json_get_int(o, "expected_end_time");
+                g_autofree char *line = NULL;
+                if (eta > now && !g_str_equal(state, "succeeded") && !g_str_equal(state, "failed")
+                    && !g_str_equal(state, "cancelled")) {
+                        g_autofree char *e = format_timestamp_relative(eta, now);
+                        line = g_strdup_printf("%s, expected to end %s", p, e);
+                } else
+                        line = g_strdup(p);
+                status_field(c, "Progress", line, false);
+        }
+        {
+                g_autofree char *created = format_timestamp_relative((uint64_t) json_get_int(o, "created_at"), now);
+                g_autofree char *started = format_timestamp_relative((uint64_t) json_get_int(o, "started_at"), now);
+                g_autofree char *finished = format_timestamp_relative((uint64_t) json_get_int(o, "finished_at"), now);
+                status_field(c, "Created", created, false);
+                status_field(c, "Started", started, false);
+                status_field(c, "Finished", finished, false);
+        }
+        {
+                g_autofree char *owner = g_strdup_printf("%" G_GINT64_FORMAT, json_get_int(o, "owner_uid"));
+                g_autofree char *unit = NULL;
+                int64_t pid = json_get_int(o, "pid");
+                if (*json_get_str(o, "unit") && pid > 0)
+                        unit = g_strdup_printf("%s (virt-v2v PID %" G_GINT64_FORMAT ")", json_get_str(o, "unit"), pid);
+                else
+                        unit = g_strdup(json_get_str(o, "unit"));
+                status_field(c, "Owner UID", owner, false);
+                status_field(c, "Unit", unit, false);
+        }
+        {
+                g_autofree char *net = format_network_limit(json_get_int(o, "network_limit"));
+                g_autofree char *limits = g_strdup_printf("CPU %s, network %s", json_get_str(o, "cpu_limit"), net);
+                status_field(c, "Limits", limits, false);
+        }
+        {
+                int64_t rc = json_get_int(o, "return_code");
+                g_autofree char *rcs = rc >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, rc) : NULL;
+                status_field(c, "Return code", rcs, false);
+                status_field(c, "VM id", json_get_str(o, "vm_id"), false);
+        }
+        n = json_object_get_member(o, "last_message");
+        if (n && JSON_NODE_HOLDS_OBJECT(n) && *json_get_str(json_node_get_object(n), "text")) {
+                JsonObject *m = json_node_get_object(n);
+                g_autofree char *msg = g_strdup_printf("%s: %s", json_get_str(m, "type"), json_get_str(m, "text"));
+                status_field(c, "Last message", msg, false);
+        }
+        status_field(c, "Log", json_get_str(o, "log_file"), true);
+        status_field(c, "Machine log", json_get_str(o, "machine_log_file"), true);
+        status_field(c, "State file", json_get_str(o, "state_file"), true);
+        status_field(c, "Throttling", json_get_str(o, "throttling_file"), true);
+
+        n = json_object_get_member(o, "disks");
+        if (n && JSON_NODE_HOLDS_ARRAY(n) && json_array_get_length(json_node_get_array(n)) > 0) {
+                JsonArray *a = json_node_get_array(n);
+                g_autoptr(Table) t = table_new(3);
+
+                table_set_column(t, 0, "DISK", COLUMN_RIGHT);
+                table_set_column(t, 1, "PATH", COLUMN_SHRINK_MIDDLE);
+                table_set_column(t, 2, "PROGRESS", COLUMN_RIGHT);
+                for (guint i = 0; i < json_array_get_length(a); i++) {
+                        JsonObject *d = json_array_get_object_element(a, i);
+                        g_autofree char *num = g_strdup_printf("%u/%u", i + 1, json_array_get_length(a));
+                        g_autofree char *p = format_percent(json_get_double(d, "progress"));
+                        table_add_row(t, num, json_get_str(d, "path"), p);
+                }
+                printf("\n");
+                table_print(t, stdout, use_legend(c), table_width(c));
+        }
+        return 0;
+}
+
+static int verb_status(Ctl *c, int argc, char **argv) {
+        if (argc < 2)
+                return status_manager(c);
+        return status_job(c, argv[1]);
+}
+
+static int call_job_method(Ctl *c, const char *id, const char *method, const char *what) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_autofree char *path = NULL, *ctx = NULL;
+        int r;
+
+        r = ctl_job_path(c, id, &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method(c->bus, V2VD_BUS_NAME, path, V2VD_JOB_INTERFACE, method, &error, NULL, NULL);
+        if (r < 0) {
+                ctx = g_strdup_printf("cannot %s job %s", what, id);
+                return ctl_log_bus_error(c, &error, r, ctx);
+        }
+        return 0;
+}
+
+static int verb_cancel(Ctl *c, int argc, char **argv) {
+        int ret = 0;
+
+        for (int i = 1; i < argc; i++) {
+                int r = call_job_method(c, argv[i], "Cancel", "cancel");
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        return ret;
+}
+
+static int verb_remove(Ctl *c, int argc, char **argv) {
+        int ret = 0;
+
+        for (int i = 1; i < argc; i++) {
+                int r = call_job_method(c, argv[i], "Remove", "remove");
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        return ret;
+}
+
+static bool cpu_limit_is_valid(const char *s) {
+        size_t digits = strspn(s, "0123456789");
+
+        if (g_str_equal(s, "unlimited"))
+                return true;
+        return digits > 0 && digits < 10 && g_str_equal(s + digits, "%");
+}
+
+static bool network_limit_is_valid(const char *s) {
+        return g_str_equal(s, "unlimited") || (*s && strspn(s, "0123456789") == strlen(s) && strlen(s) < 19);
+}
+
+static int verb_throttle(Ctl *c, int argc, char **argv) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL;
+        g_autofree char *path = NULL, *ctx = NULL;
+        int r;
+
+        if (!c->cpu && !c->network) {
+                fprintf(stderr, "v2vctl: throttle needs --cpu and/or --network (see 'v2vctl throttle --help')\n");
+                return -EINVAL;
+        }
+        if (c->cpu && !cpu_limit_is_valid(c->cpu)) {
+                fprintf(stderr, "v2vctl: --cpu: expected a percentage of one CPU such as 50%% or 150%%, or \"unlimited\"; got \"%s\"\n",
+                        c->cpu);
+                return -EINVAL;
+        }
+        if (c->network && !network_limit_is_valid(c->network)) {
+                fprintf(stderr, "v2vctl: --network: expected bytes per second as digits (1048576) or \"unlimited\"; got \"%s\"\n",
+                        c->network);
+                return -EINVAL;
+        }
+        r = ctl_job_path(c, argv[1], &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_new_method_call(c->bus, &m, V2VD_BUS_NAME, path, V2VD_JOB_INTERFACE, "SetThrottling");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && c->cpu)
+                r = sd_bus_message_append(m, "{sv}", "cpu", "s", c->cpu);
+        if (r >= 0 && c->network)
+                r = sd_bus_message_append(m, "{sv}", "network", "s", c->network);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return ctl_log_bus_error(c, NULL, r, "cannot build the SetThrottling call");
+        r = sd_bus_call(c->bus, m, 0, &error, NULL);
+        if (r < 0) {
+                ctx = g_strdup_printf("cannot throttle job %s", argv[1]);
+                return ctl_log_bus_error(c, &error, r, ctx);
+        }
+        return 0;
+}
+
+static int verb_log(Ctl *c, int argc, char **argv) {
+        g_autofree char *path = NULL;
+        int r;
+
+        r = ctl_job_path(c, argv[1], &path);
+        if (r < 0)
+                return r;
+        if (!c->follow)
+                pager_open(c->no_pager);
+        return show_log(c, argv[1], path, c->follow);
+}
+
+static int verb_watch(Ctl *c, int argc, char **argv) {
+        g_autofree char *path = NULL;
+        int r;
+
+        r = ctl_job_path(c, argv[1], &path);
+        if (r < 0)
+                return r;
+        return watch_job(c, argv[1], path);
+}
+
+/* The source argument of sources/inspect as the JSON ListSourceVMs takes. */
+static int source_json(Ctl *c, const char *arg, char **ret) {
+        g_autoptr(JsonBuilder) b = NULL;
+        g_autoptr(JsonGenerator) g = NULL;
+        g_autoptr(JsonNode) root = NULL;
+        g_autofree char *password = NULL;
+
+        if (arg && (c->uri || c->ova)) {
+                fprintf(stderr, "v2vctl: give the source either as JSON or with --uri/--ova, not both\n");
+                return -EINVAL;
+        }
+        if (arg) {
+                g_autoptr(JsonParser) p = json_parser_new();
+                g_autoptr(GError) error = NULL;
+                if (!json_parser_load_from_data(p, arg, -1, &error) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+                        fprintf(stderr, "v2vctl: the source must be a JSON object such as "
+                                "'{\"uri\": \"qemu:///system\"}' or '{\"ova\": \"/path/vm.ova\"}'%s%s\n",
+                                error ? ": " : "", error ? error->message : "");
+                        return -EINVAL;
+                }
+                *ret = g_strdup(arg);
+                return 0;
+        }
+        if (!c->uri && !c->ova) {
+                fprintf(stderr, "v2vctl: which source? Give --uri URI, --ova PATH or a source JSON object\n");
+                return -EINVAL;
+        }
+        if (c->password_file) {
+                g_autoptr(GError) error = NULL;
+                if (!g_file_get_contents(c->password_file, &password, NULL, &error)) {
+                        fprintf(stderr, "v2vctl: cannot read %s: %s\n", c->password_file, error->message);
+                        return -EINVAL;
+                }
+                g_strchomp(password);
+        }
+        b = json_builder_new();
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, c->uri ? "uri" : "ova");
+        json_builder_add_string_value(b, c->uri ?: c->ova);
+        if (password) {
+                json_builder_set_member_name(b, "password");
+                json_builder_add_string_value(b, password);
+        }
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        g = json_generator_new();
+        json_generator_set_root(g, root);
+        *ret = json_generator_to_data(g, NULL);
+        if (password)
+                memset(password, 0, strlen(password));
+        return 0;
+}
+
+static void print_json_text(Ctl *c, const char *text) {
+        g_autoptr(JsonParser) p = json_parser_new();
+
+        if (json_parser_load_from_data(p, text, -1, NULL) && json_parser_get_root(p)) {
+                Ctl pretty = *c;
+                if (pretty.json == JSON_OFF)
+                        pretty.json = JSON_PRETTY;
+                json_print(&pretty, json_parser_get_root(p));
+        } else
+                printf("%s\n", text);
+}
+
+static int verb_sources(Ctl *c, int argc, char **argv) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        g_autoptr(JsonParser) p = json_parser_new();
+        g_autofree char *source = NULL;
+        g_autoptr(Table) t = NULL;
+        JsonArray *vms;
+        const char *text;
+        int r;
+
+        r = source_json(c, argc > 1 ? argv[1] : NULL, &source);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method(c->bus, V2VD_BUS_NAME, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "ListSourceVMs",
+                               &error, &reply, "s", source);
+        if (source)
+                memset(source, 0, strlen(source));
+        if (r < 0)
+                return ctl_log_bus_error(c, &error, r, "cannot list the source's VMs");
+        r = sd_bus_message_read(reply, "s", &text);
+        if (r < 0)
+                return ctl_log_bus_error(c, NULL, r, "cannot read the reply of ListSourceVMs");
+        if (c->json != JSON_OFF || !json_parser_load_from_data(p, text, -1, NULL) ||
+            !JSON_NODE_HOLDS_ARRAY(json_parser_get_root(p))) {
+                print_json_text(c, text);
+                return 0;
+        }
+        vms = json_node_get_array(json_parser_get_root(p));
+        t = table_new(6);
+        table_set_column(t, 0, "NAME", COLUMN_SHRINK);
+        table_set_column(t, 1, "STATE", COLUMN_LEFT);
+        table_set_column(t, 2, "VCPUS", COLUMN_RIGHT);
+        table_set_column(t, 3, "MEMORY", COLUMN_RIGHT);
+        table_set_column(t, 4, "DISKS", COLUMN_RIGHT);
+        table_set_column(t, 5, "FIRMWARE", COLUMN_LEFT);
+        for (guint i = 0; i < json_array_get_length(vms); i++) {
+                JsonObject *vm = json_array_get_object_element(vms, i);
+                JsonNode *d = vm ? json_object_get_member(vm, "disks") : NULL;
+                g_autofree char *vcpus = NULL, *mem = NULL, *disks = NULL;
+                if (!vm)
+                        continue;
+                vcpus = g_strdup_printf("%" G_GINT64_FORMAT, json_get_int(vm, "vcpus"));
+                mem = format_bytes((uint64_t) json_get_int(vm, "memory_bytes"));
+                disks = g_strdup_printf("%u", d && JSON_NODE_HOLDS_ARRAY(d) ? json_array_get_length(json_node_get_array(d)) : 0);
+                table_add_row(t, json_get_str(vm, "name"), json_get_str(vm, "state"), vcpus, mem, disks,
+                              json_get_str(vm, "firmware"));
+        }
+        pager_open(c->no_pager);
+        table_print(t, stdout, use_legend(c), table_width(c));
+        if (use_legend(c))
+                printf("\n%u VM%s listed.\n", table_rows(t), table_rows(t) == 1 ? "" : "s");
+        return 0;
+}
+
+static int verb_inspect(Ctl *c, int argc, char **argv) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        g_autofree char *source = NULL, *ctx = NULL;
+        const char *vm = argv[argc - 1], *text;
+        int r;
+
+        r = source_json(c, argc > 2 ? argv[1] : NULL, &source);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method(c->bus, V2VD_BUS_NAME, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "InspectSourceVM",
+                               &error, &reply, "ss", source, vm);
+        if (source)
+                memset(source, 0, strlen(source));
+        if (r < 0) {
+                ctx = g_strdup_printf("cannot inspect %s", vm);
+                return ctl_log_bus_error(c, &error, r, ctx);
+        }
+        r = sd_bus_message_read(reply, "s", &text);
+        if (r < 0)
+                return ctl_log_bus_error(c, NULL, r, "cannot read the reply of InspectSourceVM");
+        print_json_text(c, text);
+        return 0;
+}
+
+static int verb_capabilities(Ctl *c, int argc, char **argv) {
+        g_autoptr(JsonObject) o = NULL;
+        JsonNode *n;
+        int r;
+
+        r = manager_properties(c, &o);
+        if (r < 0)
+                return r;
+        n = json_object_get_member(o, "v2v_capabilities");
+        if (c->json != JSON_OFF) {
+                g_autoptr(JsonObject) out = json_object_new();
+                json_object_set_string_member(out, "version", json_get_str(o, "version"));
+                json_object_set_string_member(out, "mode", json_get_str(o, "mode"));
+                json_object_set_string_member(out, "v2v_version", json_get_str(o, "v2v_version"));
+                json_object_set_member(out, "capabilities",
+                                       n ? json_node_copy(n) : json_node_init_array(json_node_alloc(), json_array_new()));
+                {
+                        g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), out);
+                        json_print(c, root);
+                }
+                return 0;
+        }
+        pager_open(c->no_pager);
+        if (use_legend(c))
+                printf("# v2vd %s (%s mode), virt-v2v %s\n", json_get_str(o, "version"), json_get_str(o, "mode"),
+                       v2v_version(o));
+        if (n && JSON_NODE_HOLDS_ARRAY(n)) {
+                JsonArray *a = json_node_get_array(n);
+                for (guint i = 0; i < json_array_get_length(a); i++)
+                        printf("%s\n", json_array_get_string_element(a, i));
+        }
+        return 0;
+}
+
+static int verb_profiles(Ctl *c, int argc, char **argv) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        g_autoptr(JsonNode) n = NULL;
+        int r;
+
+        r = sd_bus_call_method(c->bus, V2VD_BUS_NAME, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "ListProfiles",
+                               &error, &reply, NULL);
+        if (r < 0)
+                return ctl_log_bus_error(c, &error, r, "cannot list profiles");
+        r = bus_message_read_json(reply, &n);
+        if (r < 0)
+                return ctl_log_bus_error(c, NULL, r, "cannot parse the profile list");
+        if (c->json != JSON_OFF) {
+                json_print(c, n);
+                return 0;
+        }
+        {
+                JsonArray *a = json_node_get_array(n);
+                for (guint i = 0; i < json_array_get_length(a); i++)
+                        printf("%s\n", json_array_get_string_element(a, i));
+                if (use_legend(c) && output_is_tty())
+                        printf("\n%u profile%s listed.\n", json_array_get_length(a),
+                               json_array_get_length(a) == 1 ? "" : "s");
+        }
+        return 0;
+}
+
+/* virt-v2v-wrapper's entry point: spec on stdin, paths on stdout. */
+static int verb_wrapper(Ctl *c, int argc, char **argv) {
+        g_autofree char *text = NULL, *label = NULL, *id = NULL, *path = NULL;
+        g_autoptr(JsonObject) props = NULL;
+        g_autoptr(JsonObject) out = json_object_new();
+        int r;
+
+        r = read_spec("-", &text, &label);
+        if (r < 0)
+                return r;
+        r = create_job(c, text, label, &id, &path);
+        if (r < 0)
+                return r;
+        r = ctl_job_properties(c, path, &props);
+        if (r < 0)
+                return r;
+        /* The wrapper's own log was its progress record: the closest thing
+         * is virt-v2v's machine-readable log, which v2vd parses. */
+        json_object_set_string_member(out, "wrapper_log", json_get_str(props, "machine_log_file"));
+        json_object_set_string_member(out, "v2v_log", json_get_str(props, "log_file"));
+        json_object_set_string_member(out, "state_file", json_get_str(props, "state_file"));
+        json_object_set_string_member(out, "throttling_file", json_get_str(props, "throttling_file"));
+        {
+                g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), out);
+                Ctl oneline = *c;
+                oneline.json = c->json == JSON_PRETTY ? JSON_PRETTY : JSON_SHORT;
+                json_print(&oneline, root);
+        }
+        return 0;
+}
+
+static int verb_help(Ctl *c, int argc, char **argv);
+
+/* ------------------------------------------------------------------ the table */
+
+static const Verb verbs[] = {
+        { "submit", 1, 1, verb_submit, "submit FILE|- [--wait]", "Create a conversion job from a job spec",
+          "Reads the job spec (JSON, see v2vctl(1) and the v2vd API) from FILE, or from\n"
+          "standard input with -, asks v2vd to create the job and prints its id.\n\n"
+          "  --wait      show the job's progress until it ends; exit 0 only if it\n"
+          "              succeeded (^C stops waiting, the job goes on)\n" },
+        { "list", 0, 0, verb_list, "list [--json] [--no-legend]", "List the jobs",
+          "Lists the jobs you may see: id, VM name, state, progress and phase.\n\n"
+          "  --json[=pretty|short]  one JSON array of {id, path, state, vm_name,\n"
+          "                         progress, phase}\n"
+          "  --no-legend            no header and footer\n"
+          "  -l, --full             do not shorten columns to fit the terminal\n" },
+        { "status", 0, 1, verb_status, "status [ID] [--json]", "Show a job's state (or v2vd's, without ID)",
+          "Shows everything v2vd knows about job ID: state, phase, progress, times,\n"
+          "unit, limits, last message, files and per-disk progress. Without ID,\n"
+          "shows v2vd's version, mode and job counts.\n\n"
+          "  --json[=pretty|short]  the job's properties as one JSON object\n"
+          "                         (D-Bus property names in snake_case)\n" },
+        { "watch", 1, 1, verb_watch, "watch ID", "Show a job's progress live until it ends",
+          "On a terminal: one live line per disk (bar, percentage, rate, ETA) under a\n"
+          "header with the state and phase; phases and warnings scroll above it.\n"
+          "Otherwise: one plain line per change. Exits 0 if the job succeeded, 1 if it\n"
+          "failed or was cancelled; ^C stops watching and leaves the job running.\n" },
+        { "cancel", 1, UINT_MAX, verb_cancel, "cancel ID...", "Cancel jobs",
+          "Drops a queued job; stops a running one (SIGTERM, then SIGKILL) and removes\n"
+          "the partial output it created. The job ends 'cancelled'.\n" },
+        { "throttle", 1, 1, verb_throttle, "throttle ID [--cpu 50%|unlimited] [--network BYTES|unlimited]",
+          "Change a job's CPU or network limit",
+          "Applies the limits to the running job at once (kept for a queued one).\n\n"
+          "  --cpu PERCENT     CPU time in percent of one CPU (50%, 150%) or unlimited\n"
+          "  --network BYTES   bytes per second, or unlimited\n" },
+        { "log", 1, 1, verb_log, "log ID [-f]", "Show a job's virt-v2v log",
+          "Prints virt-v2v's output for job ID.\n\n"
+          "  -f, --follow   keep printing new output until the job ends\n" },
+        { "remove", 1, UINT_MAX, verb_remove, "remove ID...", "Forget finished jobs and delete their files",
+          "Removes finished jobs and their directories (state file, logs).\n" },
+        { "sources", 0, 1, verb_sources, "sources SOURCE_JSON | --uri URI | --ova PATH [--password-file FILE]",
+          "List the VMs on a source hypervisor",
+          "Lists the VMs of a libvirt source (--uri esx://…, vpx://…, xen+ssh://…,\n"
+          "qemu:///system) or an OVA, or of a source given as JSON\n"
+          "('{\"uri\": \"…\", \"password\": \"…\"}').\n\n"
+          "  --password-file FILE   the source's password (first line of FILE)\n"
+          "  --json                 the VM list as JSON\n" },
+        { "inspect", 1, 2, verb_inspect, "inspect [SOURCE_JSON] --uri URI|--ova PATH VM", "Show the details of a source VM",
+          "Prints what v2vd finds out about VM on the source (JSON).\n" },
+        { "capabilities", 0, 0, verb_capabilities, "capabilities [--json]", "Show virt-v2v's capabilities",
+          "Prints the virt-v2v features v2vd found (virt-v2v --machine-readable).\n" },
+        { "profiles", 0, 0, verb_profiles, "profiles [--json]", "List the output profiles",
+          "Lists the output profiles a job spec can name with \"profile\".\n" },
+        { "wrapper", 0, 0, verb_wrapper, "wrapper", "Drop-in for virt-v2v-wrapper",
+          "Reads the virt-v2v-wrapper's JSON on standard input, submits it and prints\n"
+          "{\"wrapper_log\", \"v2v_log\", \"state_file\", \"throttling_file\"}; the caller\n"
+          "then polls the state file and may write the throttling file as before.\n" },
+        { "help", 0, 1, verb_help, "help [COMMAND]", "Show help", NULL },
+};
+
+static const Verb *find_verb(const char *name) {
+        for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
+                if (g_str_equal(verbs[i].name, name))
+                        return &verbs[i];
+        return NULL;
+}
+
+static void help_main(void) {
+        printf("v2vctl [OPTIONS...] COMMAND ...\n\n"
+               "Convert VMs with virt-v2v through the v2vd daemon.\n\n"
+               "Commands:\n");
+        for (size_t i = 0; i < G_N_ELEMENTS(verbs); i++)
+                printf("  %-14s %s\n", verbs[i].name, verbs[i].summary);
+        printf("\nOptions:\n"
+               "  -h --help              show this help, or a command's with COMMAND --help\n"
+               "     --version           show the version\n"
+               "     --system            talk to the system's v2vd (default)\n"
+               "     --user              talk to your own v2vd on the user bus\n"
+               "  -H --host=[USER@]HOST[:PORT]\n"
+               "                         talk to v2vd on HOST over ssh\n"
+               "     --json[=pretty|short]  JSON output (list, status, capabilities, ...)\n"
+               "     --no-legend         no column headers and footers\n"
+               "     --no-pager          do not pipe output into a pager\n"
+               "  -l --full              do not shorten columns\n"
+               "     --wait              submit: follow the job until it ends\n"
+               "  -f --follow            log: follow the log\n"
+               "     --cpu, --network    throttle: the new limits\n"
+               "     --uri, --ova, --password-file  sources, inspect: the source\n"
+               "\nSee the v2vctl(1) manual page for the exit statuses and the job spec.\n");
+}
+
+static void help_verb(const Verb *v) {
+        printf("v2vctl [OPTIONS...] %s\n\n%s.\n", v->usage, v->summary);
+        if (v->help)
+                printf("\n%s", v->help);
+        printf("\nCommon options: --user, --system, -H [USER@]HOST, --no-pager. See v2vctl(1).\n");
+}
+
+static int verb_help(Ctl *c, int argc, char **argv) {
+        const Verb *v;
+
+        if (argc < 2) {
+                help_main();
+                return 0;
+        }
+        v = find_verb(argv[1]);
+        if (!v) {
+                fprintf(stderr, "v2vctl: unknown command \"%s\"; see 'v2vctl --help'\n", argv[1]);
+                return -EINVAL;
+        }
+        help_verb(v);
+        return 0;
+}
+
+/* ---------------------------------------------------------------------- main */
+
+enum {
+        ARG_VERSION = 0x100,
+        ARG_USER,
+        ARG_SYSTEM,
+        ARG_JSON,
+        ARG_NO_LEGEND,
+        ARG_NO_PAGER,
+        ARG_WAIT,
+        ARG_CPU,
+        ARG_NETWORK,
+        ARG_URI,
+        ARG_OVA,
+        ARG_PASSWORD_FILE,
+};
+
+static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "user", no_argument, NULL, ARG_USER },
+                { "system", no_argument, NULL, ARG_SYSTEM },
+                { "host", required_argument, NULL, 'H' },
+                { "json", optional_argument, NULL, ARG_JSON },
+                { "no-legend", no_argument, NULL, ARG_NO_LEGEND },
+                { "no-pager", no_argument, NULL, ARG_NO_PAGER },
+                { "full", no_argument, NULL, 'l' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "wait", no_argument, NULL, ARG_WAIT },
+                { "follow", no_argument, NULL, 'f' },
+                { "cpu", required_argument, NULL, ARG_CPU },
+                { "network", required_argument, NULL, ARG_NETWORK },
+                { "uri", required_argument, NULL, ARG_URI },
+                { "ova", required_argument, NULL, ARG_OVA },
+                { "password-file", required_argument, NULL, ARG_PASSWORD_FILE },
+                {}
+        };
+        int ch;
+
+        while ((ch = getopt_long(argc, argv, "hH:lqf", options, NULL)) >= 0) {
+                switch (ch) {
+                case 'h':
+                        *ret_help = true;
+                        break;
+                case ARG_VERSION:
+                        printf("v2vctl %s\n", V2VD_VERSION);
+                        return 0;
+                case ARG_USER:
+                        c->user = true;
+                        break;
+                case ARG_SYSTEM:
+                        c->user = false;
+                        break;
+                case 'H':
+                        c->host = optarg;
+                        break;
+                case ARG_JSON:
+                        if (!optarg)
+                                c->json = output_is_tty() ? JSON_PRETTY : JSON_SHORT;
+                        else if (g_str_equal(optarg, "pretty"))
+                                c->json = JSON_PRETTY;
+                        else if (g_str_equal(optarg, "short"))
+                                c->json = JSON_SHORT;
+                        else if (g_str_equal(optarg, "off"))
+                                c->json = JSON_OFF;
+                        else {
+                                fprintf(stderr, "v2vctl: --json=%s: expected pretty, short or off\n", optarg);
+                                return -EINVAL;
+                        }
+                        break;
+                case ARG_NO_LEGEND:
+                        c->no_legend = true;
+                        break;
+                case ARG_NO_PAGER:
+                        c->no_pager = true;
+                        break;
+                case 'l':
+                        c->full = true;
+                        break;
+                case 'q':
+                        c->quiet = true;
+                        break;
+                case ARG_WAIT:
+                        c->wait = true;
+                        break;
+                case 'f':
+                        c->follow = true;
+                        break;
+                case ARG_CPU:
+                        c->cpu = optarg;
+                        break;
+                case ARG_NETWORK:
+                        c->network = optarg;
+                        break;
+                case ARG_URI:
+                        c->uri = optarg;
+                        break;
+                case ARG_OVA:
+                        c->ova = optarg;
+                        break;
+                case ARG_PASSWORD_FILE:
+                        c->password_file = optarg;
+                        break;
+                case '?':
+                        fprintf(stderr, "v2vctl: see 'v2vctl --help'\n");
+                        return -EINVAL;
+                default:
+                        g_assert_not_reached();
+                }
+        }
+        return 1;
+}
+
+/* Options that belong to one command are refused elsewhere, so that
+ * `v2vctl list --wait` does not silently do something else. */
+static int check_options(const Ctl *c, const Verb *v) {
+        const char *name = v->name;
+        struct {
+                bool set;
+                const char *option;
+                const char *const verbs_ok[4];
+        } checks[] = {
+                { c->wait, "--wait", { "submit" } },
+                { c->follow, "--follow", { "log" } },
+                { c->cpu != NULL, "--cpu", { "throttle" } },
+                { c->network != NULL, "--network", { "throttle" } },
+                { c->uri != NULL, "--uri", { "sources", "inspect" } },
+                { c->ova != NULL, "--ova", { "sources", "inspect" } },
+                { c->password_file != NULL, "--password-file", { "sources", "inspect" } },
+                { c->json != JSON_OFF, "--json", { "list", "status", "capabilities", "profiles" } },
+        };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(checks); i++) {
+                bool ok = false;
+                if (!checks[i].set)
+                        continue;
+                for (size_t k = 0; k < G_N_ELEMENTS(checks[i].verbs_ok) && checks[i].verbs_ok[k]; k++)
+                        ok = ok || g_str_equal(checks[i].verbs_ok[k], name);
+                /* sources and inspect print JSON anyway; allow --json there too. */
+                if (!ok && g_str_equal(checks[i].option, "--json") &&
+                    (g_str_equal(name, "sources") || g_str_equal(name, "inspect") || g_str_equal(name, "wrapper")))
+                        ok = true;
+                if (!ok) {
+                        fprintf(stderr, "v2vctl: %s does not apply to '%s'; see 'v2vctl %s --help'\n",
+                                checks[i].option, name, name);
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
+static int exit_status(int r) {
+        switch (r) {
+        case 0:
+                return EXIT_OK;
+        case -EINVAL:
+                return EXIT_USAGE;
+        case -EHOSTDOWN:
+                return EXIT_NOT_RUNNING;
+        case -EACCES:
+        case -EPERM:
+                return EXIT_ACCESS_DENIED;
+        case -ENXIO:
+                return EXIT_NO_SUCH_JOB;
+        case -EBADMSG:
+                return EXIT_INVALID_SPEC;
+        case -EOPNOTSUPP:
+                return EXIT_NOT_SUPPORTED;
+        case -EINTR:
+                return EXIT_INTERRUPTED;
+        default:
+                return EXIT_FAILED;
+        }
+}
+
+int main(int argc, char **argv) {
+        Ctl c = {};
+        bool help = false;
+        const Verb *v;
+        unsigned n_args;
+        int r;
+
+        setlocale(LC_ALL, "");
+        r = parse_argv(&c, argc, argv, &help);
+        if (r <= 0)
+                return exit_status(r);
+
+        if (optind >= argc) {
+                if (help) {
+                        help_main();
+                        return EXIT_OK;
+                }
+                fprintf(stderr, "v2vctl: which command? See 'v2vctl --help'\n");
+                return EXIT_USAGE;
+        }
+        v = find_verb(argv[optind]);
+        if (!v) {
+                fprintf(stderr, "v2vctl: unknown command \"%s\"; see 'v2vctl --help'\n", argv[optind]);
+                return EXIT_USAGE;
+        }
+        if (help) {
+                if (v->run == verb_help)
+                        help_main();
+                else
+                        help_verb(v);
+                return EXIT_OK;
+        }
+        n_args = (unsigned) (argc - optind - 1);
+        if (n_args < v->min_args || n_args > v->max_args) {
+                fprintf(stderr, "v2vctl: %s: expected %s%s\n", v->name,
+                        n_args < v->min_args ? "more arguments: " : "fewer arguments: ", v->usage);
+                return EXIT_USAGE;
+        }
+        r = check_options(&c, v);
+        if (r < 0)
+                return exit_status(r);
+        if (v->run == verb_help)
+                return exit_status(verb_help(&c, argc - optind, argv + optind));
+
+        r = ctl_connect(&c);
+        if (r >= 0)
+                r = v->run(&c, argc - optind, argv + optind);
+        fflush(stdout);
+        pager_close();
+        if (c.bus)
+                sd_bus_flush_close_unref(c.bus);
+        return exit_status(r);
+}
