@@ -118,6 +118,9 @@ static void disks_update(Watch *w, uint64_t now) {
                 }
                 if (d->samples->len == 0 || progress != d->progress) {
                         Sample s = { .t = now, .progress = progress };
+                        /* Waiting at 0% says nothing about the copy rate. */
+                        if (d->progress <= 0)
+                                g_array_set_size(d->samples, 0);
                         g_array_append_val(d->samples, s);
                         while (d->samples->len > 2 &&
                                g_array_index(d->samples, Sample, 1).t + RATE_WINDOW_USEC < now)
