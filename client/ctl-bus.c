@@ -108,9 +108,14 @@ int ctl_log_bus_error(const Ctl *c, const sd_bus_error *error, int r, const char
                         fprintf(stderr, "v2vctl: v2vd is not running; start it with systemctl start v2vd\n");
                 return -EHOSTDOWN;
         }
-        if (!set && c->host && (r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE || r == -ECONNREFUSED)) {
-                fprintf(stderr, "v2vctl: %s%slost the connection to %s (can you 'ssh %s systemd-stdio-bridge'?)\n",
-                        ctx, sep, c->host, c->host);
+        if (r == -ECONNRESET || r == -ENOTCONN || r == -EPIPE || r == -ECONNREFUSED) {
+                /* The transport itself: ssh failed, or the bus went away. */
+                if (c->host)
+                        fprintf(stderr, "v2vctl: %s%scannot talk to %s over ssh: %s "
+                                "(does 'ssh %s systemd-stdio-bridge' work?)\n",
+                                ctx, sep, c->host, g_strerror(-r), c->host);
+                else
+                        fprintf(stderr, "v2vctl: %s%slost the connection to the bus: %s\n", ctx, sep, g_strerror(-r));
                 return -EHOSTDOWN;
         }
         if (set && (error_is(error, SD_BUS_ERROR_ACCESS_DENIED) ||
