@@ -10,7 +10,7 @@ import os
 import time
 
 from v2vdtest import run_test, get_all, job_path, JOB_IFACE, wait_for
-from test_v2vctl_common import ctl, ok, fails, disk_spec, write_spec
+from test_v2vctl_common import ctl, ok, fails, disk_spec, write_spec, complete, PtyRun
 
 COMMANDS = ["submit", "list", "status", "watch", "cancel", "throttle", "log", "remove", "sources",
             "inspect", "capabilities", "profiles", "wrapper", "help"]
@@ -74,6 +74,22 @@ def test(t):
         t.check_eq(j["path"], job_path(j["id"]), "list --json path")
     r = ok(t, ctl("--json=pretty", "list"), "--json=pretty list")
     t.check_eq(r.json(), jobs if False else r.json(), "pretty JSON parses")
+
+    # pager: on a terminal through $PAGER, not with --no-pager
+    p = PtyRun("list", env={"PAGER": "sed s/^/PAGED:/"})
+    p.wait(20)
+    t.check("PAGED:ID" in p.text(), "list on a terminal goes through $PAGER", p.text())
+    p = PtyRun("list", "--no-pager", env={"PAGER": "sed s/^/PAGED:/"})
+    p.wait(20)
+    t.check("PAGED:" not in p.text() and "ID" in p.text(), "--no-pager: no pager", p.text())
+
+    # bash completion: commands, options, job ids from the daemon
+    t.check_eq(complete("v2vctl st"), ["status"], "completes a command")
+    t.check("--wait" in complete("v2vctl submit --w"), "completes submit's options", complete("v2vctl submit --w"))
+    t.check_eq(complete("v2vctl --user status "), sorted([slow, quick]), "completes job ids from the daemon")
+    t.check_eq(complete("v2vctl --user cancel "), [slow], "cancel completes only running/queued jobs")
+    t.check_eq(complete("v2vctl --user remove "), [quick], "remove completes only finished jobs")
+    t.check("50%" in complete("v2vctl throttle 1 --cpu "), "completes --cpu values")
 
     # status
     r = ok(t, ctl("status", slow), "status ID")

@@ -60,16 +60,18 @@ def fails(t, r, rc, what, message=None):
 class PtyRun:
     """v2vctl on a pseudo-terminal (stdout and stderr), output collected."""
 
-    def __init__(self, *args, user=True, columns=80, rows=24):
+    def __init__(self, *args, user=True, columns=80, rows=24, env=None):
         argv = (["--user"] if user else []) + [str(a) for a in args]
         self.argv = argv
         master, slave = pty.openpty()
         import fcntl, struct, termios
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, columns, 0, 0))
+        extra_env = env
         env = dict(os.environ)
         env.pop("COLUMNS", None)
         env["LANG"] = env["LC_ALL"] = "C.UTF-8"
         env["TERM"] = "xterm"
+        env.update(extra_env or {})
         self.proc = subprocess.Popen([V2VCTL] + argv, stdin=slave, stdout=slave, stderr=slave, env=env,
                                      start_new_session=True)
         os.close(slave)
@@ -126,3 +128,29 @@ def write_spec(t, spec, name):
     with open(p, "w") as f:
         json.dump(spec, f)
     return p
+
+
+COMPLETION = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                          "client", "bash-completion", "v2vctl")
+
+
+def complete(line, env=None):
+    """What bash completion offers for LINE (the cursor at its end)."""
+    words = line.split(" ")
+    script = """
+source /usr/share/bash-completion/bash_completion
+source %s
+v2vctl() { %s "$@"; }
+COMP_LINE=%s
+COMP_POINT=${#COMP_LINE}
+read -r -a COMP_WORDS <<< "$COMP_LINE"
+[[ $COMP_LINE == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+_v2vctl v2vctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+printf '%%s\n' "${COMPREPLY[@]}"
+""" % (COMPLETION, V2VCTL, json.dumps(line))
+    e = dict(os.environ)
+    e.update(env or {})
+    p = subprocess.run(["bash", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       timeout=30, env=e)
+    return sorted(x for x in p.stdout.splitlines() if x)
