@@ -280,7 +280,11 @@ class Daemon:
         self.starts = 0
         os.makedirs(self.state_dir, exist_ok=True)
         os.makedirs(self.runtime_dir, exist_ok=True)
-        daemon_cfg = {"max_running_jobs": 4, "cancel_grace_sec": 3}
+        daemon_cfg = {"max_running_jobs": 4, "cancel_grace_sec": 3,
+                      # No egress shaping on the host's own interfaces: a job
+                      # still running when the test ends would leave its HTB
+                      # qdisc there. The throttle tests shape their own veth.
+                      "egress_interfaces": "none"}
         if self.fake:
             daemon_cfg["virt_v2v"] = self.fake
         daemon_cfg.update(config or {})
