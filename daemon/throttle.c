@@ -66,6 +66,7 @@ struct Throttle {
         char *name;                /* nft table inet <name> */
         unsigned major;            /* HTB handle */
         char **interfaces;         /* configured; NULL = default routes */
+        bool disabled;             /* egress_interfaces=none */
         char *nft;
         char *tc;
         GHashTable *jobs;          /* id → ThrottleJob* */
@@ -133,6 +134,7 @@ int throttle_new(const char *name, char *const *interfaces, Throttle **ret) {
                 if (!iface_is_valid(*i))
                         return -EINVAL;
         t->name = g_strdup(name);
+        t->disabled = interfaces && interfaces[0] && g_str_equal(interfaces[0], "none") && !interfaces[1];
         /* 0x1000–0xefff: clear of 0 (unspecified), 1:/ffff: (customary and
          * ingress) and of another instance's major unless the hashes meet. */
         t->major = 0x1000 + g_str_hash(name) % 0xe000;
@@ -534,6 +536,10 @@ bool throttle_sync(Throttle *t, GError **error) {
         GHashTableIter it;
         gpointer k;
 
+        if (t->disabled) {
+                g_set_error(error, THROTTLE_ERROR, 0, "disabled by [daemon] egress_interfaces=none");
+                return false;
+        }
         if (!t->nft || !t->tc) {
                 g_set_error(error, THROTTLE_ERROR, 0, "%s not found", !t->nft ? "nft (nftables)" : "tc (iproute2)");
                 return false;
@@ -640,7 +646,7 @@ void throttle_restore(Manager *m) {
         GHashTableIter it;
         gpointer v;
 
-        if (!t)
+        if (!t || t->disabled)
                 return;
         g_hash_table_iter_init(&it, m->jobs);
         while (g_hash_table_iter_next(&it, NULL, &v)) {

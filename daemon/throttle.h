@@ -20,7 +20,10 @@
  *   egress_interfaces=eth0 veth1   interfaces to shape (space or comma
  *                                  separated); default: the interfaces of
  *                                  the IPv4 and IPv6 default routes, looked
- *                                  up again at every change.
+ *                                  up again at every change. "none":
+ *                                  no egress shaping (the network limit then
+ *                                  applies to the input side only, and
+ *                                  LastMessage says so).
  *   throttle_name=NAME             nft table name, and (hashed) the HTB
  *                                  major handle; default "v2vd" for the
  *                                  system daemon with its default state
@@ -34,6 +37,14 @@
  * re-registers the jobs still running removes every stale rule and class at
  * once. Rules are deliberately left in place when the daemon stops: the
  * conversions outlive it.
+ *
+ * On an interface whose root qdisc is a kernel default (noqueue,
+ * pfifo_fast, fq_codel, mq, fq, …) the HTB replaces it while a job is shaped
+ * and is deleted afterwards, which gives the kernel default back (with its
+ * default parameters). A root qdisc of any other kind or handle is someone
+ * else's: left alone, and reported. Unclassified traffic passes HTB's direct
+ * queue unshaped (default 0), but through one queue: on a multi-queue NIC
+ * that costs the parallelism of mq while a job is shaped.
  *
  * nft(8) and tc(8) are run synchronously (g_spawn_sync, argument vectors, no
  * shell): a change costs a few spawns of a few milliseconds each, on a job
