@@ -357,7 +357,7 @@ static JsonNode *job_property_refine(const char *name, JsonNode *value) {
         }
         if (g_str_equal(name, "LastMessage") && JSON_NODE_HOLDS_ARRAY(value)) {
                 JsonArray *pair = json_node_get_array(value);
-                JsonObject *o = json_object_new();
+                g_autoptr(JsonObject) o = json_object_new();
                 json_object_set_string_member(o, "type", json_array_get_string_element(pair, 0));
                 json_object_set_string_member(o, "text", json_array_get_string_element(pair, 1));
                 return json_node_init_object(json_node_alloc(), o);

@@ -627,8 +627,10 @@ static int verb_capabilities(Ctl *c, int argc, char **argv) {
                 json_object_set_string_member(out, "version", json_get_str(o, "version"));
                 json_object_set_string_member(out, "mode", json_get_str(o, "mode"));
                 json_object_set_string_member(out, "v2v_version", json_get_str(o, "v2v_version"));
-                json_object_set_member(out, "capabilities",
-                                       n ? json_node_copy(n) : json_node_init_array(json_node_alloc(), json_array_new()));
+                if (n)
+                        json_object_set_member(out, "capabilities", json_node_copy(n));
+                else
+                        json_object_set_array_member(out, "capabilities", json_array_new());
                 {
                         g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), out);
                         json_print(c, root);
