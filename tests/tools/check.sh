@@ -154,9 +154,10 @@ for d in dirs:
             suite = ",".join(t.get("suite") or [])
             rows.append((d, run, suite, t.get("name", "?"), res, t.get("duration", 0.0)))
 
-w = max([len(r[3]) for r in rows] + [10])
+wd = max([len(r[0]) for r in rows] + [5])
+wn = max([len(r[3]) for r in rows] + [10])
 for d, run, suite, name, res, dur in rows:
-    print(f"  {d:<12} {run:<5} {suite:<22} {name:<{w}} {res:<14} {dur:8.1f} s")
+    print(f"  {d:<{wd}} {run:<5} {name:<{wn}} {res:<8} {dur:7.1f} s")
 for s in steps:
     print(f"  step failed: {s}")
     failed += 1
