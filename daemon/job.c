@@ -538,7 +538,8 @@ static int write_secret_file(const char *dir, const V2vSecret *s) {
 static int job_write_bandwidth_file(Job *j) {
         g_autofree char *path = job_file(j, "bandwidth");
         /* nbdkit's rate filter reads bits per second; 0 means no limit. */
-        g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT "\n", j->record->network_limit * 8);
+        uint64_t bits = j->record->network_limit > UINT64_MAX / 8 ? UINT64_MAX : j->record->network_limit * 8;
+        g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT "\n", bits);
 
         return v2v_write_file_atomic(path, text, strlen(text), 0644);
 }
@@ -888,7 +889,8 @@ static void job_apply_throttling_file(Job *j) {
                 uint64_t q;
                 if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING ||
                     cpu_limit_parse(json_node_get_string(n), &q) < 0) {
-                        problem = g_strdup("cpu: expected N% or \"unlimited\"");
+                        g_autofree char *got = json_to_string(n, FALSE);
+                        problem = g_strdup_printf("cpu: expected N%% or \"unlimited\", got %s", got);
                         goto bad;
                 }
                 cpu = json_node_get_string(n);
@@ -904,7 +906,8 @@ static void job_apply_throttling_file(Job *j) {
                 else if (s && *s && strspn(s, "0123456789") == strlen(s) && strlen(s) < 19)
                         network = g_ascii_strtoll(s, NULL, 10);
                 else {
-                        problem = g_strdup("network: expected bytes per second as digits or \"unlimited\"");
+                        g_autofree char *got = json_to_string(n, FALSE);
+                        problem = g_strdup_printf("network: expected bytes per second as digits or \"unlimited\", got %s", got);
                         goto bad;
                 }
         }
