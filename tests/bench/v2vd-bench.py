@@ -1,0 +1,604 @@
+#!/usr/bin/env python3
+"""v2vd benchmarks (issue 7). Run under tests/lib/with-systemd-user, as
+tests/bench/run.sh or `meson test -C BUILD --benchmark` do.
+
+Environment (set by meson or run.sh): V2VD_BINARY, V2VD_RUNNER,
+V2VD_BENCH_FAKE (tests/bench/bench-fake-v2v), V2VD_BENCH_CLIENT
+(tests/bench/bench-client); optional V2VD_GUEST_IMAGE (else
+tests/fixtures/build-guest.sh is run), V2VD_BENCH_JSON (where the JSON
+document goes, default ./v2vd-bench.json), V2VD_BENCH_ONLY (comma list of
+latency,load,e2e), V2VD_BENCH_E2E_RUNS (pairs, default 3).
+
+Figures (each with median and p99 or min/max over its repeated samples):
+ 1. latency  one job, a fake writing 20 progress steps a second and
+             recording CLOCK_REALTIME just before each write; bench-client
+             (sd-bus) records when each PropertiesChanged with a new
+             Progress arrives and when state.json is replaced. Reported:
+             write → signal for every Progress value signalled; the time
+             until a written step is visible in a signal (≥ its value) and
+             in state.json.
+ 2. load     1, 50, 200 concurrent jobs, the fake at 10 steps a second each:
+             daemon RSS growth per job, daemon CPU per running job, signals
+             and state-file writes per job per second, sampled each second
+             of a measurement window; the jobs' own processes (runner,
+             fake) apart.
+ 3. bus      GetAll on a job and ListJobs round trips while 200 jobs run.
+ 4. e2e      the real guest converted with virt-v2v directly and through
+             v2vd, alternating; the ratio of the medians.
+Exit status 0 whether or not the targets are met (a benchmark, not a
+test); 1 if something could not be measured.
+"""
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from v2vdtest import (Daemon, call, busctl, wait_for, log, MANAGER_PATH, MANAGER_IFACE,
+                      JOB_IFACE, cgroup_root)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(os.path.dirname(HERE))
+CLIENT = os.environ.get("V2VD_BENCH_CLIENT", "")
+FAKE = os.environ.get("V2VD_BENCH_FAKE", "")
+ONLY = set(filter(None, os.environ.get("V2VD_BENCH_ONLY", "latency,load,e2e").split(",")))
+
+TARGETS = {
+    "latency_p99_ms": 50.0,
+    "state_file_max_s": 1.1,
+    "daemon_rss_per_job_kib": 1024.0,
+    "daemon_cpu_per_job_pct": 0.1,
+    "signals_per_job_s": 10.0,
+    "state_writes_per_job_s": 1.0,
+    "rtt_p99_ms": 10.0,
+    "e2e_ratio": 1.02,
+}
+
+
+# ------------------------------------------------------------------ statistics
+
+def pct(values, p):
+    """p-th percentile, linear interpolation between closest ranks."""
+    v = sorted(values)
+    if not v:
+        return float("nan")
+    k = (len(v) - 1) * p / 100.0
+    lo, hi = math.floor(k), math.ceil(k)
+    return v[lo] + (v[hi] - v[lo]) * (k - lo)
+
+
+def summary(values, scale=1.0):
+    v = [x * scale for x in values]
+    if not v:
+        return {"n": 0}
+    return {"n": len(v), "median": pct(v, 50), "p99": pct(v, 99), "min": min(v), "max": max(v)}
+
+
+def fmt(s, unit="", digits=2):
+    if not s.get("n"):
+        return "(no samples)"
+    f = "%%.%df" % digits
+    return ("median " + f + "%s  p99 " + f + "%s  min " + f + "  max " + f + "  (n=%d)") % (
+        s["median"], unit, s["p99"], unit, s["min"], s["max"], s["n"])
+
+
+# ------------------------------------------------------------------ the machine
+
+def sh(argv):
+    try:
+        return subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              timeout=30).stdout.strip()
+    except (OSError, subprocess.SubprocessError) as e:
+        return "(%s)" % e
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+def machine():
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem = int(line.split()[1]) // 1024
+    os_release = ""
+    try:
+        with open("/etc/os-release") as f:
+            os_release = dict(l.rstrip("\n").split("=", 1) for l in f if "=" in l).get("PRETTY_NAME", "").strip('"')
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu": cpu,
+        "memory_mib": mem,
+        "kernel": platform.release(),
+        "os": os_release,
+        "v2vd": sh(["git", "-C", TOP, "describe", "--always", "--dirty"]),
+        "gcc": sh(["gcc", "-dumpfullversion"]),
+        "systemd": sh(["systemctl", "--version"]).splitlines()[0],
+        "glib": sh(["pkg-config", "--modversion", "glib-2.0"]),
+        "dbus": sh(["dbus-daemon", "--version"]).splitlines()[0],
+        "virt_v2v": sh(["virt-v2v", "--version"]),
+        "python": platform.python_version(),
+        "loadavg_start": loadavg(),
+    }
+
+
+# ------------------------------------------------------------------ processes
+
+def proc_cpu_ns(pid):
+    """CPU time of all threads of PID in ns (schedstat: precise, unlike ticks)."""
+    total = 0
+    try:
+        for t in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/schedstat" % (pid, t)) as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    except OSError:
+        return None
+    return total
+
+
+def proc_status_kib(pid, key):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def proc_pss_kib(pid):
+    try:
+        with open("/proc/%d/smaps_rollup" % pid) as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def job_pids():
+    """PIDs in any job scope of this instance (v2vd.slice below our cgroup)."""
+    needle = "%s/v2vd.slice/" % cgroup_root()
+    out = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cgroup" % d) as f:
+                if needle in f.read():
+                    out.append(int(d))
+        except OSError:
+            pass
+    return out
+
+
+class Watcher:
+    """bench-client watch: PropertiesChanged and state.json replacements."""
+
+    def __init__(self, out, jobs_dir, read_state=False):
+        self.out = out
+        os.makedirs(jobs_dir, exist_ok=True)
+        argv = [CLIENT, "watch", out, jobs_dir] + (["--read-state"] if read_state else [])
+        self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        if line.strip() != "READY":
+            raise RuntimeError("bench-client watch did not start")
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(30)
+        events = []
+        with open(self.out, errors="replace") as f:
+            for line in f:
+                parts = line.rstrip("\n").split(" ", 3)
+                if len(parts) < 3:
+                    continue
+                events.append((parts[0], int(parts[1]) / 1e6, parts[2], parts[3] if len(parts) > 3 else ""))
+        return events
+
+
+def new_daemon(base, environment, max_running):
+    os.makedirs(base, exist_ok=True)
+    os.environ["V2VD_FAKE_V2V"] = FAKE
+    d = Daemon(base, config={"max_running_jobs": max_running, "max_queued_jobs": 10000,
+                             "cancel_grace_sec": 3, "virt_v2v": FAKE},
+               environment=environment)
+    d.start()
+    return d
+
+
+def stop_jobs_and_daemon(d):
+    subprocess.run(["systemctl", "--user", "stop", "v2vd.slice"], stdout=subprocess.DEVNULL,
+                   stderr=subprocess.DEVNULL, timeout=120)
+    d.stop(timeout=60)
+
+
+def spec_for(base, name="bench"):
+    img = os.path.join(base, "disk.img")
+    if not os.path.exists(img):
+        with open(img, "wb") as f:
+            f.truncate(1024 * 1024)
+    out = os.path.join(base, "out")
+    os.makedirs(out, exist_ok=True)
+    return json.dumps({"vm_name": name, "disk": [img], "output_dir": out})
+
+
+# ------------------------------------------------------------------ 1. latency
+
+def bench_latency(work, runs=3, disks=3, rate=20):
+    log("\n== 1. progress latency: 1 job, %d steps/s, %d runs of %d steps" % (rate, runs, disks * 100))
+    sig_lat, step_sig_lat, state_lat, sig_rates = [], [], [], []
+    for run in range(runs):
+        base = os.path.join(work, "latency-%d" % run)
+        rec = os.path.join(base, "rec")
+        os.makedirs(rec, exist_ok=True)
+        d = new_daemon(os.path.join(base, "daemon"),
+                       {"BENCH_FAKE_RATE": str(rate), "BENCH_FAKE_DISKS": str(disks),
+                        "BENCH_FAKE_RECORD": rec}, 4)
+        w = Watcher(os.path.join(base, "watch.txt"), os.path.join(d.state_dir, "jobs"), read_state=True)
+        out = subprocess.run([CLIENT, "run", spec_for(base)], stdout=subprocess.PIPE, text=True, timeout=600)
+        time.sleep(0.3)
+        events = w.stop()
+        d.stop()
+        secs, result, job = out.stdout.split()
+        if result != "succeeded":
+            raise RuntimeError("latency job ended %s" % result)
+        steps = []
+        with open(os.path.join(rec, "steps-%s" % job)) as f:
+            for line in f:
+                t, dk, p = line.split()
+                steps.append((int(t) / 1e6, int(dk), int(p)))
+        # The overall Progress of step (disk, pct) with unsized disks.
+        value_time = {}
+        for t, dk, p in steps:
+            value_time.setdefault(((dk - 1) * 100 + p) / disks, t)
+        sigs = [(t, float(v)) for k, t, j, v in events if k == "S" and j == job and v != "-"]
+        first_t = steps[0][0]
+        last_t = steps[-1][0]
+        n_run = 0
+        for t, v in sigs:
+            wt = value_time.get(v)
+            if wt is None:
+                # e.g. 100 at the end, set by the daemon itself
+                continue
+            sig_lat.append(t - wt)
+            n_run += 1
+        copying = [t for t, v in sigs if first_t <= t <= last_t + 0.2]
+        if last_t > first_t:
+            sig_rates.append(len(copying) / (last_t - first_t + 0.2))
+        # Per written step: until a signal or state.json shows it.
+        si = 0
+        sig_sorted = sorted(sigs)
+        states = []
+        for k, t, j, content in events:
+            if k == "F" and j == job:
+                try:
+                    st = json.loads(content)
+                    states.append((t, [dd.get("progress", 0) for dd in st.get("disks", [])]))
+                except ValueError:
+                    pass
+        states.sort()
+        fi = 0
+        for t, dk, p in steps:
+            v = ((dk - 1) * 100 + p) / disks
+            while si < len(sig_sorted) and (sig_sorted[si][0] < t or sig_sorted[si][1] < v - 1e-9):
+                si += 1
+            if si < len(sig_sorted):
+                step_sig_lat.append(sig_sorted[si][0] - t)
+            while fi < len(states) and (states[fi][0] < t or len(states[fi][1]) < dk
+                                         or not all(x >= 100 for x in states[fi][1][:dk - 1])
+                                         or states[fi][1][dk - 1] < p):
+                fi += 1
+            if fi < len(states):
+                state_lat.append(states[fi][0] - t)
+        log("  run %d: job %s %s in %s s, %d steps, %d Progress signals (%d matched)"
+            % (run + 1, job, result, secs, len(steps), len(sigs), n_run))
+    res = {
+        "write_to_signal_ms": summary(sig_lat, 1000),
+        "step_visible_in_signal_ms": summary(step_sig_lat, 1000),
+        "step_visible_in_state_file_s": summary(state_lat),
+        "progress_signals_per_s": summary(sig_rates),
+        "steps_per_s": rate, "runs": runs, "steps_per_run": disks * 100,
+    }
+    log("  write → PropertiesChanged (each Progress value signalled): %s" % fmt(res["write_to_signal_ms"], " ms"))
+    log("  step written → first signal showing it:                   %s" % fmt(res["step_visible_in_signal_ms"], " ms"))
+    log("  step written → state.json showing it:                     %s" % fmt(res["step_visible_in_state_file_s"], " s", 3))
+    log("  Progress signals per second while copying:                %s" % fmt(res["progress_signals_per_s"], "/s"))
+    return res
+
+
+# ------------------------------------------------------------------ 2./3. load
+
+def bench_load(work, n, window, rtt=False, rate=10):
+    log("\n== 2. per-job cost: %d concurrent job(s), %d steps/s each, %d s window" % (n, rate, window))
+    base = os.path.join(work, "load-%d" % n)
+    ramp_allow = 20 + n * 0.25
+    disks = max(1, math.ceil((ramp_allow + window + 15) * rate / 100))
+    d = new_daemon(os.path.join(base, "daemon"),
+                   {"BENCH_FAKE_RATE": str(rate), "BENCH_FAKE_DISKS": str(disks)}, n + 10)
+    pid = d.proc.pid
+    time.sleep(1)
+    rss0 = proc_status_kib(pid, "VmRSS")
+    w = Watcher(os.path.join(base, "watch.txt"), os.path.join(d.state_dir, "jobs"))
+    t_create = time.monotonic()
+    p = subprocess.run([CLIENT, "create", str(n), spec_for(base)], stdout=subprocess.PIPE,
+                       text=True, timeout=600)
+    ids = p.stdout.split()
+    if len(ids) != n:
+        raise RuntimeError("created %d of %d jobs" % (len(ids), n))
+
+    def all_copying():
+        r = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", timeout=60)[0]
+        return sum(1 for j in r if j[2] == "running" and j[4] > 0) == n
+
+    wait_for(all_copying, ramp_allow + 60, "all %d jobs copying" % n, interval=0.5)
+    ramp = time.monotonic() - t_create
+    log("  %d jobs created and copying after %.1f s" % (n, ramp))
+    pids = job_pids()
+
+    rtt_thread = None
+    rtt_out = os.path.join(base, "rtt.txt")
+    if rtt:
+        count = int((window - 2) / 0.05)
+        rtt_thread = subprocess.Popen([CLIENT, "rtt", "/org/v2vd/V2V1/job/%s" % ids[0], str(count), "40",
+                                       rtt_out])
+    # Sample once a second.
+    samples = []
+    t0 = time.time()
+    for i in range(window + 1):
+        target = t0 + i
+        time.sleep(max(0, target - time.time()))
+        samples.append({"t": time.time(), "cpu": proc_cpu_ns(pid), "rss": proc_status_kib(pid, "VmRSS"),
+                        "anon": proc_status_kib(pid, "RssAnon"),
+                        "jobs_cpu": sum(proc_cpu_ns(x) or 0 for x in pids)})
+        if i == window // 2:
+            jobs_pss = sum(proc_pss_kib(x) for x in pids)
+            jobs_rss = sum(proc_status_kib(x, "VmRSS") or 0 for x in pids)
+    t1 = samples[-1]["t"]
+    if rtt_thread:
+        rtt_thread.wait(120)
+    still = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", timeout=60)[0]
+    running_end = sum(1 for j in still if j[2] == "running")
+    events = w.stop()
+    stop_jobs_and_daemon(d)
+    if running_end != n:
+        log("  WARNING: only %d of %d jobs still running at the end of the window" % (running_end, n))
+
+    cpu_pct, job_cpu_pct, rss_per_job = [], [], []
+    for a, b in zip(samples, samples[1:]):
+        dt = b["t"] - a["t"]
+        cpu_pct.append((b["cpu"] - a["cpu"]) / 1e9 / dt * 100 / n)
+        job_cpu_pct.append((b["jobs_cpu"] - a["jobs_cpu"]) / 1e9 / dt * 100 / n)
+    for s in samples:
+        rss_per_job.append((s["rss"] - rss0) / n)
+    sig_per_job, sig_prog_per_job, state_per_job = [], [], []
+    for sec in range(window):
+        lo, hi = t0 + sec, t0 + sec + 1
+        cs = {}
+        cp = {}
+        cf = {}
+        for k, t, j, v in events:
+            if lo <= t < hi:
+                if k == "S":
+                    cs[j] = cs.get(j, 0) + 1
+                    if v != "-":
+                        cp[j] = cp.get(j, 0) + 1
+                elif k == "F":
+                    cf[j] = cf.get(j, 0) + 1
+        sig_per_job.append(sum(cs.values()) / n)
+        sig_prog_per_job.append(sum(cp.values()) / n)
+        state_per_job.append(sum(cf.values()) / n)
+    # The busiest single job over the whole window.
+    per_job_sig = {}
+    per_job_state = {}
+    for k, t, j, v in events:
+        if t0 <= t < t1:
+            if k == "S":
+                per_job_sig[j] = per_job_sig.get(j, 0) + 1
+            elif k == "F":
+                per_job_state[j] = per_job_state.get(j, 0) + 1
+    res = {
+        "jobs": n, "steps_per_s": rate, "window_s": window, "ramp_s": round(ramp, 1),
+        "daemon_rss_baseline_kib": rss0,
+        "daemon_rss_max_kib": max(s["rss"] for s in samples),
+        "daemon_rss_per_job_kib": summary(rss_per_job),
+        "daemon_cpu_per_job_pct_of_core": summary(cpu_pct),
+        "daemon_cpu_per_job_s_per_min": summary([c / 100 * 60 for c in cpu_pct]),
+        "signals_per_job_s": summary(sig_per_job),
+        "progress_signals_per_job_s": summary(sig_prog_per_job),
+        "signals_per_job_s_busiest_job": max(per_job_sig.values(), default=0) / (t1 - t0),
+        "state_writes_per_job_s": summary(state_per_job),
+        "state_writes_per_job_s_busiest_job": max(per_job_state.values(), default=0) / (t1 - t0),
+        "job_processes": len(pids),
+        "job_processes_cpu_per_job_pct_of_core": summary(job_cpu_pct),
+        "job_processes_pss_per_job_kib": jobs_pss / n,
+        "job_processes_rss_per_job_kib": jobs_rss / n,
+        "jobs_running_at_end": running_end,
+    }
+    log("  daemon RSS %d KiB before, max %d KiB; growth per job: %s"
+        % (rss0, res["daemon_rss_max_kib"], fmt(res["daemon_rss_per_job_kib"], " KiB", 0)))
+    log("  daemon CPU per running job, %% of one core: %s" % fmt(res["daemon_cpu_per_job_pct_of_core"], "%", 4))
+    log("  daemon CPU per job per minute, s:          %s" % fmt(res["daemon_cpu_per_job_s_per_min"], " s", 4))
+    log("  PropertiesChanged per job per second:      %s (busiest job %.2f)"
+        % (fmt(res["signals_per_job_s"], "/s"), res["signals_per_job_s_busiest_job"]))
+    log("  state.json writes per job per second:      %s (busiest job %.2f)"
+        % (fmt(res["state_writes_per_job_s"], "/s"), res["state_writes_per_job_s_busiest_job"]))
+    log("  job processes (runner + fake, %d): CPU per job %s; PSS per job %.0f KiB (RSS %.0f KiB)"
+        % (len(pids), fmt(res["job_processes_cpu_per_job_pct_of_core"], "%", 4),
+           res["job_processes_pss_per_job_kib"], res["job_processes_rss_per_job_kib"]))
+    if rtt:
+        g, l = [], []
+        with open(rtt_out) as f:
+            for line in f:
+                k, v = line.split()
+                (g if k == "G" else l).append(int(v) / 1000)
+        res["rtt_getall_ms"] = summary(g)
+        res["rtt_listjobs_ms"] = summary(l)
+        log("\n== 3. bus round trips while %d jobs run" % n)
+        log("  GetAll(Job):  %s" % fmt(res["rtt_getall_ms"], " ms", 3))
+        log("  ListJobs:     %s" % fmt(res["rtt_listjobs_ms"], " ms", 3))
+    return res
+
+
+# ------------------------------------------------------------------ 4. e2e
+
+def guest_image():
+    img = os.environ.get("V2VD_GUEST_IMAGE")
+    if img:
+        return img
+    p = subprocess.run(["bash", os.path.join(TOP, "tests", "fixtures", "build-guest.sh")],
+                       stdout=subprocess.PIPE, text=True, timeout=1800)
+    if p.returncode != 0 or not p.stdout.strip():
+        raise RuntimeError("tests/fixtures/build-guest.sh failed (exit %d)" % p.returncode)
+    return p.stdout.strip().splitlines()[-1]
+
+
+def bench_e2e(work, pairs):
+    env_v2v = {"LIBGUESTFS_BACKEND": "direct", "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg"}
+    img = guest_image()
+    log("\n== 4. overhead on a real conversion: %s, %d of each, alternating" % (img, pairs))
+    base = os.path.join(work, "e2e")
+    os.makedirs(base, exist_ok=True)
+    os.environ.pop("V2VD_FAKE_V2V", None)
+    d = Daemon(os.path.join(base, "daemon"), config={"max_running_jobs": 1}, environment=env_v2v)
+    d.env.pop("V2VD_VIRT_V2V", None)
+    d.start()
+    direct, daemon = [], []
+    out = os.path.join(base, "out")
+    env = dict(os.environ)
+    env.update(env_v2v)
+    try:
+        for i in range(pairs):
+            for how in ("direct", "daemon") if i % 2 == 0 else ("daemon", "direct"):
+                shutil.rmtree(out, ignore_errors=True)
+                os.makedirs(out)
+                if how == "direct":
+                    ml = os.path.join(base, "direct-machine.log")
+                    with open(os.path.join(base, "direct-v2v.log"), "w") as logf:
+                        t = time.monotonic()
+                        p = subprocess.run(["virt-v2v", "--root", "first", "--machine-readable=file:" + ml,
+                                            "-i", "disk", img, "-o", "local", "-os", out, "-of", "qcow2"],
+                                           stdin=subprocess.DEVNULL, stdout=logf, stderr=logf, env=env,
+                                           timeout=1800)
+                        secs = time.monotonic() - t
+                    if p.returncode != 0:
+                        raise RuntimeError("direct virt-v2v failed (exit %d)" % p.returncode)
+                    direct.append(secs)
+                else:
+                    spec = json.dumps({"vm_name": "guest", "disk": [img], "output_dir": out,
+                                       "output_format": "qcow2"})
+                    p = subprocess.run([CLIENT, "run", spec], stdout=subprocess.PIPE, text=True, timeout=1800)
+                    secs, result, job = p.stdout.split()
+                    if result != "succeeded":
+                        raise RuntimeError("conversion through v2vd ended %s" % result)
+                    daemon.append(float(secs))
+                log("  %-6s %.1f s   (load %s)" % (how, (direct if how == "direct" else daemon)[-1],
+                                                   " ".join("%.2f" % x for x in loadavg())))
+    finally:
+        d.stop(timeout=60)
+        shutil.rmtree(out, ignore_errors=True)
+    res = {"image": img, "direct_s": summary(direct), "daemon_s": summary(daemon),
+           "ratio_of_medians": pct(daemon, 50) / pct(direct, 50),
+           "direct_runs_s": direct, "daemon_runs_s": daemon}
+    log("  virt-v2v directly: %s" % fmt(res["direct_s"], " s", 1))
+    log("  through v2vd:      %s" % fmt(res["daemon_s"], " s", 1))
+    log("  ratio of medians (v2vd / direct): %.4f" % res["ratio_of_medians"])
+    return res
+
+
+# ------------------------------------------------------------------ main
+
+def verdicts(r):
+    out = []
+
+    def add(name, value, target, unit, ok=None):
+        ok = value <= target if ok is None else ok
+        out.append({"figure": name, "value": value, "target": target, "unit": unit, "met": ok})
+
+    if "latency" in r:
+        L = r["latency"]
+        add("progress write → signal p99", L["write_to_signal_ms"]["p99"], TARGETS["latency_p99_ms"], "ms")
+        add("progress write → state.json max", L["step_visible_in_state_file_s"]["max"],
+            TARGETS["state_file_max_s"], "s")
+    if "load" in r:
+        worst = lambda key, stat: max(x[key][stat] for x in r["load"])  # noqa: E731
+        add("daemon RSS per job (max over levels, median)", worst("daemon_rss_per_job_kib", "median"),
+            TARGETS["daemon_rss_per_job_kib"], "KiB")
+        add("daemon CPU per running job (max over levels, median)",
+            worst("daemon_cpu_per_job_pct_of_core", "median"), TARGETS["daemon_cpu_per_job_pct"], "% of a core")
+        add("PropertiesChanged per job per second (busiest job)",
+            max(x["signals_per_job_s_busiest_job"] for x in r["load"]), TARGETS["signals_per_job_s"], "/s")
+        add("state.json writes per job per second (busiest job)",
+            max(x["state_writes_per_job_s_busiest_job"] for x in r["load"]),
+            TARGETS["state_writes_per_job_s"], "/s")
+        rl = [x for x in r["load"] if "rtt_getall_ms" in x]
+        if rl:
+            add("GetAll p99 under load", rl[-1]["rtt_getall_ms"]["p99"], TARGETS["rtt_p99_ms"], "ms")
+            add("ListJobs p99 under load", rl[-1]["rtt_listjobs_ms"]["p99"], TARGETS["rtt_p99_ms"], "ms")
+    if "e2e" in r:
+        add("conversion through v2vd / directly (medians)", r["e2e"]["ratio_of_medians"],
+            TARGETS["e2e_ratio"], "")
+    return out
+
+
+def main():
+    t_start = time.monotonic()
+    result = {"machine": machine(), "targets": TARGETS}
+    m = result["machine"]
+    log("== machine: %d cores (%s), %d MiB, %s, kernel %s" % (m["cores"], m["cpu"], m["memory_mib"],
+                                                            m["os"], m["kernel"]))
+    log("   v2vd %s, gcc %s, %s, GLib %s, %s, %s, Python %s" % (
+        m["v2vd"], m["gcc"], m["systemd"], m["glib"], m["dbus"], m["virt_v2v"], m["python"]))
+    log("   load average at start: %s" % " ".join("%.2f" % x for x in m["loadavg_start"]))
+    work = tempfile.mkdtemp(prefix="v2vd-bench.")
+    try:
+        if "latency" in ONLY:
+            result["latency"] = bench_latency(work)
+        if "load" in ONLY:
+            result["load"] = [bench_load(work, 1, 20), bench_load(work, 50, 20),
+                              bench_load(work, 200, 25, rtt=True)]
+        if "e2e" in ONLY:
+            result["e2e"] = bench_e2e(work, int(os.environ.get("V2VD_BENCH_E2E_RUNS", "3")))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    m["loadavg_end"] = loadavg()
+    result["elapsed_s"] = round(time.monotonic() - t_start, 1)
+    result["verdicts"] = verdicts(result)
+    log("\n== summary (load average at start %s, at end %s; %.0f s)"
+        % (" ".join("%.2f" % x for x in m["loadavg_start"]), " ".join("%.2f" % x for x in m["loadavg_end"]),
+           result["elapsed_s"]))
+    for v in result["verdicts"]:
+        log("  %-4s %-55s %10.4g %-12s (target ≤ %g)" % ("met" if v["met"] else "MISS", v["figure"], v["value"],
+                                                         v["unit"], v["target"]))
+    out = os.environ.get("V2VD_BENCH_JSON") or os.path.join(os.getcwd(), "v2vd-bench.json")
+    with open(out, "w") as f:
+        json.dump(result, f, indent=1, sort_keys=True)
+        f.write("\n")
+    log("  JSON: %s" % out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
