@@ -447,11 +447,16 @@ static int on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata) {
         Watch *w = userdata;
+        int r;
 
         /* Only the clock and the rates move: no bus traffic. */
         if (!w->done)
                 live_redraw(w, NULL);
-        return sd_event_source_set_time(s, usec + G_USEC_PER_SEC);
+        r = sd_event_source_set_time(s, usec + G_USEC_PER_SEC);
+        if (r < 0)
+                return r;
+        /* Timer sources are one-shot: arm it again. */
+        return sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
 }
 
 static int on_disconnected(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {

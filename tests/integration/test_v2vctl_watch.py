@@ -93,6 +93,20 @@ def test(t):
     t.check_eq(proc.returncode, 130, "plain watch interrupted: exit status")
     t.check("keeps running" in err, "plain watch: says the job keeps running", err)
 
+    # no signals at all (virt-v2v hangs): the elapsed clock still moves
+    img, spec = disk_spec(t, "hang", {"step_delay": 0.02, "hang_at": "Inspecting the source"})
+    r = ok(t, ctl("submit", write_spec(t, spec, "hang.json")), "submit a job that hangs")
+    hang = r.out.strip()
+    t.jobs.append(hang)
+    p = PtyRun("watch", hang)
+    p.wait_text("Inspecting the source", 30)
+    mark = len(p.data)
+    p.wait_text("running · Inspecting the source  0.0%  0:03", 30)
+    t.check(b"\033[" in p.data[mark:], "redrawn from the clock alone while nothing changes")
+    p.interrupt()
+    t.check_eq(p.wait(10), 130, "interrupted")
+    ok(t, ctl("cancel", hang), "cancel the hanging job")
+
     # cancelling while watched: exit 1, "was cancelled"
     proc = subprocess.Popen([V2VCTL, "--user", "watch", long_job], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
