@@ -2,6 +2,9 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <unistd.h>
 #include <string.h>
 
 #include "bus-job.h"
@@ -192,6 +195,53 @@ static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus
         return sd_bus_reply_method_return(message, NULL);
 }
 
+#define READ_LOG_MAX (1024 * 1024)
+
+/* The job's v2v.log from offset, at most max_bytes (capped at 1 MiB); empty
+ * at the end or while there is no log yet. Through the daemon so that the
+ * same access rules hold as for Cancel, also over v2vctl -H where no file
+ * descriptor can be passed. */
+static int method_read_log(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        g_autofree char *path = NULL;
+        g_autofree uint8_t *buf = NULL;
+        _cleanup_close_ int fd = -1;
+        uint64_t offset;
+        uint32_t max_bytes;
+        ssize_t n = 0;
+        int r;
+
+        r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
+        r = sd_bus_message_read(message, "tu", &offset, &max_bytes);
+        if (r < 0)
+                return r;
+        if (offset > INT64_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "offset %" PRIu64 " is too large", offset);
+        max_bytes = MIN(max_bytes, (uint32_t) READ_LOG_MAX);
+        path = job_log_path(j);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 && errno != ENOENT)
+                return sd_bus_error_set_errnof(error, errno, "cannot open the log of job %s: %m", j->id);
+        if (fd >= 0 && max_bytes > 0) {
+                buf = g_malloc(max_bytes);
+                do
+                        n = pread(fd, buf, max_bytes, (off_t) offset);
+                while (n < 0 && errno == EINTR);
+                if (n < 0)
+                        return sd_bus_error_set_errnof(error, errno, "cannot read the log of job %s: %m", j->id);
+        }
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_array(reply, 'y', buf ?: (uint8_t *) "", (size_t) n);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
         int r;
@@ -242,6 +292,8 @@ static const sd_bus_vtable job_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("SetThrottling", SD_BUS_ARGS("a{sv}", limits), SD_BUS_NO_RESULT,
                                 method_set_throttling, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Remove", "", "", method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ReadLog", SD_BUS_ARGS("t", offset, "u", max_bytes), SD_BUS_RESULT("ay", data),
+                                method_read_log, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END
 };
 
