@@ -1,0 +1,155 @@
+#!/usr/bin/env python3
+"""Who may do what (issue 5, parts 1 and 2): v2vd in --system mode on a
+system-like bus with the project's bus policy and a real polkitd with the
+project's actions and tests/integration/security-polkit.rules
+(tests/lib/with-system-bus, inside with-systemd-user).
+
+Two unprivileged users created for the test: v2vdta (nothing granted beyond
+the .policy defaults) and v2vdtb (the rules grant create-job and
+manage-any-job). Root's jobs need no polkit.
+"""
+import json
+import os
+import re
+import subprocess
+
+from v2vdtest import (run_test, Daemon, TestFailure, call, make_image, job_path, log, wait_for,
+                      MANAGER_PATH, MANAGER_IFACE, JOB_IFACE, BUS_NAME, PROPS_IFACE, unwrap)
+
+ACCESS_DENIED = "org.freedesktop.DBus.Error.AccessDenied"
+
+
+class SystemDaemon(Daemon):
+    def argv(self):
+        return [self.binary, "--system", "--config", self.config_path,
+                "--state-dir", self.state_dir, "--runtime-dir", self.runtime_dir]
+
+
+def users():
+    out = {}
+    for u in os.environ["V2VD_TEST_USERS"].split():
+        name, uid, gid = u.split(":")
+        out[name] = (int(uid), int(gid))
+    return out
+
+
+def as_user(user, argv):
+    uid, gid = users()[user]
+    return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups"] + argv
+
+
+def user_call(user, path, iface, method, signature="", *args):
+    """→ ("ok", values) or ("error", name, message). Without interactive
+    authorization (dbus-send), as a script would call."""
+    argv = ["dbus-send", "--session", "--print-reply=literal", "--reply-timeout=30000", "--dest=" + BUS_NAME,
+            path, "%s.%s" % (iface, method)]
+    for sig, v in zip(signature, args):
+        argv.append({"s": "string"}[sig] + ":" + v)
+    p = subprocess.run(as_user(user, argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=40)
+    if p.returncode == 0:
+        return ("ok", p.stdout.strip())
+    m = re.match(r"Error (\S+): (.*)", p.stderr.strip(), re.S)
+    if not m:
+        raise TestFailure("cannot parse dbus-send error: %r" % p.stderr)
+    return ("error", m.group(1), m.group(2))
+
+
+def user_props(user, job_id):
+    argv = ["busctl", "--user", "--json=short", "call", BUS_NAME, job_path(job_id), PROPS_IFACE, "GetAll", "s",
+            JOB_IFACE]
+    p = subprocess.run(as_user(user, argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=40)
+    if p.returncode != 0:
+        raise TestFailure("GetAll as %s failed: %s" % (user, p.stderr))
+    return {k: unwrap(v) for k, v in json.loads(p.stdout)["data"][0].items()}
+
+
+def test(t):
+    d = SystemDaemon(os.path.join(t.base, "daemon"))
+    t.daemon = d
+    from v2vdtest import Monitor
+    t.monitor = Monitor()
+    t.monitor.start()
+    d.start()
+    log("  daemon --system started (pid %d); users %s" % (d.proc.pid, os.environ["V2VD_TEST_USERS"]))
+    t.check_eq(call(MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get", "ss", MANAGER_IFACE, "Mode")[0]["data"],
+               "system", "Mode")
+    imgs = os.path.join(t.base, "imgs")
+    hang = {"step_delay": 0.05, "hang_at": "Copying disk 1/1"}
+    root_img = make_image(imgs, "rootguest", hang)
+    b_img = make_image(imgs, "bguest", hang)
+    out = os.path.join(t.base, "out")
+    os.makedirs(out)
+    os.chmod(t.base, 0o755)
+
+    # Root: no polkit involved.
+    root_job, _ = t.create_job(t.spec_disk(root_img, out, vm_name="rootguest"))
+    t.wait_state(root_job, "running", timeout=30)
+    spec_b = json.dumps({"vm_name": "bguest", "disk": [b_img], "output_dir": out})
+
+    # v2vdta: refused what needs authorization.
+    r = user_call("v2vdta", MANAGER_PATH, MANAGER_IFACE, "CreateJob", "s", spec_b)
+    t.check(r[0] == "error" and r[1] == ACCESS_DENIED, "v2vdta: CreateJob refused (AccessDenied)", r)
+    log("       (%s)" % r[2])
+    for method in ("Cancel", "Remove"):
+        r = user_call("v2vdta", job_path(root_job), JOB_IFACE, method)
+        t.check(r[0] == "error" and r[1] == ACCESS_DENIED, "v2vdta: %s of root's job refused" % method, r)
+    r = user_call("v2vdta", MANAGER_PATH, MANAGER_IFACE, "ListSourceVMs", "s", '{"uri": "test:///default"}')
+    t.check(r[0] == "error" and r[1] == ACCESS_DENIED, "v2vdta: ListSourceVMs refused (browse-sources)", r)
+    t.check_eq(t.prop(root_job, "State"), "running", "root's job still runs")
+    r = user_call("v2vdta", MANAGER_PATH, MANAGER_IFACE, "ListJobs")
+    t.check(r[0] == "ok" and "rootguest" in r[1], "v2vdta: ListJobs shows root's job", r)
+    pa = user_props("v2vdta", root_job)
+    t.check_eq(pa["State"], "running", "v2vdta sees the State of root's job")
+    for k in ("Spec", "StateFile", "LogFile", "MachineLogFile", "ThrottlingFile"):
+        t.check_eq(pa[k], "", "v2vdta: %s of root's job hidden" % k)
+    proot = t.props(root_job)
+    t.check("rootguest" in proot["Spec"] and proot["StateFile"].endswith("state.json"),
+            "root sees its own Spec and paths")
+
+    # v2vdtb: the rules grant create-job and manage-any-job.
+    r = user_call("v2vdtb", MANAGER_PATH, MANAGER_IFACE, "CreateJob", "s", spec_b)
+    t.check(r[0] == "ok", "v2vdtb: CreateJob allowed by the rules", r)
+    b_job = r[1].split()[0]
+    t.jobs.append(b_job)
+    t.check_eq(t.prop(b_job, "OwnerUID"), users()["v2vdtb"][0], "OwnerUID of v2vdtb's job")
+    t.wait_state(b_job, "running", timeout=30)
+    pb = user_props("v2vdtb", root_job)
+    t.check("rootguest" in pb["Spec"] and pb["LogFile"].endswith("v2v.log"),
+            "v2vdtb (manage-any-job) sees the Spec and paths of root's job")
+    pa = user_props("v2vdta", b_job)
+    t.check(pa["Spec"] == "" and pa["StateFile"] == "", "v2vdta: Spec and paths of v2vdtb's job hidden")
+    r = user_call("v2vdta", job_path(b_job), JOB_IFACE, "Cancel")
+    t.check(r[0] == "error" and r[1] == ACCESS_DENIED, "v2vdta: Cancel of v2vdtb's job refused", r)
+
+    # Signals reach everyone: no Spec or path in InterfacesAdded on the system bus.
+    added = [m for m in t.monitor.signals("InterfacesAdded") if m.get("sender") and
+             str(m["payload"]["data"][0]).startswith("/org/v2vd/V2V1/job/")]
+    t.check(added, "InterfacesAdded seen for the jobs")
+    for m in added:
+        props = m["payload"]["data"][1].get(JOB_IFACE, {})
+        t.check(unwrap(props.get("Spec")) == "" and unwrap(props.get("StateFile")) == "",
+                "InterfacesAdded of %s carries no Spec or path" % m["payload"]["data"][0])
+
+    # Several callers at once while polkit answers: none waits for another.
+    procs = [subprocess.Popen(as_user(u, ["dbus-send", "--session", "--print-reply", "--dest=" + BUS_NAME,
+                                          MANAGER_PATH, MANAGER_IFACE + ".CreateJob", "string:" + spec_b]),
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+             for u in ["v2vdta"] * 20]
+    errs = [p.communicate(timeout=60)[1] for p in procs]
+    t.check(all(ACCESS_DENIED in e for e in errs), "20 concurrent refused CreateJob calls all answered")
+
+    r = user_call("v2vdtb", job_path(root_job), JOB_IFACE, "Cancel")
+    t.check(r[0] == "ok", "v2vdtb: Cancel of root's job allowed (manage-any-job)", r)
+    t.check_eq(t.wait_finished(root_job, timeout=60), "cancelled", "root's job")
+    r = user_call("v2vdtb", job_path(b_job), JOB_IFACE, "Cancel")
+    t.check(r[0] == "ok", "v2vdtb: Cancel of its own job allowed (manage-job)", r)
+    t.check_eq(t.wait_finished(b_job, timeout=60), "cancelled", "v2vdtb's job")
+    r = user_call("v2vdtb", job_path(b_job), JOB_IFACE, "Remove")
+    t.check(r[0] == "ok", "v2vdtb: Remove of its own finished job", r)
+    r = user_call("v2vdta", job_path(root_job), JOB_IFACE, "Remove")
+    t.check(r[0] == "error" and r[1] == ACCESS_DENIED, "v2vdta: Remove of root's finished job refused", r)
+    wait_for(lambda: d.running(), 1, "the daemon to be running")
+    log("  FIGURES: polkit checks by a real polkitd: 2 users, 4 actions, 20 concurrent refusals")
+
+
+run_test(test)
