@@ -86,7 +86,7 @@ say "build $build (-Dwerror=true)"
 if setup_build "$build" -Dwerror=true -De2e=true && ninja -C "$build"; then
     main_ok=1
     say "unit + integration suites in $build"
-    run_tests "$build" testlog-main --no-suite e2e
+    run_tests "$build" testlog-main --no-suite e2e --no-suite valgrind
 else
     step_failed "build $build"
 fi
@@ -120,6 +120,12 @@ if [[ $skip_e2e != 1 ]]; then
         say "e2e suite in $build (guest $V2VD_GUEST_IMAGE)"
         run_tests "$build" testlog-e2e --suite e2e
     fi
+fi
+
+# ------------------------------------------------ fuzz, valgrind (security)
+if [[ $main_ok == 1 ]]; then
+    say "security: fuzz targets and the daemon under valgrind (tests/tools/check-security.sh)"
+    bash tests/tools/check-security.sh "$build" || step_failed "security: fuzz / valgrind (check-security.sh)"
 fi
 
 # ---------------------------------------------------------------- summary
