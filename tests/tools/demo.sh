@@ -70,11 +70,11 @@ EOF
     read -r _ id path <<<"$reply"
     id=${id//\"/} path=${path//\"/}
 
-    # Progress Phase State, once a second, until the job has ended.
+    # Progress Phase State, polled once a second until the job has ended.
     get() {
         busctl --user get-property "$bus_name" "$path" org.v2vd.V2V1.Job "$@"
     }
-    t0=$SECONDS state=
+    t0=$SECONDS state= last_line= last_print=0
     while :; do
         if ! props=$(get Progress Phase State 2>&1); then
             echo "demo: reading the job's properties failed: $props" >&2
@@ -82,7 +82,12 @@ EOF
         fi
         { read -r _ progress; read -r _ phase; read -r _ state; } <<<"$props"
         phase=${phase#\"} phase=${phase%\"} state=${state//\"/}
-        printf '[%4d s] %-10s %6.1f%%  %s\n' $((SECONDS - t0)) "$state" "$progress" "$phase"
+        # One line when something changed, and every 10 s while nothing does.
+        line=$(printf '%-10s %6.1f%%  %s' "$state" "$progress" "$phase")
+        if [[ $line != "${last_line:-}" ]] || (( SECONDS - last_print >= 10 )); then
+            printf '[%4d s] %s\n' $((SECONDS - t0)) "$line"
+            last_line=$line last_print=$SECONDS
+        fi
         case $state in succeeded|failed|cancelled) break ;; esac
         if ! kill -0 "$daemon" 2>/dev/null; then
             echo "demo: v2vd died; its log:" >&2
