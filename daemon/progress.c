@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "json-check.h"
 #include "progress.h"
 
 /* A longer line is cut here and the rest of it dropped: a runaway writer
@@ -484,6 +485,8 @@ static unsigned machine_line(V2vProgress *p, const char *s, size_t n, uint64_t n
 
         /* The text may carry a guest's file names in any encoding. */
         valid = g_utf8_make_valid(s, (gssize) n);
+        if (json_check_one_object(valid, strlen(valid), 8) != JSON_CHECK_OK)
+                return 0;
         parser = json_parser_new_immutable();
         if (!json_parser_load_from_data(parser, valid, -1, NULL))
                 return 0;

@@ -43,12 +43,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json-check.h"
 #include "spec-private.h"
 
 G_DEFINE_QUARK(v2v-spec-error-quark, v2v_spec_error)
 
 #define MAX_DOCUMENT_SIZE (1024 * 1024)
 #define MAX_DEPTH 32
+#define MAX_NAME_LENGTH 200
 #define DEFAULT_VIRTIO_WIN "/usr/share/virtio-win/virtio-win.iso"
 #define DEFAULT_VDDK_LIBDIR "/opt/vmware-vix-disklib-distrib"
 #define LUKS_VAULT_NAME ".v2v_luks_keys_vault.json"
@@ -324,6 +326,10 @@ static bool check_path(const char *what, const char *path, PathKind kind, uint64
 static bool check_vm_name(const char *what, const char *s, GError **error) {
         if (!*s)
                 return fail(error, "%s: expected a non-empty string", what);
+        /* NAME-sda and NAME.xml must still be file names (255 bytes). */
+        if (strlen(s) > MAX_NAME_LENGTH)
+                return fail(error, "%s: expected a name of at most %d bytes, got %zu bytes", what,
+                            MAX_NAME_LENGTH, strlen(s));
         for (const char *p = s; *p; p = g_utf8_next_char(p)) {
                 gunichar c = g_utf8_get_char(p);
                 if (g_unichar_iscntrl(c))
@@ -360,31 +366,33 @@ static bool is_hex_pairs(const char *s, int min_pairs, int max_pairs) {
 /* Untrusted-text checks that json-glib does not make (or makes too late). */
 static bool prescan(const char *what, const char *text, size_t len, GError **error) {
         const char *end;
-        int depth = 0;
-        bool in_string = false;
 
         if (len > MAX_DOCUMENT_SIZE)
                 return fail(error, "%s: document too large (%zu bytes), expected at most 1 MiB", what, len);
         if (!g_utf8_validate(text, (gssize) len, &end))
                 return fail(error, "%s: expected UTF-8 text, invalid byte at offset %td", what, end - text);
-        for (size_t i = 0; i < len; i++) {
-                char c = text[i];
-                if (in_string) {
-                        if (c == '\\') {
-                                if (i + 5 < len && text[i + 1] == 'u' && memcmp(text + i + 2, "0000", 4) == 0)
-                                        return fail(error, "%s: a NUL character (\\u0000) in a string is not allowed", what);
-                                i++;
-                        } else if (c == '"')
-                                in_string = false;
-                } else if (c == '"')
-                        in_string = true;
-                else if (c == '{' || c == '[') {
-                        if (++depth > MAX_DEPTH)
-                                return fail(error, "%s: nesting deeper than %d levels", what, MAX_DEPTH);
-                } else if (c == '}' || c == ']')
-                        depth--;
+        {
+                /* A scalar is left to json-glib, which names what it got. */
+                size_t i = 0;
+                JsonCheck c;
+
+                while (i < len && g_ascii_isspace(text[i]))
+                        i++;
+                if (i == len || (text[i] != '{' && text[i] != '['))
+                        return true;
+                c = json_check_one_object(text, len, MAX_DEPTH);
+                switch (c) {
+                case JSON_CHECK_OK:
+                        return true;
+                case JSON_CHECK_TOO_DEEP:
+                        return fail(error, "%s: nesting deeper than %d levels", what, MAX_DEPTH);
+                case JSON_CHECK_NUL:
+                case JSON_CHECK_LONE_SURROGATE:
+                        return fail(error, "%s: %s", what, json_check_to_string(c));
+                default:
+                        return fail(error, "%s: expected JSON: %s", what, json_check_to_string(c));
+                }
         }
-        return true;
 }
 
 static JsonNode *parse_object(const char *what, const char *text, size_t len, GError **error) {

@@ -26,6 +26,13 @@ static const ErrCase err_cases[] = {
         { "\"x\"", "spec: expected a JSON object, got a string" },
         { "{\"vm_name\": \"\xff\"}", "spec: expected UTF-8 text, invalid byte at offset 13" },
         { "{\"vm_name\": \"a\\u0000b\", " DISK ", " OUT "}", "spec: a NUL character (\\u0000) in a string is not allowed" },
+        /* what json-glib 1.6 would accept, leak on, or turn into non-UTF-8 */
+        { "{\"vm_name\": \"g\", " DISK ", " OUT, "spec: expected JSON: the JSON object is not complete (truncated?)" },
+        { "{\"vm_name\": \"g\", " DISK ", " OUT "} x", "spec: expected JSON: text after the JSON object" },
+        { "{\"vm_name\": \"g\", " DISK ", " OUT "} {}", "spec: expected JSON: text after the JSON object" },
+        { "{\"vm_name\": \"\\ud800\", " DISK ", " OUT "}", "spec: an unpaired UTF-16 surrogate escape in a string" },
+        { "{\"vm_name\": \"\\udc00x\", " DISK ", " OUT "}", "spec: an unpaired UTF-16 surrogate escape in a string" },
+        { "{\"vm_name\": \"a]]\", " DISK ", " OUT "}}", "spec: expected JSON: text after the JSON object" },
         /* keys */
         { "{" DISK ", " OUT "}", "vm_name: missing, required (the name of the VM to convert)" },
         { "{\"vm_name\": 42, " DISK ", " OUT "}", "vm_name: expected a string, got 42" },
@@ -535,6 +542,26 @@ static void test_output_files(void) {
         g_assert_true(inplace->in_place);
 }
 
+static void test_name_length_and_surrogates(void) {
+        g_autofree char *long_name = g_strnfill(201, 'a');
+        g_autofree char *ok_name = g_strnfill(200, 'a');
+        g_autofree char *bad = g_strdup_printf("{\"vm_name\": \"%s\", " DISK ", " OUT "}", long_name);
+        g_autofree char *good = g_strdup_printf("{\"vm_name\": \"%s\", " DISK ", " OUT "}", ok_name);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(V2vSpec) spec = NULL;
+        g_autoptr(V2vSpec) spec2 = NULL;
+        g_autoptr(V2vSpec) pair = NULL;
+
+        spec = t_parse(bad, &error);
+        g_assert_null(spec);
+        g_assert_cmpstr(error->message, ==, "vm_name: expected a name of at most 200 bytes, got 201 bytes");
+        spec2 = t_parse_ok(good);
+        g_assert_cmpstr(spec2->vm_name, ==, ok_name);
+        /* a proper surrogate pair is a character like any other */
+        pair = t_parse_ok("{\"vm_name\": \"g\\ud83d\\ude00\", " DISK ", " OUT "}");
+        g_assert_cmpstr(pair->vm_name, ==, "g\xf0\x9f\x98\x80");
+}
+
 int main(int argc, char **argv) {
         int r;
 
@@ -569,6 +596,7 @@ int main(int argc, char **argv) {
                 g_test_add_data_func(name, &err_cases[i], test_error_case);
         }
         g_test_add_func("/spec/limits", test_limits);
+        g_test_add_func("/spec/name-length-and-surrogates", test_name_length_and_surrogates);
         g_test_add_func("/spec/garbage", test_garbage_never_crashes);
         g_test_add_func("/spec/null-is-absent", test_null_is_absent);
         g_test_add_func("/spec/ignored-keys", test_ignored_keys_warn);
