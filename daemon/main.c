@@ -125,6 +125,11 @@ int main(int argc, char *argv[]) {
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping; running conversions go on in their scopes.");
         if (r < 0)
                 goto fail;
+        if (r != 0) {
+                log_error("the bus connection was lost; exiting so that the service manager starts v2vd again "
+                          "(running conversions go on and are picked up at the next start)");
+                return EXIT_FAILURE;
+        }
         log_info("stopping; running conversions go on and are picked up at the next start");
         return EXIT_SUCCESS;
 fail:

@@ -291,6 +291,12 @@ int manager_connect_bus(Manager *m) {
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return r;
+        /* Losing the bus (dbus or the service manager restarted) ends the
+         * loop with a failure, so that Restart= brings the daemon back; the
+         * conversions go on in their scopes and are re-adopted. */
+        r = sd_bus_set_exit_on_disconnect(m->bus, true);
+        if (r < 0)
+                return r;
         r = bus_manager_register(m);
         if (r < 0)
                 return log_error_errno(r, "cannot register the manager object: %m");
