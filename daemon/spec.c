@@ -372,14 +372,32 @@ static bool prescan(const char *what, const char *text, size_t len, GError **err
         if (!g_utf8_validate(text, (gssize) len, &end))
                 return fail(error, "%s: expected UTF-8 text, invalid byte at offset %td", what, end - text);
         {
-                /* A scalar is left to json-glib, which names what it got. */
                 size_t i = 0;
                 JsonCheck c;
 
                 while (i < len && g_ascii_isspace(text[i]))
                         i++;
-                if (i == len || (text[i] != '{' && text[i] != '['))
-                        return true;
+                /* Never hand json-glib a scalar: it leaks the tree when text
+                 * follows it, and a spec is an object anyway. */
+                if (i == len)
+                        return fail(error, "%s: expected JSON: the document is empty", what);
+                switch (text[i]) {
+                case '{':
+                case '[':
+                        break;
+                case '"':
+                        return fail(error, "%s: expected a JSON object, got a string", what);
+                case 't':
+                case 'f':
+                        return fail(error, "%s: expected a JSON object, got a boolean", what);
+                case 'n':
+                        return fail(error, "%s: expected a JSON object, got null", what);
+                case '-':
+                case '0' ... '9':
+                        return fail(error, "%s: expected a JSON object, got a number", what);
+                default:
+                        return fail(error, "%s: expected JSON: unexpected character at offset %zu", what, i);
+                }
                 c = json_check_one_object(text, len, MAX_DEPTH);
                 switch (c) {
                 case JSON_CHECK_OK:

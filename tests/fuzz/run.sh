@@ -32,8 +32,8 @@ cflags=(-std=gnu11 -g -O1 -D_GNU_SOURCE -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -I"$top/daemon")
 declare -A sources=(
-    [spec]="$top/daemon/spec.c $top/daemon/v2v-argv.c"
-    [progress]="$top/daemon/progress.c"
+    [spec]="$top/daemon/spec.c $top/daemon/v2v-argv.c $top/daemon/json-check.c"
+    [progress]="$top/daemon/progress.c $top/daemon/json-check.c"
 )
 
 rc=0
