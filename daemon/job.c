@@ -40,6 +40,11 @@
 #define EMIT_ACCURACY_USEC       (1000ULL)
 #define STATE_FILE_INTERVAL_USEC (1000 * 1000ULL)
 #define LOG_READ_CHUNK           (64 * 1024)
+/* Space reserved for v2v.log and v2v-machine.log while a job runs: a real
+ * 2.2.0 run without -v writes a few kB of messages plus about 50 bytes per
+ * nbdcopy progress step (tests/data/disk-to-local.*). */
+#define LOG_RESERVE_BYTES         (4 * 1024 * 1024)
+#define MACHINE_LOG_RESERVE_BYTES (256 * 1024)
 
 #ifndef P_PIDFD
 #define P_PIDFD 3
@@ -480,6 +485,18 @@ static void job_record_preexisting_outputs(Job *j) {
                         }
 }
 
+/* Give back the space job_start reserved beyond the logs' ends: truncating
+ * a file to its own size frees its blocks past the end (tmpfs, ext4, xfs). */
+static void job_release_log_space(Job *j) {
+        for (const char *const *n = (const char *const[]) { "v2v.log", "v2v-machine.log", NULL }; *n; n++) {
+                g_autofree char *p = job_file(j, *n);
+                struct stat st;
+
+                if (stat(p, &st) == 0 && (uint64_t) st.st_blocks * 512 > (uint64_t) st.st_size + 4096)
+                        (void) truncate(p, st.st_size);
+        }
+}
+
 static void job_finish(Job *j, V2vJobState state, const char *msg_type, const char *msg_text) {
         Manager *m = j->manager;
         V2vJobState old = j->record->state;
@@ -494,6 +511,7 @@ static void job_finish(Job *j, V2vJobState state, const char *msg_type, const ch
                 job_read_logs(j);
         job_stop_following(j);
         throttle_job_clear(j);
+        job_release_log_space(j);
 
         if (old == V2V_JOB_QUEUED)
                 g_queue_remove(&m->queue, j);
@@ -823,6 +841,17 @@ int job_start(Job *j) {
         {
                 _cleanup_close_ int fd = open(machine_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
                 _cleanup_close_ int fd2 = open(log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+
+                /* virt-v2v writes its output straight to these files: a state
+                 * directory that fills up later must not end the conversion
+                 * with ENOSPC on its stdout. Their space is reserved now,
+                 * beyond the end (the sizes stay 0), and given back at the end
+                 * (job_release_log_space). Best effort: not every filesystem
+                 * can. tests/integration/test-faults-state-dir.py */
+                if (fd >= 0)
+                        (void) fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, MACHINE_LOG_RESERVE_BYTES);
+                if (fd2 >= 0)
+                        (void) fallocate(fd2, FALLOC_FL_KEEP_SIZE, 0, LOG_RESERVE_BYTES);
         }
         j->log_offset = j->machine_log_offset = 0;
         r = job_follow_dir(j);
