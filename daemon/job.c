@@ -35,9 +35,13 @@
 #include "v2v-argv.h"
 
 #define EMIT_INTERVAL_USEC       (100 * 1000ULL)
-/* How late the emit timer may fire: a delayed progress value waits at most
- * this long past its turn (tests/bench measures write → signal). */
-#define EMIT_ACCURACY_USEC       (1000ULL)
+/* A change read up to EMIT_EARLY before its turn goes out at once, and the
+ * timer of a delayed one may fire up to EMIT_ACCURACY late: a writer with a
+ * steady rate (nbdcopy's bar) gets its values sent as they are written,
+ * not held for a timer. Signals are never closer than EMIT_INTERVAL -
+ * EMIT_EARLY on average (tests/bench measures write → signal latency). */
+#define EMIT_EARLY_USEC          (5 * 1000ULL)
+#define EMIT_ACCURACY_USEC       (5 * 1000ULL)
 #define STATE_FILE_INTERVAL_USEC (1000 * 1000ULL)
 #define LOG_READ_CHUNK           (64 * 1024)
 /* Space reserved for v2v.log and v2v-machine.log while a job runs: a real
@@ -247,19 +251,19 @@ static void job_flush(Job *j) {
         job_flush_at(j, now_usec(CLOCK_MONOTONIC));
 }
 
-/* A change read while no emission is pending goes out at once (not a timer's
- * accuracy later); within EMIT_INTERVAL of the last one it waits for the timer. */
+/* A change read when its turn has come goes out at once (not a timer's
+ * accuracy later); before that it waits for the emit timer. */
 static void job_flush_if_due(Job *j) {
         uint64_t now;
 
         if (!j->dirty)
                 return;
         now = now_usec(CLOCK_MONOTONIC);
-        if (now >= j->last_emit_usec + EMIT_INTERVAL_USEC)
+        if (now + EMIT_EARLY_USEC >= j->last_emit_usec + EMIT_INTERVAL_USEC)
                 job_flush_at(j, now);
 }
 
-static void job_read_logs(Job *j);
+static void job_read_logs_from(Job *j, bool machine_log, bool log);
 
 static int on_emit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Job *j = userdata;
@@ -268,11 +272,14 @@ static int on_emit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         /* Send what virt-v2v has written by now, not only what the last
          * inotify event showed: the newest value is the one worth the signal. */
         if (j->inotify_source)
-                job_read_logs(j);
-        /* Count it as sent on schedule, so that the schedule does not drift by
-         * the timer's lateness each time and fall out of step with a writer
-         * that writes at a steady rate (its values would wait ever longer). */
-        job_flush_at(j, now - usec <= EMIT_INTERVAL_USEC / 4 ? usec : now);
+                job_read_logs_from(j, true, true);
+        /* Count it as sent a little before its schedule, not when the timer
+         * ran: the next turn then comes a little earlier each time until it
+         * falls just after a write of a steady writer, whose values are then
+         * sent as they come (counting from "now" instead, the turn would
+         * drift later by the timer's lateness each time, and the values sent
+         * would be ever older, up to the writer's whole period). */
+        job_flush_at(j, MIN(usec, now) - EMIT_EARLY_USEC);
         return 0;
 }
 
@@ -367,11 +374,15 @@ static unsigned job_read_log(Job *j, const char *name, uint64_t *offset, bool ma
         return change;
 }
 
-static void job_read_logs(Job *j) {
-        unsigned change;
+/* Only the file an inotify event named needs reading (two files opened per
+ * progress step were the larger part of the daemon's work per step). */
+static void job_read_logs_from(Job *j, bool machine_log, bool log) {
+        unsigned change = 0;
 
-        change = job_read_log(j, "v2v-machine.log", &j->machine_log_offset, true);
-        change |= job_read_log(j, "v2v.log", &j->log_offset, false);
+        if (machine_log)
+                change |= job_read_log(j, "v2v-machine.log", &j->machine_log_offset, true);
+        if (log)
+                change |= job_read_log(j, "v2v.log", &j->log_offset, false);
         if (change & V2V_PROGRESS_CHANGED_LAST_MESSAGE && j->record->final_message_type &&
             !v2v_job_state_is_finished(j->record->state)) {
                 /* virt-v2v's own newer message supersedes the daemon's (spec warnings). */
@@ -379,6 +390,10 @@ static void job_read_logs(Job *j) {
                 g_clear_pointer(&j->record->final_message_text, g_free);
         }
         job_mark_dirty(j, progress_change_to_props(change));
+}
+
+static void job_read_logs(Job *j) {
+        job_read_logs_from(j, true, true);
 }
 
 static void job_read_v2v_pid(Job *j) {
@@ -408,7 +423,7 @@ static int on_job_dir_event(sd_event_source *s, const struct inotify_event *ev, 
         if (ev->len == 0)
                 return 0;
         if (g_str_equal(ev->name, "v2v.log") || g_str_equal(ev->name, "v2v-machine.log")) {
-                job_read_logs(j);
+                job_read_logs_from(j, ev->name[3] == '-', ev->name[3] != '-');
                 job_flush_if_due(j);
         } else if (g_str_equal(ev->name, "v2v.pid"))
                 job_read_v2v_pid(j);
