@@ -97,8 +97,12 @@ EOF
         sleep 1
     done
 
-    echo "--- result"
+    echo "--- result (State ReturnCode LastMessage StateFile LogFile)"
     get State ReturnCode LastMessage StateFile LogFile
+    if [[ -x $build/client/v2vctl ]]; then
+        echo "--- v2vctl --user status $id"
+        "$build/client/v2vctl" --user status "$id" || true
+    fi
     statefile=$(get StateFile | sed 's/^s "\(.*\)"$/\1/')
     echo "--- $statefile"
     cat "$statefile" 2>/dev/null && echo
