@@ -68,6 +68,7 @@ struct Job {
         sd_bus_slot *scope_slot;   /* StartTransientUnit reply */
         char *scope_job;           /* systemd job path we wait for in JobRemoved */
         uint64_t log_offset, machine_log_offset;
+        int log_fd, machine_log_fd;    /* kept open while following, else -1 */
 
         /* publishing */
         unsigned dirty;            /* JobProperty bits not yet signalled */
