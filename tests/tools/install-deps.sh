@@ -31,6 +31,7 @@ pkgs=(
     libvirt-daemon libvirt-clients
     # test tooling
     python3 man-db valgrind util-linux procps psmisc kmod git ca-certificates
+    libglib2.0-bin  # gdbus (throttle-errors test)
     openssh-server openssh-client bash-completion  # v2vctl: -H tests (loopback sshd), completion dir
 )
 if [[ -d $top/tests/browser ]]; then
