@@ -399,6 +399,10 @@ static unsigned job_read_log(Job *j, const char *name, uint64_t *offset, bool ma
                 now = now_usec(CLOCK_REALTIME);
                 change |= machine ? v2v_progress_feed_machine(j->progress, buf, (size_t) n, now)
                                   : v2v_progress_feed_log(j->progress, buf, (size_t) n, now);
+                /* A short read is the end for now: what is appended later
+                 * raises its own inotify event (saves a read per step). */
+                if ((size_t) n < sizeof buf)
+                        break;
         }
         return change;
 }
@@ -593,14 +597,26 @@ static const char *signal_name(int sig) {
         return n ?: "?";
 }
 
-/* The runner is gone: decide the end from what it left in the directory. */
-static void job_conclude(Job *j, const char *lost_message) {
+/* The runner's own exit status repeats virt-v2v's (runner.c); these two
+ * say virt-v2v never ran. */
+#define RUNNER_NOT_STARTED  250
+#define RUNNER_SETUP_FAILED 251
+
+/* The runner is gone: decide the end from what it left in the directory,
+ * or — where it could not write there — from its exit status, when we are
+ * its parent (runner_status >= 0). */
+static void job_conclude(Job *j, int runner_status, const char *lost_message) {
         g_autofree char *path = job_file(j, "exit-status");
         g_autofree char *text = NULL;
         g_autofree char *msg = NULL;
         int code = -1;
 
-        if (read_small_file(path, 128, &text, NULL) >= 0) {
+        if (read_small_file(path, 128, &text, NULL) < 0 && runner_status >= 0 &&
+            runner_status != RUNNER_NOT_STARTED && runner_status != RUNNER_SETUP_FAILED)
+                text = runner_status > 128 && runner_status < 128 + 65
+                       ? g_strdup_printf("killed %d", runner_status - 128)
+                       : g_strdup_printf("exited %d", runner_status);
+        if (text) {
                 if (sscanf(text, "exited %d", &code) == 1)
                         j->record->return_code = code;
                 else if (sscanf(text, "killed %d", &code) == 1) {
@@ -634,15 +650,17 @@ static void job_conclude(Job *j, const char *lost_message) {
 static int on_runner_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Job *j = userdata;
         siginfo_t si = {};
+        int status = -1;
 
         /* Reap it if it is our child; an adopted one is not (ECHILD). */
-        (void) waitid(P_PIDFD, (id_t) fd, &si, WEXITED | WNOHANG);
-        job_conclude(j, "the job's runner ended without recording how virt-v2v ended (was it killed?)");
+        if (waitid(P_PIDFD, (id_t) fd, &si, WEXITED | WNOHANG) >= 0 && si.si_pid > 0 && si.si_code == CLD_EXITED)
+                status = si.si_status;
+        job_conclude(j, status, "the job's runner ended without recording how virt-v2v ended (was it killed?)");
         return 0;
 }
 
 static int on_runner_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        job_conclude(userdata, "the job's runner ended without recording how virt-v2v ended (was it killed?)");
+        job_conclude(userdata, si->si_code == CLD_EXITED ? si->si_status : -1, "the job's runner ended without recording how virt-v2v ended (was it killed?)");
         return 0;
 }
 
@@ -650,7 +668,7 @@ static int on_runner_poll(sd_event_source *s, uint64_t usec, void *userdata) {
         Job *j = userdata;
 
         if (kill((pid_t) j->record->runner_pid, 0) < 0 && errno == ESRCH) {
-                job_conclude(j, "the job's runner ended without recording how virt-v2v ended (was it killed?)");
+                job_conclude(j, -1, "the job's runner ended without recording how virt-v2v ended (was it killed?)");
                 return 0;
         }
         sd_event_source_set_time(s, usec + 1000 * 1000ULL);
@@ -1275,6 +1293,18 @@ int job_load(Manager *m, const char *id, Job **ret) {
         return 0;
 }
 
+static bool job_file_exists(const Job *j, const char *name) {
+        g_autofree char *p = job_file(j, name);
+        return access(p, F_OK) == 0;
+}
+
+static gint compare_job_ids(gconstpointer a, gconstpointer b, gpointer userdata) {
+        const Job *x = a, *y = b;
+        uint64_t ix = g_ascii_strtoull(x->id, NULL, 10), iy = g_ascii_strtoull(y->id, NULL, 10);
+
+        return ix < iy ? -1 : ix > iy;
+}
+
 /* Second half of loading, once every job is in the table: pick up what was
  * running. Queued jobs are queued by the manager in id order. */
 int job_adopt(Job *j) {
@@ -1291,6 +1321,21 @@ int job_adopt(Job *j) {
                 job_read_logs(j);
                 return 0;
         }
-        job_conclude(j, "v2vd was restarted and found the job's scope gone, with no exit status from virt-v2v");
+        if (j->spec && !j->record->cancel_requested && !job_file_exists(j, "v2v.pid") &&
+            !job_file_exists(j, "exit-status")) {
+                /* v2vd stopped while the scope was being created: the runner
+                 * saw its start pipe close and ran nothing. Queue it again. */
+                log_full(LOG_NOTICE, j->id, "virt-v2v never started before v2vd stopped: queued again");
+                m->n_running--;
+                j->record->state = V2V_JOB_QUEUED;
+                j->record->started_usec = 0;
+                j->record->runner_pid = 0;
+                g_clear_pointer(&j->record->unit, g_free);
+                job_save_record(j);
+                g_queue_insert_sorted(&m->queue, j, compare_job_ids, NULL);
+                job_mark_dirty(j, JOB_PROP_STATE | JOB_PROP_STARTED_AT | JOB_PROP_UNIT);
+                return 0;
+        }
+        job_conclude(j, -1, "v2vd was restarted and found the job's scope gone, with no exit status from virt-v2v");
         return 0;
 }

@@ -23,6 +23,11 @@
  * then runs PROGRAM with SSH_AUTH_SOCK=SOCK, and stops the agent at the end.
  * The agent lives inside the job's scope, so it can never outlive the job.
  *
+ * The runner's own exit status repeats virt-v2v's (N, or 128+SIG when it
+ * was killed), so that the daemon, when it is the runner's parent, still
+ * learns the outcome where exit-status could not be written (a full disk).
+ * RUNNER_NOT_STARTED and RUNNER_SETUP_FAILED say virt-v2v never ran.
+ *
  * No GLib, no allocation beyond the stack: it must start fast and not fail.
  */
 #include <errno.h>
@@ -35,6 +40,9 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#define RUNNER_NOT_STARTED  250
+#define RUNNER_SETUP_FAILED 251
 
 static int write_file_atomic(int dirfd, const char *name, const char *text) {
         char tmp[256];
@@ -128,7 +136,7 @@ int main(int argc, char *argv[]) {
         if (argc < 4) {
                 fprintf(stderr, "usage: v2vd-runner JOBDIR GO_FD PROGRAM [ARG…]\n"
                                 "Started by v2vd; not meant to be run by hand.\n");
-                return 2;
+                return RUNNER_SETUP_FAILED;
         }
         job_dir = argv[1];
         go_fd = atoi(argv[2]);
@@ -144,17 +152,17 @@ int main(int argc, char *argv[]) {
         while (n < 0 && errno == EINTR);
         close(go_fd);
         if (n != 1 || go != 'g')
-                return 0;
+                return RUNNER_NOT_STARTED;
 
         dirfd = open(job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0) {
                 fprintf(stderr, "v2vd-runner: %s: %s\n", job_dir, strerror(errno));
-                return 1;
+                return RUNNER_SETUP_FAILED;
         }
         log_fd = openat(dirfd, "v2v.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
         if (log_fd < 0) {
                 fprintf(stderr, "v2vd-runner: %s/v2v.log: %s\n", job_dir, strerror(errno));
-                return 1;
+                return RUNNER_SETUP_FAILED;
         }
 
         ssh_key = getenv("V2VD_RUNNER_SSH_KEY");
@@ -170,7 +178,7 @@ int main(int argc, char *argv[]) {
         if (pid < 0) {
                 dprintf(log_fd, "virt-v2v: error: v2vd-runner could not fork: %s\n", strerror(errno));
                 (void) write_file_atomic(dirfd, "exit-status", "exited 127\n");
-                return 1;
+                return 127;
         }
         if (pid == 0) {
                 int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY);
@@ -190,7 +198,7 @@ int main(int argc, char *argv[]) {
                 if (errno != EINTR) {
                         snprintf(text, sizeof text, "lost %d\n", errno);
                         (void) write_file_atomic(dirfd, "exit-status", text);
-                        return 1;
+                        return RUNNER_SETUP_FAILED;
                 }
         if (agent > 0) {
                 kill(agent, SIGTERM);
@@ -200,7 +208,6 @@ int main(int argc, char *argv[]) {
                 snprintf(text, sizeof text, "exited %d\n", WEXITSTATUS(status));
         else
                 snprintf(text, sizeof text, "killed %d\n", WTERMSIG(status));
-        if (write_file_atomic(dirfd, "exit-status", text) < 0)
-                return 1;
-        return 0;
+        (void) write_file_atomic(dirfd, "exit-status", text);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
