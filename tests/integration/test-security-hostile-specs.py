@@ -33,6 +33,20 @@ def rss_kb(pid):
     return 0
 
 
+def memory_checker(pid):
+    """'AddressSanitizer' or 'valgrind' when the daemon runs under one, else None."""
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            maps = f.read()
+    except OSError:
+        return None
+    if "libasan" in maps:
+        return "AddressSanitizer"
+    if "vgpreload" in maps or "valgrind" in maps:
+        return "valgrind"
+    return None
+
+
 def hostile_specs(base_spec, tmp):
     """→ list of (label, str or bytes); str is valid UTF-8 JSON-ish text."""
     out = []
@@ -187,8 +201,14 @@ def test(t):
     growth = rss[1] - rss[0]
     log("  daemon RSS after the first pass of %d specs %d kB, after the second: %d kB (growth %+d kB)"
         % (len(specs), rss[0], rss[1], growth))
-    t.check(growth < RSS_GROWTH_LIMIT_KB, "resident memory grew by less than %d kB over the second pass of %d specs"
-            % (RSS_GROWTH_LIMIT_KB, len(specs)), growth)
+    checker = memory_checker(pid)
+    if checker:
+        # Freed memory sits in ASan's quarantine / valgrind's free list, so
+        # RSS says nothing there; their own leak reports cover this build.
+        log("  RSS growth not judged under %s (it holds freed memory back); its leak check covers it" % checker)
+    else:
+        t.check(growth < RSS_GROWTH_LIMIT_KB, "resident memory grew by less than %d kB over the second pass of %d specs"
+                % (RSS_GROWTH_LIMIT_KB, len(specs)), growth)
     # And it still works.
     job_id, _ = t.create_job(base_spec)
     t.check_eq(t.wait_finished(job_id, timeout=60), "succeeded", "a valid spec still runs afterwards")
