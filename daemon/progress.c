@@ -94,15 +94,15 @@ static unsigned update_expected_end(V2vProgress *p, uint64_t now_usec) {
         if (p->copy_started_usec == 0 || now_usec <= p->copy_started_usec)
                 return 0;
 
-        if (p->progress >= 100.0)
+        if (p->copy_progress >= 100.0)
                 end = now_usec;
         else {
-                double done = p->progress - p->copy_start_progress;
+                double done = p->copy_progress - p->copy_start_progress;
                 double remaining;
 
                 if (done <= 0)
                         return 0;
-                remaining = (100.0 - p->progress) * (double) (now_usec - p->copy_started_usec) / done;
+                remaining = (100.0 - p->copy_progress) * (double) (now_usec - p->copy_started_usec) / done;
                 /* A rate so low the estimate is meaningless: keep "unknown". */
                 if (!isfinite(remaining) || remaining > (double) (UINT64_MAX / 2))
                         return 0;
@@ -119,14 +119,60 @@ static unsigned update_expected_end(V2vProgress *p, uint64_t now_usec) {
         return V2V_PROGRESS_CHANGED_EXPECTED_END;
 }
 
+/* Floors of the whole job's progress, by phase (the phases of a 2.2 run,
+ * ENVIRONMENT.md). Unknown phases leave it where it is. */
+static const struct {
+        const char *prefix;
+        double floor;
+} phase_floors[] = {
+        { "Setting up the source", 1 },
+        { "Opening the source", 2 },
+        { "Inspecting the source", 3 },
+        { "Checking for sufficient free disk space", 4 },
+        { "Converting ", 5 },
+        { "Mapping filesystem data", 7 },
+        { "Closing the overlay", 8 },
+        { "Assigning disks to buses", 8.5 },
+        { "Checking if the guest needs BIOS or UEFI", 9 },
+        { "Setting up the destination", 9.5 },
+        { "Creating output metadata", 99 },
+        { "Finishing off", 99 },
+};
+
+static double whole_job(const V2vProgress *p) {
+        double o = p->phase_floor;
+
+        if (p->copy_started_usec != 0)
+                o = MAX(o, V2V_PROGRESS_COPY_START +
+                           p->copy_progress * (V2V_PROGRESS_COPY_END - V2V_PROGRESS_COPY_START) / 100.0);
+        return CLAMP(o, 0.0, 100.0);
+}
+
 static unsigned recompute(V2vProgress *p, uint64_t now_usec) {
-        double o = compute_overall(p);
+        double c = compute_overall(p);
+        double o;
+        unsigned mask = 0;
 
-        if (o <= p->progress + 1e-9)
-                return 0;
+        if (c > p->copy_progress + 1e-9) {
+                p->copy_progress = c;
+                mask |= V2V_PROGRESS_CHANGED_PROGRESS | update_expected_end(p, now_usec);
+        }
+        o = whole_job(p);
+        if (o > p->progress + 1e-9) {
+                p->progress = o;
+                mask |= V2V_PROGRESS_CHANGED_PROGRESS;
+        }
+        return mask;
+}
 
-        p->progress = o;
-        return V2V_PROGRESS_CHANGED_PROGRESS | update_expected_end(p, now_usec);
+static unsigned apply_phase_floor(V2vProgress *p, const char *phase, uint64_t now_usec) {
+        for (size_t i = 0; i < G_N_ELEMENTS(phase_floors); i++)
+                if (g_str_has_prefix(phase, phase_floors[i].prefix)) {
+                        if (phase_floors[i].floor > p->phase_floor)
+                                p->phase_floor = phase_floors[i].floor;
+                        return recompute(p, now_usec);
+                }
+        return 0;
 }
 
 static unsigned set_disk_progress(V2vProgress *p, unsigned disk, double v, uint64_t now_usec) {
@@ -161,7 +207,7 @@ static unsigned start_disk(V2vProgress *p, unsigned n, unsigned m, uint64_t now_
 
         if (p->copy_started_usec == 0) {
                 p->copy_started_usec = now_usec;
-                p->copy_start_progress = p->progress;
+                p->copy_start_progress = p->copy_progress;
         }
 
         p->current_disk = n;
@@ -319,7 +365,7 @@ static unsigned set_phase(V2vProgress *p, const char *text, uint64_t now_usec) {
         p->phase = g_strdup(text);
         if (parse_copying(text, strlen(text), &disk, &count))
                 return V2V_PROGRESS_CHANGED_PHASE | start_disk(p, disk, count, now_usec);
-        return V2V_PROGRESS_CHANGED_PHASE;
+        return V2V_PROGRESS_CHANGED_PHASE | apply_phase_floor(p, text, now_usec);
 }
 
 static unsigned apply_message(V2vProgress *p, bool machine, const char *type, const char *text, uint64_t now_usec) {
@@ -580,8 +626,8 @@ unsigned v2v_progress_complete(V2vProgress *p) {
                         mask |= V2V_PROGRESS_CHANGED_PROGRESS;
                 }
         }
-        if (p->progress < 100.0) {
-                p->progress = 100.0;
+        if (p->progress < 100.0 || p->copy_progress < 100.0) {
+                p->progress = p->copy_progress = 100.0;
                 mask |= V2V_PROGRESS_CHANGED_PROGRESS;
         }
         return mask;

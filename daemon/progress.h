@@ -33,6 +33,14 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* How the whole job's Progress is made of virt-v2v's steps. Before the
+ * copy, each phase of a 2.x run sets a floor (Inspecting the source 3%,
+ * Converting 5%, …): conversion takes minutes with nothing to count, and a
+ * progress that sits at 0 looks dead. The copy is what can be measured and
+ * what dominates a network conversion, so it gets the largest share. */
+#define V2V_PROGRESS_COPY_START 10.0
+#define V2V_PROGRESS_COPY_END   98.0
+
 typedef enum V2vProgressChange {
         V2V_PROGRESS_CHANGED_PHASE        = 1 << 0,
         V2V_PROGRESS_CHANGED_PROGRESS     = 1 << 1, /* any disk's progress or the overall value */
@@ -52,7 +60,10 @@ typedef struct V2vProgress {
         unsigned current_disk;     /* 1-based disk being copied, 0 = copying not started */
         unsigned disk_count;       /* disks virt-v2v will copy, 0 until known */
         GArray *disks;             /* of V2vDiskProgress; may be longer or shorter than disk_count */
-        double progress;           /* overall 0–100 */
+        double progress;           /* the whole job 0–100: phases before the copy up to
+                                    * V2V_PROGRESS_COPY_START, the copy up to
+                                    * V2V_PROGRESS_COPY_END, the rest up to 99, 100 at success */
+        double copy_progress;      /* the disk copy alone, 0–100, disks weighted by size */
         char *last_message_type;   /* "error", "warning", "info", "message"; NULL = none */
         char *last_message_text;
         char *last_error;          /* the last error virt-v2v reported (kept even if later messages arrive) */
@@ -72,6 +83,7 @@ typedef struct V2vProgress {
         unsigned log_messages, machine_messages, applied_messages;
         unsigned log_cont_seq;     /* sequence number of the log message being continued */
         double copy_start_progress;
+        double phase_floor;        /* the whole job's progress from the phases so far */
         GString *scratch;
 } V2vProgress;
 

@@ -145,7 +145,8 @@ static void test_transcript_log(void) {
         g_assert_cmpuint(p->disks->len, ==, 1);
         g_assert_cmpstr(g_array_index(p->disks, V2vDiskProgress, 0).path, ==, "disk 1");
         g_assert_cmpfloat(g_array_index(p->disks, V2vDiskProgress, 0).progress, ==, 100);
-        g_assert_cmpfloat(p->progress, ==, 100);
+        g_assert_cmpfloat(p->copy_progress, ==, 100);
+        g_assert_cmpfloat(p->progress, ==, 99);    /* whole job: 100 only at success */
         g_assert_cmpuint(p->copy_started_usec, ==, T0);
         observed_clear(&o);
 }
@@ -224,7 +225,8 @@ static void test_transcript_both(void) {
                 g_assert_cmpuint(p->disks->len, ==, 1);
                 g_assert_cmpstr(g_array_index(p->disks, V2vDiskProgress, 0).path, ==, "/srv/images/guest.img");
                 g_assert_cmpfloat(g_array_index(p->disks, V2vDiskProgress, 0).progress, ==, 100);
-                g_assert_cmpfloat(p->progress, ==, 100);
+                g_assert_cmpfloat(p->copy_progress, ==, 100);
+                g_assert_cmpfloat(p->progress, ==, 99);    /* whole job: 100 only at success */
                 g_assert_cmpstr(p->last_message_text, ==, "Finishing off");
                 observed_clear(&o);
         }
@@ -314,11 +316,11 @@ static void test_multi_disk(void) {
                 g_assert_cmpuint(p->disk_count, ==, 2);
                 g_assert_cmpuint(p->current_disk, ==, 1);
                 g_assert_cmpfloat(g_array_index(p->disks, V2vDiskProgress, 0).progress, ==, 100);
-                g_assert_cmpfloat(p->progress, ==, 25);
+                g_assert_cmpfloat(p->copy_progress, ==, 25);
                 v2v_progress_feed_log(p, part2, strlen(part2), T0);
                 g_assert_cmpuint(p->current_disk, ==, 2);
                 g_assert_cmpfloat(g_array_index(p->disks, V2vDiskProgress, 1).progress, ==, 50);
-                g_assert_cmpfloat(p->progress, ==, 62.5);
+                g_assert_cmpfloat(p->copy_progress, ==, 62.5);
                 g_assert_cmpstr(g_array_index(p->disks, V2vDiskProgress, 0).path, ==, "/images/a.img");
                 g_assert_cmpstr(g_array_index(p->disks, V2vDiskProgress, 1).path, ==, "/images/b.img");
         }
@@ -328,9 +330,9 @@ static void test_multi_disk(void) {
 
                 v2v_progress_set_disks(p, paths, no_sizes, 2);
                 v2v_progress_feed_log(p, part1, strlen(part1), T0);
-                g_assert_cmpfloat(p->progress, ==, 50);
+                g_assert_cmpfloat(p->copy_progress, ==, 50);
                 v2v_progress_feed_log(p, part2, strlen(part2), T0);
-                g_assert_cmpfloat(p->progress, ==, 75);
+                g_assert_cmpfloat(p->copy_progress, ==, 75);
         }
         {
                 /* nothing seeded: the list grows to "disk N" */
@@ -343,7 +345,7 @@ static void test_multi_disk(void) {
                 g_assert_cmpstr(g_array_index(p->disks, V2vDiskProgress, 0).path, ==, "disk 1");
                 g_assert_cmpstr(g_array_index(p->disks, V2vDiskProgress, 1).path, ==, "disk 2");
                 feed_log_s(p, "\xe2\x96\x9d  95% [**]\r", T0);
-                g_assert_cmpfloat(p->progress, ==, 47.5);
+                g_assert_cmpfloat(p->copy_progress, ==, 47.5);
                 /* The machine log is ahead: disk 2 starts there while the
                  * log still holds bars of disk 1, which then change nothing. */
                 feed_machine_s(p, "{\"message\": \"Copying disk 1/2\", \"type\": \"message\"}\n", T0);
@@ -351,13 +353,13 @@ static void test_multi_disk(void) {
                 g_assert_cmpuint(mask & V2V_PROGRESS_CHANGED_PROGRESS, !=, 0);
                 g_assert_cmpuint(p->current_disk, ==, 2);
                 g_assert_cmpfloat(g_array_index(p->disks, V2vDiskProgress, 0).progress, ==, 100);
-                g_assert_cmpfloat(p->progress, ==, 50);
+                g_assert_cmpfloat(p->copy_progress, ==, 50);
                 g_assert_cmpuint(feed_log_s(p, "\xe2\x96\x9d  97% [**]\r", T0), ==, 0);
                 g_assert_cmpuint(feed_log_s(p, "\xe2\x96\x88 100% [**]\n", T0), ==, 0);
                 g_assert_cmpuint(feed_log_s(p, "[   5.0] Copying disk 2/2\n", T0), ==, 0);
                 g_assert_cmpuint(feed_log_s(p, "\xe2\x96\x9d  10% [**]\r", T0), ==, V2V_PROGRESS_CHANGED_PROGRESS);
                 g_assert_cmpfloat(g_array_index(p->disks, V2vDiskProgress, 1).progress, ==, 10);
-                g_assert_cmpfloat(p->progress, ==, 55);
+                g_assert_cmpfloat(p->copy_progress, ==, 55);
         }
         {
                 /* one path seeded, three disks copied */
@@ -370,7 +372,7 @@ static void test_multi_disk(void) {
                 g_assert_cmpstr(g_array_index(p->disks, V2vDiskProgress, 0).path, ==, "/images/a.img");
                 g_assert_cmpstr(g_array_index(p->disks, V2vDiskProgress, 2).path, ==, "disk 3");
                 g_assert_cmpuint(v2v_progress_complete(p), ==, V2V_PROGRESS_CHANGED_PROGRESS);
-                g_assert_cmpfloat(p->progress, ==, 100);
+                g_assert_cmpfloat(p->copy_progress, ==, 100);
                 g_assert_cmpfloat(g_array_index(p->disks, V2vDiskProgress, 2).progress, ==, 100);
                 g_assert_cmpuint(v2v_progress_complete(p), ==, 0);
         }
@@ -400,7 +402,7 @@ static void test_legacy(void) {
         /* the target path is not the source disk's name */
         g_assert_cmpstr(g_array_index(p->disks, V2vDiskProgress, 0).path, ==, "disk 1");
         g_assert_cmpfloat(g_array_index(p->disks, V2vDiskProgress, 1).progress, ==, 50);
-        g_assert_cmpfloat(p->progress, ==, 75);
+        g_assert_cmpfloat(p->copy_progress, ==, 75);
         observed_clear(&o);
 }
 
@@ -514,8 +516,9 @@ static void test_change_masks(void) {
         static const char machine_open[] = "{\"message\": \"Opening the source\", \"type\": \"message\"}\n";
 
         g_assert_cmpuint(feed_log_s(p, "[   1.0] Open", T0), ==, 0);
+        /* a known phase also moves the whole job's progress (its floor) */
         g_assert_cmpuint(feed_log_s(p, "ing the source\n", T0), ==,
-                         V2V_PROGRESS_CHANGED_PHASE | V2V_PROGRESS_CHANGED_LAST_MESSAGE);
+                         V2V_PROGRESS_CHANGED_PHASE | V2V_PROGRESS_CHANGED_LAST_MESSAGE | V2V_PROGRESS_CHANGED_PROGRESS);
         /* the same message from the other stream */
         g_assert_cmpuint(v2v_progress_feed_machine(p, machine_open, strlen(machine_open), T0), ==, 0);
         /* noise */
@@ -526,9 +529,10 @@ static void test_change_masks(void) {
 
         g_assert_cmpuint(feed_log_s(p, "virt-v2v: warning: w\n", T0), ==,
                          V2V_PROGRESS_CHANGED_LAST_MESSAGE);
+        /* the copy starts: the whole job jumps to V2V_PROGRESS_COPY_START */
         g_assert_cmpuint(feed_log_s(p, "[   2.0] Copying disk 1/1\n", T0), ==,
                          V2V_PROGRESS_CHANGED_PHASE | V2V_PROGRESS_CHANGED_LAST_MESSAGE |
-                         V2V_PROGRESS_CHANGED_DISK_COUNT);
+                         V2V_PROGRESS_CHANGED_DISK_COUNT | V2V_PROGRESS_CHANGED_PROGRESS);
         g_assert_cmpuint(feed_log_s(p, "\xe2\x96\x9d   0% [--]\r", T0), ==, 0);
         g_assert_cmpuint(feed_log_s(p, "\xe2\x96\x9d  10% [*-]\r", T0), ==,
                          V2V_PROGRESS_CHANGED_PROGRESS);
@@ -538,7 +542,7 @@ static void test_change_masks(void) {
                          V2V_PROGRESS_CHANGED_PROGRESS | V2V_PROGRESS_CHANGED_EXPECTED_END);
         /* backwards: nothing */
         g_assert_cmpuint(feed_log_s(p, "\xe2\x96\x97  15% [*-]\r", T0 + 11 * SEC), ==, 0);
-        g_assert_cmpfloat(p->progress, ==, 20);
+        g_assert_cmpfloat(p->copy_progress, ==, 20);
         g_assert_cmpuint(v2v_progress_complete(p), ==, V2V_PROGRESS_CHANGED_PROGRESS);
         g_assert_cmpuint(v2v_progress_complete(p), ==, 0);
 }
@@ -648,6 +652,42 @@ static void test_cost(void) {
         g_assert_cmpfloat(elapsed, <, 30.0);
 }
 
+/* The whole job's Progress: phase floors before the copy, the copy mapped
+ * to V2V_PROGRESS_COPY_START..V2V_PROGRESS_COPY_END, 99 after it, 100 only
+ * at success; never backwards, whichever order the lines come in. */
+static void test_whole_job(void) {
+        g_autoptr(V2vProgress) p = v2v_progress_new();
+        double seen;
+
+        g_assert_cmpfloat(p->progress, ==, 0);
+        feed_log_s(p, "[   0.0] Setting up the source: -i disk /x.img\n", T0);
+        g_assert_cmpfloat(p->progress, ==, 1);
+        feed_log_s(p, "[   1.0] Opening the source\n[  16.3] Inspecting the source\n", T0);
+        g_assert_cmpfloat(p->progress, ==, 3);
+        feed_log_s(p, "[  24.5] Converting 12.15 to run on KVM\n", T0);
+        g_assert_cmpfloat(p->progress, ==, 5);
+        /* a warning is not a phase: no change */
+        feed_log_s(p, "virt-v2v: warning: could not add grub2 serial console (ignored)\n", T0);
+        g_assert_cmpfloat(p->progress, ==, 5);
+        feed_log_s(p, "[  83.5] Setting up the destination: -o disk -os /srv/out\n", T0);
+        g_assert_cmpfloat(p->progress, ==, 9.5);
+        feed_log_s(p, "[  84.6] Copying disk 1/1\n", T0);
+        g_assert_cmpfloat(p->progress, ==, V2V_PROGRESS_COPY_START);
+        feed_log_s(p, "\xe2\x96\x97  50% [****----]\r", T0 + SEC);
+        g_assert_cmpfloat(p->copy_progress, ==, 50);
+        g_assert_cmpfloat(p->progress, ==, V2V_PROGRESS_COPY_START + (V2V_PROGRESS_COPY_END - V2V_PROGRESS_COPY_START) / 2);
+        seen = p->progress;
+        /* an earlier phase's floor, arriving late, does not pull it back */
+        feed_log_s(p, "[  85.0] Mapping filesystem data to avoid copying unused and blank areas\n", T0 + SEC);
+        g_assert_cmpfloat(p->progress, ==, seen);
+        feed_log_s(p, "\xe2\x96\x88 100% [********]\n", T0 + 2 * SEC);
+        g_assert_cmpfloat(p->progress, ==, V2V_PROGRESS_COPY_END);
+        feed_log_s(p, "[  85.9] Creating output metadata\n[  85.9] Finishing off\n", T0 + 2 * SEC);
+        g_assert_cmpfloat(p->progress, ==, 99);
+        g_assert_cmpuint(v2v_progress_complete(p), ==, V2V_PROGRESS_CHANGED_PROGRESS);
+        g_assert_cmpfloat(p->progress, ==, 100);
+}
+
 int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/progress/transcript-log", test_transcript_log);
@@ -661,5 +701,6 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/progress/expected-end", test_expected_end);
         g_test_add_func("/progress/robust", test_robust);
         g_test_add_func("/progress/cost", test_cost);
+        g_test_add_func("/progress/whole-job", test_whole_job);
         return g_test_run();
 }

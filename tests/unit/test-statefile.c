@@ -141,7 +141,9 @@ static V2vProgress *running_progress(void) {
 
         v2v_progress_set_disks(p, paths, sizes, 2);
         v2v_progress_feed_log(p, log, strlen(log), UINT64_C(1000000));
-        g_assert_cmpfloat(p->progress, ==, 33.25);
+        g_assert_cmpfloat(p->copy_progress, ==, 33.25);
+        /* the whole job: the copy's share after V2V_PROGRESS_COPY_START */
+        g_assert_cmpfloat_with_epsilon(p->progress, 39.26, 1e-9);
         return p;
 }
 
@@ -157,7 +159,7 @@ static void test_render_running(void) {
                 "  \"started\" : true,\n"
                 "  \"pid\" : 4242,\n"
                 "  \"phase\" : \"Copying disk 2/2\",\n"
-                "  \"progress\" : 33.25,\n"
+                "  \"progress\" : 39.259999999999998,\n"
                 "  \"disk_count\" : 2,\n"
                 "  \"disks\" : [\n"
                 "    {\n"
@@ -202,7 +204,7 @@ static void test_render_running(void) {
         g_assert_true(json_object_get_boolean_member(o, "started"));
         g_assert_cmpint(json_object_get_int_member(o, "pid"), ==, 4242);
         g_assert_cmpstr(json_object_get_string_member(o, "phase"), ==, "Copying disk 2/2");
-        g_assert_cmpfloat(json_object_get_double_member(o, "progress"), ==, 33.25);
+        g_assert_cmpfloat(json_object_get_double_member(o, "progress"), ==, 39.26);  /* the nearest double, printed with 17 digits */
         g_assert_cmpint(json_object_get_int_member(o, "disk_count"), ==, 2);
         disks = json_object_get_array_member(o, "disks");
         g_assert_cmpuint(json_array_get_length(disks), ==, 2);
@@ -295,7 +297,7 @@ static void test_render_failed(void) {
                 "  \"state\" : \"failed\",\n"
                 "  \"started\" : true,\n"
                 "  \"phase\" : \"Copying disk 2/2\",\n"
-                "  \"progress\" : 33.25,\n"
+                "  \"progress\" : 39.259999999999998,\n"
                 "  \"disk_count\" : 2,\n"
                 "  \"disks\" : [\n"
                 "    {\n"
@@ -385,10 +387,11 @@ static void test_render_rounding(void) {
 
                 v2v_progress_feed_log(p, log, strlen(log), 1);
         }
-        g_assert_cmpfloat(p->progress, >, 33.3333);
+        g_assert_cmpfloat(p->copy_progress, >, 33.3333);
+        g_assert_cmpfloat(p->progress, >, 39.3333);     /* 10 + 33.33… × 0.88 */
         json = v2v_statefile_render(&st);
         o = parse_object(json, &parser);
-        g_assert_cmpfloat(json_object_get_double_member(o, "progress"), ==, 33.33);
+        g_assert_cmpfloat(json_object_get_double_member(o, "progress"), ==, 39.33);
         g_assert_cmpstr(json_object_get_string_member(
                 json_array_get_object_element(json_object_get_array_member(o, "disks"), 2), "path"), ==, "disk 3");
 }
