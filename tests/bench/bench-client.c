@@ -8,7 +8,9 @@
  *       Subscribes to PropertiesChanged of every job object and watches
  *       JOBS_DIR/<id>/ for state.json being replaced. Appends to OUT, one
  *       line per event, times in CLOCK_REALTIME µs:
- *         S TIME ID PROGRESS|-      a PropertiesChanged (with or without Progress)
+ *         S TIME ID PROGRESS|- DISKS|-  a PropertiesChanged, with Progress and
+ *                                   Disks if it carries them (DISKS: the
+ *                                   disks' progress, comma-separated)
  *         F TIME ID [CONTENT]       state.json replaced (its text with --read-state)
  *       Prints "READY" on stdout once both are set up; runs until SIGTERM.
  *   bench-client create N SPEC
@@ -77,6 +79,7 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         uint64_t t = now_usec(CLOCK_REALTIME);
         const char *path = sd_bus_message_get_path(m), *iface;
         double progress = -1;
+        char disks[1024] = "-";
         int r;
 
         r = sd_bus_message_read(m, "s", &iface);
@@ -93,15 +96,30 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
                 if (strcmp(name, "Progress") == 0) {
                         if (sd_bus_message_read(m, "v", "d", &progress) < 0)
                                 return 0;
+                } else if (strcmp(name, "Disks") == 0) {
+                        const char *dpath;
+                        double dp;
+                        size_t len = 0;
+
+                        if (sd_bus_message_enter_container(m, 'v', "a(sd)") < 0 ||
+                            sd_bus_message_enter_container(m, 'a', "(sd)") < 0)
+                                return 0;
+                        disks[0] = 0;
+                        while (sd_bus_message_read(m, "(sd)", &dpath, &dp) > 0 && len + 32 < sizeof disks)
+                                len += (size_t) snprintf(disks + len, sizeof disks - len, "%s%g", len ? "," : "", dp);
+                        if (len == 0)
+                                snprintf(disks, sizeof disks, "-");
+                        if (sd_bus_message_exit_container(m) < 0 || sd_bus_message_exit_container(m) < 0)
+                                return 0;
                 } else if (sd_bus_message_skip(m, "v") < 0)
                         return 0;
                 if (sd_bus_message_exit_container(m) < 0)
                         return 0;
         }
         if (progress >= 0)
-                fprintf(w->out, "S %llu %s %.17g\n", (unsigned long long) t, path + strlen(JOB_PREFIX), progress);
+                fprintf(w->out, "S %llu %s %.17g %s\n", (unsigned long long) t, path + strlen(JOB_PREFIX), progress, disks);
         else
-                fprintf(w->out, "S %llu %s -\n", (unsigned long long) t, path + strlen(JOB_PREFIX));
+                fprintf(w->out, "S %llu %s - %s\n", (unsigned long long) t, path + strlen(JOB_PREFIX), disks);
         return 0;
 }
 
