@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <glib.h>
+#include <string.h>
 
 #include "json-check.h"
 
@@ -9,6 +10,8 @@ const char *json_check_to_string(JsonCheck c) {
         case JSON_CHECK_NOT_AN_OBJECT:  return "expected a JSON object";
         case JSON_CHECK_NUL:            return "a NUL character (\\u0000) in a string is not allowed";
         case JSON_CHECK_LONE_SURROGATE: return "an unpaired UTF-16 surrogate escape in a string";
+        case JSON_CHECK_BAD_ESCAPE:     return "an invalid escape sequence in a string";
+        case JSON_CHECK_CONTROL_CHARACTER: return "a control character in a string (escape it)";
         case JSON_CHECK_TOO_DEEP:       return "nested too deeply";
         case JSON_CHECK_UNBALANCED:     return "unbalanced brackets";
         case JSON_CHECK_TRAILING_TEXT:  return "text after the JSON object";
@@ -48,11 +51,17 @@ JsonCheck json_check_one_object(const char *text, size_t len, int max_depth) {
                 if (in_string) {
                         if (c == '"')
                                 in_string = false;
+                        else if ((unsigned char) c < 0x20)
+                                return JSON_CHECK_CONTROL_CHARACTER;
                         else if (c == '\\') {
                                 if (i + 1 >= len)
                                         break;
+                                if (!strchr("\"\\/bfnrtu", text[i + 1]) || text[i + 1] == '\0')
+                                        return JSON_CHECK_BAD_ESCAPE;
                                 if (text[i + 1] == 'u') {
                                         int u = hex4(text + i + 2, len - i - 2);
+                                        if (u < 0)
+                                                return i + 6 > len ? JSON_CHECK_TRUNCATED : JSON_CHECK_BAD_ESCAPE;
                                         if (u == 0)
                                                 return JSON_CHECK_NUL;
                                         if (u >= 0xDC00 && u <= 0xDFFF)

@@ -16,6 +16,8 @@ typedef enum JsonCheck {
         JSON_CHECK_NOT_AN_OBJECT,      /* neither an object nor an array */
         JSON_CHECK_NUL,
         JSON_CHECK_LONE_SURROGATE,
+        JSON_CHECK_BAD_ESCAPE,         /* "\x", "\u12g4": json-glib leaks on those */
+        JSON_CHECK_CONTROL_CHARACTER,  /* a raw byte below 0x20 inside a string */
         JSON_CHECK_TOO_DEEP,
         JSON_CHECK_UNBALANCED,
         JSON_CHECK_TRAILING_TEXT,

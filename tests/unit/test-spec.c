@@ -33,6 +33,9 @@ static const ErrCase err_cases[] = {
         { "{\"vm_name\": \"\\ud800\", " DISK ", " OUT "}", "spec: an unpaired UTF-16 surrogate escape in a string" },
         { "{\"vm_name\": \"\\udc00x\", " DISK ", " OUT "}", "spec: an unpaired UTF-16 surrogate escape in a string" },
         { "{\"vm_name\": \"a]]\", " DISK ", " OUT "}}", "spec: expected JSON: text after the JSON object" },
+        { "{\"vm_name\": \"\\u013uuuu\", " DISK ", " OUT "}", "spec: expected JSON: an invalid escape sequence in a string" },
+        { "{\"vm_name\": \"a\\xb\", " DISK ", " OUT "}", "spec: expected JSON: an invalid escape sequence in a string" },
+        { "{\"vm_name\": \"a\tb\", " DISK ", " OUT "}", "spec: expected JSON: a control character in a string (escape it)" },
         /* keys */
         { "{" DISK ", " OUT "}", "vm_name: missing, required (the name of the VM to convert)" },
         { "{\"vm_name\": 42, " DISK ", " OUT "}", "vm_name: expected a string, got 42" },
