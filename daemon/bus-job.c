@@ -115,6 +115,11 @@ JOB_GETTER(log_file) { return append_path(reply, userdata, job_log_path(userdata
 JOB_GETTER(machine_log_file) { return append_path(reply, userdata, job_machine_log_path(userdata)); }
 JOB_GETTER(throttling_file) { return append_path(reply, userdata, job_throttling_file_path(userdata)); }
 
+static int bus_job_error_finished(const Job *j, sd_bus_error *error) {
+        return sd_bus_error_setf(error, V2VD_ERROR_JOB_FINISHED, "job %s has already ended (%s)",
+                                 j->id, v2v_job_state_to_string(job_state(j)));
+}
+
 static int method_cancel(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
         int r;
@@ -124,8 +129,7 @@ static int method_cancel(sd_bus_message *message, void *userdata, sd_bus_error *
                 return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
         r = job_cancel(j);
         if (r == -ESTALE)
-                return sd_bus_error_setf(error, V2VD_ERROR_JOB_FINISHED, "job %s has already ended (%s)",
-                                         j->id, v2v_job_state_to_string(job_state(j)));
+                return bus_job_error_finished(j, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(message, NULL);
@@ -188,8 +192,7 @@ static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus
 
         r = job_set_throttling(j, cpu, network, NULL);
         if (r == -ESTALE)
-                return sd_bus_error_setf(error, V2VD_ERROR_JOB_FINISHED, "job %s has already ended (%s)",
-                                         j->id, v2v_job_state_to_string(job_state(j)));
+                return bus_job_error_finished(j, error);
         if (r < 0)
                 return r;
         return sd_bus_reply_method_return(message, NULL);

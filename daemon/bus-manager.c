@@ -100,12 +100,7 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
 }
 
 static gint compare_jobs(gconstpointer a, gconstpointer b) {
-        const Job *x = *(Job *const *) a, *y = *(Job *const *) b;
-        uint64_t ix = g_ascii_strtoull(x->id, NULL, 10), iy = g_ascii_strtoull(y->id, NULL, 10);
-
-        if (ix != iy)
-                return ix < iy ? -1 : 1;
-        return strcmp(x->id, y->id);
+        return job_id_compare((*(Job *const *) a)->id, (*(Job *const *) b)->id);
 }
 
 GPtrArray *manager_sorted_jobs(Manager *m);

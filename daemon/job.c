@@ -1302,10 +1302,7 @@ static bool job_file_exists(const Job *j, const char *name) {
 }
 
 static gint compare_job_ids(gconstpointer a, gconstpointer b, gpointer userdata) {
-        const Job *x = a, *y = b;
-        uint64_t ix = g_ascii_strtoull(x->id, NULL, 10), iy = g_ascii_strtoull(y->id, NULL, 10);
-
-        return ix < iy ? -1 : ix > iy;
+        return job_id_compare(((const Job *) a)->id, ((const Job *) b)->id);
 }
 
 /* Second half of loading, once every job is in the table: pick up what was

@@ -313,12 +313,7 @@ int manager_connect_bus(Manager *m) {
 }
 
 static gint compare_ids(gconstpointer a, gconstpointer b) {
-        const char *x = *(char *const *) a, *y = *(char *const *) b;
-        uint64_t ix = g_ascii_strtoull(x, NULL, 10), iy = g_ascii_strtoull(y, NULL, 10);
-
-        if (ix != iy)
-                return ix < iy ? -1 : 1;
-        return strcmp(x, y);
+        return job_id_compare(*(char *const *) a, *(char *const *) b);
 }
 
 int manager_load_jobs(Manager *m) {

@@ -182,3 +182,11 @@ bool job_id_is_valid(const char *id) {
                         return false;
         return true;
 }
+
+int job_id_compare(const char *a, const char *b) {
+        uint64_t ia = g_ascii_strtoull(a, NULL, 10), ib = g_ascii_strtoull(b, NULL, 10);
+
+        if (ia != ib)
+                return ia < ib ? -1 : 1;
+        return strcmp(a, b);
+}
