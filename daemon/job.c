@@ -341,9 +341,11 @@ void job_mark_dirty(Job *j, unsigned props) {
         j->dirty |= props;
         j->state_file_dirty = true;
         if (props & JOB_PROP_STATE) {
-                /* A state change goes out at once, with whatever was pending. */
-                job_flush(j);
+                /* A state change goes out at once, with whatever was pending;
+                 * state.json first, so that whoever reacts to the signal by
+                 * reading the file finds the new state there. */
                 job_write_state_file(j, true);
+                job_flush(j);
                 return;
         }
         now = now_usec(CLOCK_MONOTONIC);

@@ -599,11 +599,19 @@ class T:
         if os.environ.get("V2VD_TEST_KEEP") != "1":
             shutil.rmtree(self.base, ignore_errors=True)
 
-    def assert_no_leftovers(self):
-        """No v2vd-job scope unit or cgroup, no virt-v2v/runner process."""
-        p = subprocess.run(["systemctl", "--user", "list-units", "--all", "--plain", "--no-legend",
-                            "v2vd-job-*"], stdout=subprocess.PIPE, text=True)
-        active = [l for l in p.stdout.splitlines() if l.strip() and " active " in l]
+    def assert_no_leftovers(self, timeout=10):
+        """No v2vd-job scope unit or cgroup, no virt-v2v/runner process.
+        systemd notices an emptied scope a moment after its last process
+        exits (the cgroup-empty event), so this waits up to timeout."""
+        def active_units():
+            p = subprocess.run(["systemctl", "--user", "list-units", "--all", "--plain", "--no-legend",
+                                "v2vd-job-*"], stdout=subprocess.PIPE, text=True)
+            return [l for l in p.stdout.splitlines() if l.strip() and " active " in l]
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and (active_units() or any(scope_cgroup_dirs(j) for j in self.jobs)):
+            time.sleep(0.1)
+        active = active_units()
         self.check(not active, "no active v2vd-job-* unit left", active)
         for j in self.jobs:
             self.check(not scope_cgroup_dirs(j), "no cgroup left for %s" % scope_name(j),
