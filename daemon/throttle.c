@@ -313,6 +313,17 @@ bool throttle_set(Throttle *t, const char *job_id, const char *cgroup_path, uint
         return true;
 }
 
+/* The non-empty words of a /proc/net table line split on blanks
+ * (borrowed from f). */
+static GPtrArray *nonempty_fields(char **f) {
+        GPtrArray *w = g_ptr_array_new();
+
+        for (char **x = f; *x; x++)
+                if (**x)
+                        g_ptr_array_add(w, *x);
+        return w;
+}
+
 /* The interfaces of the default routes, IPv4 and IPv6. */
 static char **default_route_interfaces(void) {
         g_autoptr(GPtrArray) out = g_ptr_array_new_with_free_func(g_free);
@@ -324,10 +335,7 @@ static char **default_route_interfaces(void) {
                 /* Iface Destination Gateway Flags RefCnt Use Metric Mask … */
                 for (char **l = lines; *l; l++) {
                         g_auto(GStrv) f = g_strsplit_set(*l, " \t", -1);
-                        g_autoptr(GPtrArray) w = g_ptr_array_new();
-                        for (char **x = f; *x; x++)
-                                if (**x)
-                                        g_ptr_array_add(w, *x);
+                        g_autoptr(GPtrArray) w = nonempty_fields(f);
                         if (w->len >= 8 && g_str_equal(w->pdata[1], "00000000") &&
                             g_str_equal(w->pdata[7], "00000000") && iface_is_valid(w->pdata[0]) &&
                             !g_ptr_array_find_with_equal_func(out, w->pdata[0], g_str_equal, NULL))
@@ -339,10 +347,7 @@ static char **default_route_interfaces(void) {
                 /* dst dstlen src srclen nexthop metric refcnt use flags iface */
                 for (char **l = lines; *l; l++) {
                         g_auto(GStrv) f = g_strsplit_set(*l, " \t", -1);
-                        g_autoptr(GPtrArray) w = g_ptr_array_new();
-                        for (char **x = f; *x; x++)
-                                if (**x)
-                                        g_ptr_array_add(w, *x);
+                        g_autoptr(GPtrArray) w = nonempty_fields(f);
                         if (w->len >= 10 && g_str_equal(w->pdata[0], "00000000000000000000000000000000") &&
                             g_str_equal(w->pdata[1], "00") && !g_str_equal(w->pdata[9], "lo") &&
                             /* RTF_GATEWAY: a real default route, not the unreachable one */

@@ -59,6 +59,17 @@ static char *secret_path(const V2vCommandPaths *paths, const char *name) {
         return g_build_filename(paths->secret_dir, name, NULL);
 }
 
+/* "OPTION FILE" for a secret the spec has (e.g. -ip for a password file). */
+static void add_secret_option(GPtrArray *a, const V2vSpec *spec, const V2vCommandPaths *paths,
+                              const char *option, const char *name) {
+        g_autofree char *f = NULL;
+
+        if (!v2v_spec_has_secret(spec, name))
+                return;
+        f = secret_path(paths, name);
+        add2(a, option, f);
+}
+
 void v2v_command_free(V2vCommand *cmd) {
         if (!cmd)
                 return;
@@ -167,18 +178,12 @@ V2vCommand *v2v_command_build(const V2vSpec *spec, const V2vCommandPaths *paths,
         case V2V_INPUT_SSH:
                 add2(a, "-i", "vmx");
                 add2(a, "-it", "ssh");
-                if (v2v_spec_has_secret(spec, V2V_SECRET_VMWARE_PASSWORD)) {
-                        g_autofree char *pw = secret_path(paths, V2V_SECRET_VMWARE_PASSWORD);
-                        add2(a, "-ip", pw);
-                }
+                add_secret_option(a, spec, paths, "-ip", V2V_SECRET_VMWARE_PASSWORD);
                 break;
         case V2V_INPUT_LIBVIRT:
                 add2(a, "-i", "libvirt");
                 add2(a, "-ic", p->libvirt_uri);
-                if (v2v_spec_has_secret(spec, V2V_SECRET_LIBVIRT_PASSWORD)) {
-                        g_autofree char *pw = secret_path(paths, V2V_SECRET_LIBVIRT_PASSWORD);
-                        add2(a, "-ip", pw);
-                }
+                add_secret_option(a, spec, paths, "-ip", V2V_SECRET_LIBVIRT_PASSWORD);
                 break;
         case V2V_INPUT_OVA:
                 add2(a, "-i", "ova");
