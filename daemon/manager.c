@@ -19,6 +19,7 @@
 #define DEFAULT_MAX_RUNNING_JOBS 4
 #define DEFAULT_MAX_QUEUED_JOBS 10000
 #define DEFAULT_CANCEL_GRACE_SEC 30
+#define DEFAULT_PROGRESS_INTERVAL_MS 500
 
 static void job_unref_from_table(gpointer p) {
         job_free(p);
@@ -89,6 +90,11 @@ static int load_config(Manager *m, const char *path, bool explicit) {
                 GET_UINT("cancel_grace_sec", sec, 1);
                 m->cancel_grace_usec = (uint64_t) sec * 1000000ULL;
         }
+        if (g_key_file_has_key(kf, "daemon", "progress_interval_ms", NULL)) {
+                unsigned ms = 0;
+                GET_UINT("progress_interval_ms", ms, 100);
+                m->progress_interval_usec = (uint64_t) ms * 1000ULL;
+        }
 #undef GET_UINT
         if (g_key_file_has_key(kf, "daemon", "virt_v2v", NULL)) {
                 g_free(m->virt_v2v);
@@ -150,6 +156,7 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
         m->max_running_jobs = DEFAULT_MAX_RUNNING_JOBS;
         m->max_queued_jobs = DEFAULT_MAX_QUEUED_JOBS;
         m->cancel_grace_usec = DEFAULT_CANCEL_GRACE_SEC * 1000000ULL;
+        m->progress_interval_usec = DEFAULT_PROGRESS_INTERVAL_MS * 1000ULL;
         m->default_cpu = g_strdup("unlimited");
         m->virt_v2v = g_strdup("virt-v2v");
         m->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, job_unref_from_table);

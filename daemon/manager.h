@@ -35,6 +35,7 @@ typedef struct Manager {
         char *default_cpu;         /* "unlimited" or "N%" */
         uint64_t default_network;  /* bytes/s, 0 = unlimited */
         uint64_t cancel_grace_usec;
+        uint64_t progress_interval_usec;  /* a job's progress signals: at most one per this */
         char **extra_env;          /* [environment] as KEY=VALUE */
         char **egress_interfaces;  /* [daemon] egress_interfaces=, NULL = default routes' (throttle.h) */
         char *throttle_name;       /* [daemon] throttle_name=, NULL = derived from state_dir */

@@ -12,7 +12,10 @@ from test_v2vctl_common import ctl, ok, fails, disk_spec, write_spec, PtyRun
 
 
 def test(t):
-    t.start_daemon()
+    # The plain lines are checked at 50 %: the fake copies in 1.5 s, so the
+    # daemon sends progress every 100 ms here (progress_interval_ms; the
+    # default 500 ms would fold 50 % into the next value).
+    t.start_daemon(config={"progress_interval_ms": 100})
 
     # --- no terminal: submit --wait, plain lines
     img, spec = disk_spec(t, "plain", {"step_delay": 0.02, "copy_seconds": 1.5})
