@@ -374,10 +374,11 @@ static void job_write_state_file_with_beat(Job *j, uint64_t now, uint64_t next_b
                 sd_event_source_set_enabled(j->state_file_timer, SD_EVENT_OFF);
 }
 
-/* The newest write to the logs, by their mtime (0 if unknown): the file
- * system's clock is coarse (a few ms), which is well inside BEAT_STALE. */
-static uint64_t job_logs_written_usec(const Job *j) {
-        uint64_t newest = 0;
+/* How long ago the logs were last written, by their mtime (UINT64_MAX if
+ * unknown): the file system's clock is coarse (a few ms), well inside
+ * BEAT_STALE. */
+static uint64_t job_logs_written_ago_usec(const Job *j) {
+        uint64_t newest = 0, real = now_usec(CLOCK_REALTIME);
 
         for (int i = 0; i < 2; i++) {
                 int fd = i == 0 ? j->log_fd : j->machine_log_fd;
@@ -387,7 +388,7 @@ static uint64_t job_logs_written_usec(const Job *j) {
                         newest = MAX(newest, (uint64_t) st.st_mtim.tv_sec * 1000000u +
                                                      (uint64_t) st.st_mtim.tv_nsec / 1000u);
         }
-        return newest;
+        return newest > 0 && newest <= real ? real - newest : UINT64_MAX;
 }
 
 static void job_start_beat(Job *j, uint64_t first) {
@@ -432,11 +433,11 @@ static void job_stop_beat(Job *j) {
 static int on_emit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Job *j = userdata;
         uint64_t now = now_usec(CLOCK_MONOTONIC);
+        bool late = now > usec + EMIT_INTERVAL_USEC / 2;
 
         if (j->beating) {
                 uint64_t before = j->log_offset + j->machine_log_offset;
-                uint64_t written;
-                bool late = now > usec + EMIT_INTERVAL_USEC / 2;
+                uint64_t written_ago;
 
                 job_read_logs_from(j, true, true);
                 if (j->log_offset + j->machine_log_offset == before) {
@@ -445,10 +446,10 @@ static int on_emit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                         job_flush_if_due(j);
                         return 0;
                 }
-                written = job_logs_written_usec(j);
+                written_ago = job_logs_written_ago_usec(j);
                 job_flush_at(j, late ? now : usec - BEAT_MARGIN_USEC);
                 job_write_state_file_with_beat(j, now, usec + EMIT_INTERVAL_USEC);
-                if (late || written == 0 || now_usec(CLOCK_REALTIME) > written + BEAT_STALE_USEC) {
+                if (late || written_ago > BEAT_STALE_USEC) {
                         /* Out of step with the writer (or the loop stalled):
                          * the next write is sent as it comes and starts a
                          * new beat. */
@@ -473,15 +474,13 @@ static int on_emit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         /* …but a loop that stalled for half a turn or more (valgrind, a
          * loaded machine) counts from now: turns in the past would otherwise
          * go out in a burst, above the rate promised. */
-        if (job_flush_at(j, now > usec + EMIT_INTERVAL_USEC / 2 ? now : MIN(usec, now) - EMIT_EARLY_USEC) &&
-            j->inotify_source) {
+        if (job_flush_at(j, late ? now : MIN(usec, now) - EMIT_EARLY_USEC) && j->inotify_source) {
                 /* The value sent was written a while ago: beat from when it
                  * was written (by the log's mtime, a few ms coarse). */
-                uint64_t written = job_logs_written_usec(j), real = now_usec(CLOCK_REALTIME);
+                uint64_t written_ago = job_logs_written_ago_usec(j);
 
-                if (written > 0 && written <= real && real - written < EMIT_INTERVAL_USEC / 2)
-                        job_start_beat(j, now - (real - written) + EMIT_INTERVAL_USEC + BEAT_MARGIN_USEC +
-                                                  MTIME_SLACK_USEC);
+                if (written_ago < EMIT_INTERVAL_USEC / 2)
+                        job_start_beat(j, now - written_ago + EMIT_INTERVAL_USEC + BEAT_MARGIN_USEC + MTIME_SLACK_USEC);
         }
         return 0;
 }
@@ -622,20 +621,21 @@ static int on_log_event(sd_event_source *s, const struct inotify_event *ev, void
 static int job_watch_logs(Job *j) {
         int r = 0;
 
+        /* Only a followed job keeps its logs' descriptors open. */
+        if (!j->inotify_source)
+                return -EBADF;
         for (int i = 0; i < 2; i++) {
                 bool machine = i == 1;
                 sd_event_source **w = machine ? &j->machine_log_watch : &j->log_watch;
-                int own_fd = -1, fd;
+                int not_followed_fd = -1, fd;
 
                 if (*w)
                         continue;
-                fd = job_log_fd(j, machine, &own_fd);
-                if (own_fd >= 0)
-                        close(own_fd);
+                fd = job_log_fd(j, machine, &not_followed_fd);
                 if (fd == -ENOENT)
                         continue;
-                if (fd < 0 || own_fd >= 0) {
-                        r = fd < 0 ? fd : -EBADF;
+                if (fd < 0) {
+                        r = fd;
                         continue;
                 }
                 r = sd_event_add_inotify_fd(j->manager->event, w, fd, IN_MODIFY, on_log_event, j);

@@ -548,7 +548,8 @@ def bench_e2e(work, pairs):
     env_v2v = {"LIBGUESTFS_BACKEND": "direct", "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg",
                "VIRT_V2V_TMPDIR": tmpdir}
     log("\n== 4. overhead on a real conversion: %s, %d of each, alternating" % (img, pairs))
-    log("  overlays and output in %s (%s)" % (scratch, sh(["stat", "-f", "-c", "%T", scratch])))
+    scratch_fs = sh(["stat", "-f", "-c", "%T", scratch])
+    log("  overlays and output in %s (%s)" % (scratch, scratch_fs))
     base = os.path.join(work, "e2e")
     os.makedirs(base, exist_ok=True)
     os.environ.pop("V2VD_FAKE_V2V", None)
@@ -611,7 +612,7 @@ def bench_e2e(work, pairs):
            # disturbed run of each kind.
            "ratio_of_minimums": min(daemon) / min(direct),
            "direct_runs_s": direct, "daemon_runs_s": daemon,
-           "scratch_fs": sh(["stat", "-f", "-c", "%T", os.path.dirname(scratch)]),
+           "scratch_fs": scratch_fs,
            "daemon_added_s": summary(added), "daemon_cpu_s": summary(daemon_cpu),
            "phases_s": phases}
     log("  virt-v2v directly: %s" % fmt(res["direct_s"], " s", 1))
