@@ -824,6 +824,11 @@ static void job_conclude(Job *j, int runner_status, const char *lost_message) {
         g_autofree char *msg = NULL;
         int code = -1;
 
+        /* What virt-v2v wrote last decides the message, and it may be
+         * unread: a loaded daemon can see the runner's exit before the
+         * log's event, and a beat has the log watches off. */
+        if (j->record->state == V2V_JOB_RUNNING)
+                job_read_logs(j);
         if (read_small_file(path, 128, &text, NULL) < 0 && runner_status >= 0 &&
             runner_status != RUNNER_NOT_STARTED && runner_status != RUNNER_SETUP_FAILED)
                 text = runner_status > 128 && runner_status < 128 + 65

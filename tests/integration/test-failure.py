@@ -2,8 +2,10 @@
 """virt-v2v failing: State failed, ReturnCode 1, LastMessage = its error,
 state.json failed:true; also the real multi-line inspection error."""
 import os
+import signal
+import time
 
-from v2vdtest import run_test, make_image
+from v2vdtest import run_test, make_image, wait_for
 
 INSPECTION = "inspection could not detect the source guest (or physical machine)."
 
@@ -40,6 +42,31 @@ def test(t):
             "LastMessage holds the whole multi-line error", p["LastMessage"])
     t.check(p["Phase"].startswith("Inspecting the source"), "Phase stayed at Inspecting the source", p["Phase"])
     t.check(p["DiskCount"] in (0, 1), "DiskCount", p["DiskCount"])
+
+    # Failing in the middle of a copy, right after a progress step, while
+    # the daemon is stopped (SIGSTOP) — as when a loaded machine schedules
+    # it late: it then finds the runner gone and the error line unread at
+    # the same time. The error must win over "virt-v2v exited with status 1".
+    for n in range(3):
+        img = make_image(os.path.join(t.base, "c%d" % n), "c%d" % n, control={
+            "step_delay": 0.01, "copy_seconds": 2.0, "fail_at": "Copying disk 1/1",
+            "fail_after_copy_frac": 0.6, "error": "copy failed: test failure %d" % n})
+        job_id, path = t.create_job(t.spec_disk(img, vm_name="c%d" % n))
+        t.wait_state(job_id, ["running"])
+        wait_for(lambda: t.prop(job_id, "Phase").startswith("Copying disk 1/1"), 15, "the copy")
+        exit_status = os.path.join(d.job_dir(job_id), "exit-status")
+        os.kill(d.proc.pid, signal.SIGSTOP)
+        try:
+            wait_for(lambda: os.path.exists(exit_status), 15, "the runner's exit-status")
+            time.sleep(0.3)
+        finally:
+            os.kill(d.proc.pid, signal.SIGCONT)
+        t.wait_finished(job_id, timeout=30)
+        t.check_eq(tuple(t.prop(job_id, "LastMessage")), ("error", "copy failed: test failure %d" % n),
+                   "LastMessage after a failure mid-copy seen late (run %d)" % n)
+        t.check_eq(d.state(job_id).get("last_message"),
+                   {"message": "copy failed: test failure %d" % n, "type": "error"},
+                   "state.json last_message after a failure mid-copy seen late (run %d)" % n)
     t.assert_no_leftovers()
 
 
