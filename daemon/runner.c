@@ -68,6 +68,14 @@ static int write_file_atomic(int dirfd, const char *name, const char *text) {
         return 0;
 }
 
+/* dup2() onto itself keeps O_CLOEXEC set; the descriptors here are all
+ * opened with it, so that none leaks into virt-v2v beyond 0, 1 and 2. */
+static int fd_onto(int fd, int target) {
+        if (fd == target)
+                return fcntl(fd, F_SETFD, 0);
+        return dup2(fd, target) < 0 ? -1 : 0;
+}
+
 static void reset_signals(void) {
         struct sigaction sa = { .sa_handler = SIG_DFL };
         sigset_t all;
@@ -87,15 +95,15 @@ static pid_t start_ssh_agent(const char *sock, const char *key, int log_fd) {
         if (agent < 0)
                 return -1;
         if (agent == 0) {
-                int null_fd = open("/dev/null", O_RDWR | O_NOCTTY);
+                int null_fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
 
                 reset_signals();
                 /* Its "SSH_AUTH_SOCK=…; export" banner is noise in v2v.log. */
                 if (null_fd >= 0) {
-                        dup2(null_fd, 0);
-                        dup2(null_fd, 1);
+                        (void) fd_onto(null_fd, 0);
+                        (void) fd_onto(null_fd, 1);
                 }
-                dup2(log_fd, 2);
+                (void) fd_onto(log_fd, 2);
                 execlp("ssh-agent", "ssh-agent", "-D", "-a", sock, (char *) NULL);
                 _exit(127);
         }
@@ -106,13 +114,13 @@ static pid_t start_ssh_agent(const char *sock, const char *key, int log_fd) {
         if (add < 0)
                 return -1;
         if (add == 0) {
-                int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY);
+                int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
 
                 reset_signals();
                 if (null_fd >= 0)
-                        dup2(null_fd, 0);
-                dup2(log_fd, 1);
-                dup2(log_fd, 2);
+                        (void) fd_onto(null_fd, 0);
+                (void) fd_onto(log_fd, 1);
+                (void) fd_onto(log_fd, 2);
                 setenv("SSH_AUTH_SOCK", sock, 1);
                 execlp("ssh-add", "ssh-add", "-q", key, (char *) NULL);
                 _exit(127);
@@ -181,10 +189,10 @@ int main(int argc, char *argv[]) {
                 return 127;
         }
         if (pid == 0) {
-                int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY);
+                int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
 
                 reset_signals();
-                if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0)
+                if (null_fd < 0 || fd_onto(null_fd, 0) < 0 || fd_onto(log_fd, 1) < 0 || fd_onto(log_fd, 2) < 0)
                         _exit(127);
                 execvp(argv[3], argv + 3);
                 dprintf(2, "virt-v2v: error: cannot execute %s: %s\n", argv[3], strerror(errno));

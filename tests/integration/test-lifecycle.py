@@ -8,7 +8,7 @@ import os
 import time
 
 from v2vdtest import (run_test, call, get_all, MANAGER_PATH, MANAGER_IFACE, JOB_IFACE,
-                      OM_IFACE, make_image, wait_for, unwrap)
+                      OM_IFACE, make_image, wait_for, unwrap, fake_records)
 
 COPY_SECONDS = 4.0
 
@@ -16,7 +16,8 @@ COPY_SECONDS = 4.0
 def test(t):
     d = t.start_daemon()
     mon = t.monitor
-    img = make_image(os.path.join(t.base, "img"), control={"step_delay": 0.05, "copy_seconds": COPY_SECONDS})
+    img = make_image(os.path.join(t.base, "img"), control={"step_delay": 0.05, "copy_seconds": COPY_SECONDS,
+                                                           "record": True})
     out = os.path.join(t.base, "out")
     spec = t.spec_disk(img, out_dir=out, output_format="qcow2")
     t0 = time.monotonic()
@@ -85,6 +86,16 @@ def test(t):
     t.check_eq(p["PID"], 0, "PID after exit")
     t.check(p["FinishedAt"] >= p["StartedAt"] > 0, "FinishedAt ≥ StartedAt")
     t.check(len(p["Disks"]) == 1 and p["Disks"][0][1] == 100.0, "Disks: one disk at 100", p["Disks"])
+    recs = fake_records(img)
+    t.check_eq(len(recs), 1, "virt-v2v ran once")
+    fds = recs[0]["fds"]
+    job_dir = d.job_dir(job_id)
+    t.check_eq({n: fds.get(n) for n in ("0", "1", "2")},
+               {"0": "/dev/null", "1": job_dir + "/v2v.log", "2": job_dir + "/v2v.log"},
+               "virt-v2v's stdin is /dev/null, its stdout and stderr v2v.log")
+    own = (job_dir + "/v2v-machine.log", img + ".fake.record")
+    t.check_eq({n: f for n, f in fds.items() if n not in ("0", "1", "2") and f not in own}, {},
+               "no other descriptor of the daemon's or the runner's leaks into virt-v2v")
 
     st = d.state(job_id)
     t.check(st.get("finished") is True and st.get("state") == "succeeded" and st.get("return_code") == 0,
