@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """virt-v2v failing: State failed, ReturnCode 1, LastMessage = its error,
-state.json failed:true; also the real multi-line inspection error."""
+state.json failed:true; also the real multi-line inspection error, and an
+error the daemon only gets to read after it has seen the runner exit."""
 import os
 import signal
 import time
