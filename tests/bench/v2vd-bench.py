@@ -7,7 +7,9 @@ V2VD_BENCH_FAKE (tests/bench/bench-fake-v2v), V2VD_BENCH_CLIENT
 (tests/bench/bench-client); optional V2VD_GUEST_IMAGE (else
 tests/fixtures/build-guest.sh is run), V2VD_BENCH_JSON (where the JSON
 document goes, default ./v2vd-bench.json), V2VD_BENCH_ONLY (comma list of
-latency,load,e2e), V2VD_BENCH_E2E_RUNS (pairs, default 3).
+latency,load,e2e), V2VD_BENCH_E2E_RUNS (pairs, default 3),
+V2VD_BENCH_TB_SIZE (MiB of TCG translation buffer for both kinds of real
+conversion, default 128; 0 for qemu's own default: qemu-tcg-tb-size).
 
 Figures (each with median and p99 or min/max over its repeated samples):
  1. latency  one job, a fake writing 20 progress steps a second and
@@ -580,7 +582,15 @@ def bench_e2e(work, pairs):
     appliance_cache = e2e_appliance_cache(scratch)
     env_v2v = {"LIBGUESTFS_BACKEND": "direct", "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg",
                "VIRT_V2V_TMPDIR": tmpdir, "TMPDIR": tmpdir, "LIBGUESTFS_CACHEDIR": appliance_cache}
+    # Both kinds of run get the same qemu: TCG with a smaller translation
+    # buffer (tests/bench/qemu-tcg-tb-size says why). 0 keeps qemu's default.
+    tb_size = int(os.environ.get("V2VD_BENCH_TB_SIZE", "128"))
+    if tb_size > 0:
+        env_v2v["LIBGUESTFS_HV"] = os.path.join(HERE, "qemu-tcg-tb-size")
+        env_v2v["V2VD_BENCH_TB_SIZE"] = str(tb_size)
     log("\n== 4. overhead on a real conversion: %s, %d of each, alternating" % (cached_img, pairs))
+    log("  qemu: TCG, translation buffer %s" % ("%d MiB (tests/bench/qemu-tcg-tb-size)" % tb_size
+                                                if tb_size > 0 else "qemu's default"))
     scratch_fs = sh(["stat", "-f", "-c", "%T", scratch])
     log("  the guest (a copy), libguestfs's appliance, TMPDIR, overlays and output in %s (%s)"
         % (scratch, scratch_fs))
@@ -646,11 +656,17 @@ def bench_e2e(work, pairs):
            # disturbed run of each kind.
            "ratio_of_minimums": min(daemon) / min(direct),
            "direct_runs_s": direct, "daemon_runs_s": daemon,
-           "scratch_fs": scratch_fs,
+           "scratch_fs": scratch_fs, "tcg_tb_size_mib": tb_size or None,
+           # The stall tests/bench/qemu-tcg-tb-size is about, counted.
+           "mapping_over_10s": {how: sum(1 for run in phases[how]
+                                         if any(m.startswith("Mapping") and s > 10 for m, s in run))
+                                for how in ("direct", "daemon")},
            "daemon_added_s": summary(added), "daemon_cpu_s": summary(daemon_cpu),
            "phases_s": phases}
     log("  virt-v2v directly: %s" % fmt(res["direct_s"], " s", 1))
     log("  through v2vd:      %s" % fmt(res["daemon_s"], " s", 1))
+    log("  runs whose \"Mapping filesystem data\" took over 10 s: %d direct, %d through v2vd"
+        % (res["mapping_over_10s"]["direct"], res["mapping_over_10s"]["daemon"]))
     log("  ratio of medians (v2vd / direct): %.4f   (of the fastest runs: %.4f)"
         % (res["ratio_of_medians"], res["ratio_of_minimums"]))
     log("  v2vd's own part of a run: time outside virt-v2v (CreateJob → its start, its end → JobFinished) %s;"
