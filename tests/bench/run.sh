@@ -10,8 +10,10 @@
 # The figures go to stdout and, as one JSON document, to
 # $V2VD_BENCH_JSON (default build-bench/v2vd-bench.json).
 # V2VD_BENCH_ONLY=latency,load,e2e picks parts; V2VD_BENCH_E2E_RUNS=N the
-# number of conversions of each kind (default 3). About 12–15 minutes on 2
-# cores, most of it the 6 real conversions.
+# number of conversions of each kind (default 3); V2VD_BENCH_TB_SIZE=MiB
+# the TCG translation buffer both kinds of conversion run with (default
+# 128, 0 for qemu's own: tests/bench/qemu-tcg-tb-size says why). About
+# 12–15 minutes on 2 cores, most of it the 6 real conversions.
 set -euo pipefail
 top=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$top"
