@@ -66,7 +66,7 @@ struct Job {
         sd_event_source *runner_source;
         sd_event_source *inotify_source;   /* the job's directory: files closed or renamed */
         sd_event_source *log_watch, *machine_log_watch;  /* IN_MODIFY; off while beating */
-        bool beating;              /* the logs are read on the emit timer's beat (job.c) */
+        bool beating;              /* the logs are read on the emit timer's beat (job-follow.c) */
         sd_bus_slot *scope_slot;   /* StartTransientUnit reply */
         char *scope_job;           /* systemd job path we wait for in JobRemoved */
         uint64_t log_offset, machine_log_offset;

@@ -3,7 +3,7 @@
  * throttle: egress shaping of every process in a job's scope, keyed on the
  * scope's cgroup v2 directory, so it works where net_cls is gone (cgroup v2
  * and hybrid hosts). The CPU quota is the scope's CPUQuotaPerSecUSec
- * (scope.c) and the input side is virt-v2v's --bandwidth-file (job.c);
+ * (scope.c) and the input side is virt-v2v's --bandwidth-file (job-start.c);
  * this file does the third part of a job's limits.
  *
  * How (see throttle.c for why this and not a BPF classifier):

@@ -379,7 +379,7 @@ def bench_load(work, n, window, rtt=False, rate=10):
     log("  %d jobs created and copying after %.1f s" % (n, ramp))
     pids = job_pids()
     # Steady state: the daemon's emit schedule aligns itself with each
-    # writer within about a second of the copy's start (job.c, on_emit_timer).
+    # writer within about a second of the copy's start (job-follow.c, on_emit_timer).
     time.sleep(SETTLE_S)
 
     rtt_thread = None
