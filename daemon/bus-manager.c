@@ -71,7 +71,7 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
         r = bus_sender_uid(message, &uid);
         if (r < 0)
                 return r;
-        if (g_queue_get_length(&m->queue) >= m->max_queued_jobs)
+        if (manager_queue_is_full(m))
                 return sd_bus_error_setf(error, V2VD_ERROR_TOO_MANY_JOBS,
                                          "%u jobs are already queued; wait or raise max_queued_jobs",
                                          g_queue_get_length(&m->queue));

@@ -326,10 +326,9 @@ int job_start(Job *j) {
                 agent_sock = g_build_filename(j->secret_dir, "agent.sock", NULL);
                 paths.ssh_auth_sock = agent_sock;
         }
-        g_queue_remove(&m->queue, j);
-        j->record->state = V2V_JOB_RUNNING;
+        /* Still queued until the runner is on its way: a start that fails
+         * here goes from queued to failed. */
         j->record->started_usec = now_usec(CLOCK_REALTIME);
-        m->n_running++;
 
         if (!j->spec) {
                 job_finish(j, V2V_JOB_FAILED, "error", j->record->final_message_text ?: "the job's spec is lost");
@@ -429,11 +428,8 @@ int job_start(Job *j) {
                 j->go_fd = -1;
         }
 
-        job_save_record(j);
         log_full(LOG_INFO, j->id, "starting the conversion of %s", j->vm_name);
-        job_mark_dirty(j, JOB_PROP_STATE | JOB_PROP_STARTED_AT | JOB_PROP_UNIT);
-        manager_counts_changed(m);
-        return 0;
+        return job_set_state(j, V2V_JOB_RUNNING, JOB_PROP_STARTED_AT | JOB_PROP_UNIT);
 }
 
 void job_runner_release(Job *j) {

@@ -74,9 +74,13 @@ static void job_stop_following(Job *j) {
         job_follow_stop(j);
 }
 
+static void job_count(Job *j, bool in);
+
 Job *job_free(Job *j) {
         if (!j)
                 return NULL;
+        if (j->counted)
+                job_count(j, false);
         job_stop_following(j);
         sd_event_source_disable_unref(j->emit_timer);
         sd_event_source_disable_unref(j->state_file_timer);
@@ -95,10 +99,14 @@ Job *job_free(Job *j) {
 }
 
 void job_set_message(Job *j, const char *type, const char *text) {
+        /* Copied first: type or text may be the message in place (a start
+         * that fails with the message job_load_spec left). */
+        char *t = g_strdup(type), *x = g_strdup(text);
+
         g_free(j->record->final_message_type);
         g_free(j->record->final_message_text);
-        j->record->final_message_type = g_strdup(type);
-        j->record->final_message_text = g_strdup(text);
+        j->record->final_message_type = t;
+        j->record->final_message_text = x;
         job_mark_dirty(j, JOB_PROP_LAST_MESSAGE);
 }
 
@@ -124,10 +132,69 @@ int job_save_record(Job *j) {
                 log_full(LOG_WARNING, j->id, "cannot write %s: %s", path, g_strerror(-r));
         return r;
 }
-void job_finish(Job *j, V2vJobState state, const char *msg_type, const char *msg_text) {
+static gint compare_job_ids(gconstpointer a, gconstpointer b, gpointer userdata) {
+        return job_id_compare(((const Job *) a)->id, ((const Job *) b)->id);
+}
+
+/* The queue is in id order (submission order); a new id goes last. */
+static void job_count(Job *j, bool in) {
+        Manager *m = j->manager;
+        GList *tail;
+
+        switch (j->record->state) {
+        case V2V_JOB_QUEUED:
+                if (!in)
+                        g_queue_remove(&m->queue, j);
+                else if (!(tail = g_queue_peek_tail_link(&m->queue)) || compare_job_ids(tail->data, j, NULL) < 0)
+                        g_queue_push_tail(&m->queue, j);
+                else
+                        g_queue_insert_sorted(&m->queue, j, compare_job_ids, NULL);
+                break;
+        case V2V_JOB_RUNNING:
+                if (in)
+                        m->n_running++;
+                else if (m->n_running > 0)
+                        m->n_running--;
+                break;
+        default:
+                break;
+        }
+        j->counted = in;
+}
+
+int job_set_state(Job *j, V2vJobState state, unsigned props) {
         Manager *m = j->manager;
         V2vJobState old = j->record->state;
-        unsigned props = JOB_PROP_STATE | JOB_PROP_FINISHED_AT | JOB_PROP_EXPECTED_END | JOB_PROP_PID;
+
+        if (!j->counted) {
+                j->record->state = state;
+                job_count(j, true);
+                return 0;
+        }
+        if (!v2v_job_state_transition_is_valid(old, state, j->v2v_pid != 0)) {
+                log_full(LOG_ERR, j->id, "refused state change %s → %s", v2v_job_state_to_string(old),
+                         v2v_job_state_to_string(state) ?: "?");
+                return -EINVAL;
+        }
+        job_count(j, false);
+        j->record->state = state;
+        job_count(j, true);
+
+        job_save_record(j);
+        job_mark_dirty(j, props | JOB_PROP_STATE);
+        if (v2v_job_state_is_finished(state))
+                bus_job_emit_finished(j);
+        manager_counts_changed(m);
+        if (old == V2V_JOB_RUNNING || state == V2V_JOB_QUEUED)
+                manager_schedule(m);
+        return 0;
+}
+
+void job_finish(Job *j, V2vJobState state, const char *msg_type, const char *msg_text_in) {
+        /* A copy: the text may be the record's message, which job_set_message replaces. */
+        g_autofree char *msg_text = g_strdup(msg_text_in);
+        V2vJobState old = j->record->state;
+        unsigned props = JOB_PROP_FINISHED_AT | JOB_PROP_EXPECTED_END | JOB_PROP_PID;
         int r;
 
         if (v2v_job_state_is_finished(old))
@@ -140,12 +207,6 @@ void job_finish(Job *j, V2vJobState state, const char *msg_type, const char *msg
         throttle_job_clear(j);
         job_release_log_space(j);
 
-        if (old == V2V_JOB_QUEUED)
-                g_queue_remove(&m->queue, j);
-        else if (old == V2V_JOB_RUNNING && m->n_running > 0)
-                m->n_running--;
-
-        j->record->state = state;
         j->record->finished_usec = now_usec(CLOCK_REALTIME);
         if (msg_type)
                 job_set_message(j, msg_type, msg_text);
@@ -161,14 +222,10 @@ void job_finish(Job *j, V2vJobState state, const char *msg_type, const char *msg
                 log_full(LOG_ERR, j->id, "cannot remove the job's secrets in %s: %s", j->secret_dir, g_strerror(-r));
         g_clear_pointer(&j->spec, v2v_spec_free);
 
-        job_save_record(j);
         log_full(state == V2V_JOB_SUCCEEDED ? LOG_INFO : LOG_WARNING, j->id, "%s: %s%s%s",
                  v2v_job_state_to_string(state), j->vm_name,
                  msg_text ? ": " : "", msg_text ?: "");
-        job_mark_dirty(j, props);
-        bus_job_emit_finished(j);
-        manager_counts_changed(m);
-        manager_schedule(m);
+        (void) job_set_state(j, state, props);
 }
 
 static const char *signal_name(int sig) {
@@ -412,7 +469,7 @@ int job_create(Manager *m, V2vSpec **spec, uid_t owner, Job **ret) {
         j->record = v2v_job_record_new();
         j->record->id = g_strdup(id);
         j->record->owner_uid = owner;
-        j->record->state = V2V_JOB_QUEUED;
+        j->record->state = V2V_JOB_QUEUED;   /* the new record's; counted by job_set_state() below */
         j->record->created_usec = now_usec(CLOCK_REALTIME);
         j->record->cpu_limit = g_strdup(j->spec->cpu_limit ?: m->default_cpu);
         j->record->network_limit = j->spec->network_limit >= 0 ? (uint64_t) j->spec->network_limit : m->default_network;
@@ -447,7 +504,7 @@ int job_create(Manager *m, V2vSpec **spec, uid_t owner, Job **ret) {
         j->dirty = 0;
 
         g_hash_table_insert(m->jobs, j->id, j);
-        g_queue_push_tail(&m->queue, j);
+        (void) job_set_state(j, V2V_JOB_QUEUED, 0);
         log_full(LOG_INFO, j->id, "created for %s by uid %u", j->vm_name, (unsigned) owner);
         *ret = g_steal_pointer(&j);
         return 0;
@@ -542,6 +599,7 @@ int job_load(Manager *m, const char *id, Job **ret) {
         }
 
         g_hash_table_insert(m->jobs, j->id, j);
+        (void) job_set_state(j, j->record->state, 0);
         *ret = g_steal_pointer(&j);
         return 0;
 }
@@ -551,19 +609,13 @@ static bool job_file_exists(const Job *j, const char *name) {
         return access(p, F_OK) == 0;
 }
 
-static gint compare_job_ids(gconstpointer a, gconstpointer b, gpointer userdata) {
-        return job_id_compare(((const Job *) a)->id, ((const Job *) b)->id);
-}
-
 /* Second half of loading, once every job is in the table: pick up what was
  * running. Queued jobs are queued by the manager in id order. */
 int job_adopt(Job *j) {
-        Manager *m = j->manager;
         pid_t pid = (pid_t) j->record->runner_pid;
 
         if (j->record->state != V2V_JOB_RUNNING)
                 return 0;
-        m->n_running++;
         job_read_v2v_pid(j);
         if (pid > 0 && j->record->unit && scope_pid_is_in_unit(pid, j->record->unit) > 0 &&
             job_follow_dir(j) >= 0 && job_watch_runner(j, pid, false) >= 0) {
@@ -576,15 +628,10 @@ int job_adopt(Job *j) {
                 /* v2vd stopped while the scope was being created: the runner
                  * saw its start pipe close and ran nothing. Queue it again. */
                 log_full(LOG_NOTICE, j->id, "virt-v2v never started before v2vd stopped: queued again");
-                m->n_running--;
-                j->record->state = V2V_JOB_QUEUED;
                 j->record->started_usec = 0;
                 j->record->runner_pid = 0;
                 g_clear_pointer(&j->record->unit, g_free);
-                job_save_record(j);
-                g_queue_insert_sorted(&m->queue, j, compare_job_ids, NULL);
-                job_mark_dirty(j, JOB_PROP_STATE | JOB_PROP_STARTED_AT | JOB_PROP_UNIT);
-                return 0;
+                return job_set_state(j, V2V_JOB_QUEUED, JOB_PROP_STARTED_AT | JOB_PROP_UNIT);
         }
         job_conclude(j, -1, "v2vd was restarted and found the job's scope gone, with no exit status from virt-v2v");
         return 0;

@@ -53,7 +53,8 @@ struct Job {
         char *spec_redacted;       /* JSON */
         V2vSpec *spec;             /* NULL once finished, or when loaded finished */
 
-        V2vJobRecord *record;      /* persisted in job.json */
+        V2vJobRecord *record;      /* persisted in job.json; record->state only by job_set_state() */
+        bool counted;              /* in the manager's queue or running count, as its state says */
         V2vProgress *progress;
         uint32_t v2v_pid;
         char *vm_id;
@@ -92,6 +93,15 @@ int job_load(Manager *m, const char *id, Job **ret);
 int job_adopt(Job *j);
 Job *job_free(Job *j);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Job, job_free)
+
+/* The one writer of a job's state, the manager's queue and running count.
+ * A job not yet counted (just created or loaded) joins in STATE, quietly.
+ * Afterwards the transition is checked (v2v_job_state_transition_is_valid:
+ * never backwards), then the record is saved, state.json written, STATE
+ * and props signalled at once (JobFinished too at the end), the manager's
+ * counts signalled and, where a slot or a queued job appeared, the queue
+ * scheduled — deferred, never re-entered. -EINVAL for a refused transition. */
+int job_set_state(Job *j, V2vJobState state, unsigned props);
 
 int job_start(Job *j);
 /* Returns -ESTALE when the job has already finished. */

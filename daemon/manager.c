@@ -244,6 +244,7 @@ Manager *manager_free(Manager *m) {
         g_clear_pointer(&m->jobs, g_hash_table_unref);
         sd_bus_slot_unref(m->job_removed_slot);
         sd_event_source_disable_unref(m->status_defer);
+        sd_event_source_disable_unref(m->schedule_defer);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         g_free(m->state_dir);
@@ -345,12 +346,8 @@ int manager_load_jobs(Manager *m) {
                 Job *j;
 
                 m->last_id = MAX(m->last_id, n);
-                if (job_load(m, id, &j) < 0) {
+                if (job_load(m, id, &j) < 0)
                         log_warning("job %s: skipped, its directory %s/%s is not usable", id, m->jobs_dir, id);
-                        continue;
-                }
-                if (job_state(j) == V2V_JOB_QUEUED)
-                        g_queue_push_tail(&m->queue, j);
         }
         for (guint i = 0; i < ids->len; i++) {
                 Job *j = g_hash_table_lookup(m->jobs, ids->pdata[i]);
@@ -387,9 +384,42 @@ char *manager_next_job_id(Manager *m) {
         return id;
 }
 
+/* Start queued jobs while fewer than max_running_jobs run. A start that
+ * fails at once ends its job (job_set_state), which asks for scheduling
+ * again: that only re-arms this source, so a queue of jobs that all fail
+ * to start is a loop here, not a recursion. */
+static int on_schedule_defer(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        while (m->n_running < m->max_running_jobs && !g_queue_is_empty(&m->queue)) {
+                Job *j = g_queue_peek_head(&m->queue);
+
+                (void) job_start(j);
+                if (g_queue_peek_head(&m->queue) == j) {
+                        /* Cannot happen (job_start ends queued or elsewhere); never spin. */
+                        log_full(LOG_ERR, j->id, "still queued after its start: the queue waits");
+                        break;
+                }
+        }
+        return 0;
+}
+
 void manager_schedule(Manager *m) {
-        while (m->n_running < m->max_running_jobs && !g_queue_is_empty(&m->queue))
-                job_start(g_queue_peek_head(&m->queue));
+        int r;
+
+        if (!m->schedule_defer) {
+                r = sd_event_add_defer(m->event, &m->schedule_defer, on_schedule_defer, m);
+                if (r < 0) {
+                        log_error("cannot schedule the queue: %s", g_strerror(-r));
+                        return;
+                }
+                sd_event_source_set_description(m->schedule_defer, "schedule");
+        }
+        sd_event_source_set_enabled(m->schedule_defer, SD_EVENT_ONESHOT);
+}
+
+bool manager_queue_is_full(const Manager *m) {
+        return g_queue_get_length((GQueue *) &m->queue) >= m->max_queued_jobs;
 }
 
 static int on_status_defer(sd_event_source *s, void *userdata) {

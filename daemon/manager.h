@@ -42,12 +42,13 @@ typedef struct Manager {
         Throttle *throttle;        /* egress shaping (throttle.c); NULL if unusable */
 
         GHashTable *jobs;          /* id → Job* (owned) */
-        GQueue queue;              /* Job* waiting, in submission order */
-        unsigned n_running;
+        GQueue queue;              /* Job* waiting, in id order: job_set_state() only */
+        unsigned n_running;        /* job_set_state() only */
         uint64_t last_id;
 
         sd_bus_slot *job_removed_slot;
         sd_event_source *status_defer;
+        sd_event_source *schedule_defer;
 } Manager;
 
 typedef struct ManagerOptions {
@@ -67,8 +68,11 @@ int manager_connect_bus(Manager *m);
  * re-adopted or failed, queued ones queued again. */
 int manager_load_jobs(Manager *m);
 
-/* Start queued jobs while fewer than max_running_jobs run. */
+/* Start queued jobs while fewer than max_running_jobs run: after the
+ * current dispatch (an event source), never from inside the caller. */
 void manager_schedule(Manager *m);
+/* CreateJob's rule: no new job while max_queued_jobs wait. */
+bool manager_queue_is_full(const Manager *m);
 /* Running/queued counts changed: PropertiesChanged and STATUS= soon. */
 void manager_counts_changed(Manager *m);
 

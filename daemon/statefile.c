@@ -37,6 +37,17 @@ V2vJobState v2v_job_state_from_string(const char *s) {
         return _V2V_JOB_STATE_INVALID;
 }
 
+bool v2v_job_state_transition_is_valid(V2vJobState from, V2vJobState to, bool v2v_started) {
+        switch (from) {
+        case V2V_JOB_QUEUED:
+                return to == V2V_JOB_RUNNING || to == V2V_JOB_FAILED || to == V2V_JOB_CANCELLED;
+        case V2V_JOB_RUNNING:
+                return v2v_job_state_is_finished(to) || (to == V2V_JOB_QUEUED && !v2v_started);
+        default:
+                return false;
+        }
+}
+
 static void closep(int *fd) {
         if (*fd >= 0) {
                 int saved = errno;

@@ -41,6 +41,11 @@ V2vJobState v2v_job_state_from_string(const char *s);
 static inline bool v2v_job_state_is_finished(V2vJobState s) {
         return s == V2V_JOB_SUCCEEDED || s == V2V_JOB_FAILED || s == V2V_JOB_CANCELLED;
 }
+/* The job state machine: queued → running → succeeded | failed |
+ * cancelled, and queued → failed | cancelled; never backwards, except
+ * running → queued for a job whose virt-v2v never started (v2v_started
+ * false: the daemon stopped while creating its scope). */
+bool v2v_job_state_transition_is_valid(V2vJobState from, V2vJobState to, bool v2v_started);
 
 /* Everything state.json shows. Borrowed pointers: the renderer copies. */
 typedef struct V2vStatus {
