@@ -21,34 +21,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "beat.h"
 #include "bus-job.h"
 #include "job-private.h"
 #include "util.h"
 
 /* Progress goes out at most once every EMIT_INTERVAL, the configuration's
- * progress_interval_ms (default 500: API.md allows "at most about 10 signals
- * a second"; two are enough for a bar, a rate and an ETA, and cost a fifth
- * of ten: see "beat" below). A change read up to EMIT_EARLY before its turn
- * goes out at once, and the timer of a delayed one may fire up to
- * EMIT_ACCURACY late. */
+ * progress_interval_ms (default 500: two signals a second are enough for a
+ * bar, a rate and an ETA, and cost a fifth of ten). When, and the beat:
+ * beat.h. The timer of a delayed change may fire up to EMIT_ACCURACY late. */
 #define EMIT_INTERVAL_USEC       (j->manager->progress_interval_usec)
-#define EMIT_EARLY_USEC          (5 * 1000ULL)
 #define EMIT_ACCURACY_USEC       (1 * 1000ULL)
-/* The beat. Waking up for every write of nbdcopy's bar (10 to 20 a second)
- * to send only every other value cost more than anything else the daemon
- * does for a job: on the VMs of tests/bench a wake-up costs ~100 µs of
- * kernel time (epoll, the scheduler), whatever is done in it. So once a
- * value read on a write has been sent, the logs' IN_MODIFY watches are
- * removed and the logs are read on the emit timer instead, one interval
- * after that write (+ BEAT_MARGIN for the writer's jitter): a steady writer's
- * newest value is then read and sent a few ms after it is written, with one
- * wake-up per signal. The beat ends (the watches come back, and the next
- * write is sent at once and starts a new beat in step with it) when a turn
- * finds nothing new, when the newest write is older than BEAT_STALE (the
- * writer's rhythm moved), or when the loop was late by half a turn. */
-#define BEAT_MARGIN_USEC         (3 * 1000ULL)
-#define BEAT_STALE_USEC          (20 * 1000ULL)
-#define MTIME_SLACK_USEC         (5 * 1000ULL)
 #define STATE_FILE_INTERVAL_USEC (1000 * 1000ULL)
 #define LOG_READ_CHUNK           (64 * 1024)
 /* Replace PATH atomically without fsync, for the once-a-second progress
@@ -165,7 +148,7 @@ static bool job_flush_if_due(Job *j) {
         if (!j->dirty)
                 return false;
         now = now_usec(CLOCK_MONOTONIC);
-        if (now + EMIT_EARLY_USEC >= j->last_emit_usec + EMIT_INTERVAL_USEC)
+        if (v2v_beat_send_now(EMIT_INTERVAL_USEC, j->last_emit_usec, now))
                 return job_flush_at(j, now);
         return false;
 }
@@ -212,22 +195,16 @@ void job_mark_dirty(Job *j, unsigned props) {
                 return;
         }
         now = now_usec(CLOCK_MONOTONIC);
-        arm_timer(j, &j->emit_timer, MAX(now, j->last_emit_usec + EMIT_INTERVAL_USEC), EMIT_ACCURACY_USEC,
-                  on_emit_timer, "job-emit");
+        arm_timer(j, &j->emit_timer, v2v_beat_emit_time(EMIT_INTERVAL_USEC, j->last_emit_usec, now),
+                  EMIT_ACCURACY_USEC, on_emit_timer, "job-emit");
         arm_timer(j, &j->state_file_timer, MAX(now, j->last_state_write_usec + STATE_FILE_INTERVAL_USEC),
                   10 * 1000, on_state_file_timer, "job-state-file");
 }
 
-/* A beat writes the state file when its turn has come (give or take
- * STATE_FILE_WITH_BEAT), or once, early, when the turn would come before
- * the next beat: from then on the turns fall on beats (with the default
- * 500 ms interval, every other beat) and the state file costs no wake-up
- * of its own. */
-#define STATE_FILE_WITH_BEAT_USEC (20 * 1000ULL)
+/* On a beat, state.json goes with the beat (v2v_beat_state_file_now). */
 static void job_write_state_file_with_beat(Job *j, uint64_t now, uint64_t next_beat) {
-        uint64_t due = j->last_state_write_usec + STATE_FILE_INTERVAL_USEC;
-
-        if (!j->state_file_dirty || (now + STATE_FILE_WITH_BEAT_USEC < due && due + STATE_FILE_WITH_BEAT_USEC >= next_beat))
+        if (!j->state_file_dirty ||
+            !v2v_beat_state_file_now(STATE_FILE_INTERVAL_USEC, j->last_state_write_usec, now, next_beat))
                 return;
         job_write_state_file(j, false);
         if (j->state_file_timer)
@@ -236,7 +213,7 @@ static void job_write_state_file_with_beat(Job *j, uint64_t now, uint64_t next_b
 
 /* How long ago the logs were last written, by their mtime (UINT64_MAX if
  * unknown): the file system's clock is coarse (a few ms), well inside
- * BEAT_STALE. */
+ * V2V_BEAT_STALE. */
 static uint64_t job_logs_written_ago_usec(const Job *j) {
         uint64_t newest = 0, real = now_usec(CLOCK_REALTIME);
 
@@ -286,18 +263,19 @@ static void job_stop_beat(Job *j) {
         /* What was written since the last read raised no event. */
         job_read_logs(j);
         if (j->dirty)
-                arm_timer(j, &j->emit_timer, MAX(now_usec(CLOCK_MONOTONIC), j->last_emit_usec + EMIT_INTERVAL_USEC),
+                arm_timer(j, &j->emit_timer,
+                          v2v_beat_emit_time(EMIT_INTERVAL_USEC, j->last_emit_usec, now_usec(CLOCK_MONOTONIC)),
                           EMIT_ACCURACY_USEC, on_emit_timer, "job-emit");
 }
 
 static int on_emit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         Job *j = userdata;
         uint64_t now = now_usec(CLOCK_MONOTONIC);
-        bool late = now > usec + EMIT_INTERVAL_USEC / 2;
+        uint64_t interval = EMIT_INTERVAL_USEC;
 
         if (j->beating) {
                 uint64_t before = j->log_offset + j->machine_log_offset;
-                uint64_t written_ago;
+                uint64_t written_ago, next;
 
                 job_read_logs_from(j, true, true);
                 if (j->log_offset + j->machine_log_offset == before) {
@@ -307,16 +285,16 @@ static int on_emit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
                         return 0;
                 }
                 written_ago = job_logs_written_ago_usec(j);
-                job_flush_at(j, late ? now : usec - BEAT_MARGIN_USEC);
-                job_write_state_file_with_beat(j, now, usec + EMIT_INTERVAL_USEC);
-                if (late || written_ago > BEAT_STALE_USEC) {
+                job_flush_at(j, v2v_beat_sent_at(interval, usec, now, true));
+                job_write_state_file_with_beat(j, now, usec + interval);
+                if (!v2v_beat_goes_on(interval, usec, now, written_ago, &next)) {
                         /* Out of step with the writer (or the loop stalled):
                          * the next write is sent as it comes and starts a
                          * new beat. */
                         job_stop_beat(j);
                         return 0;
                 }
-                sd_event_source_set_time(s, usec + EMIT_INTERVAL_USEC);
+                sd_event_source_set_time(s, next);
                 sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
                 return 0;
         }
@@ -325,22 +303,13 @@ static int on_emit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
          * inotify event showed: the newest value is the one worth the signal. */
         if (j->inotify_source)
                 job_read_logs_from(j, true, true);
-        /* Count it as sent a little before its schedule, not when the timer
-         * ran: the next turn then comes a little earlier each time until it
-         * falls just after a write of a steady writer, whose values are then
-         * sent as they come (and a beat starts on that write). Counting from
-         * "now" instead, the turn would drift later by the timer's lateness
-         * each time, and the values sent would be ever older. */
-        /* …but a loop that stalled for half a turn or more (valgrind, a
-         * loaded machine) counts from now: turns in the past would otherwise
-         * go out in a burst, above the rate promised. */
-        if (job_flush_at(j, late ? now : MIN(usec, now) - EMIT_EARLY_USEC) && j->inotify_source) {
+        if (job_flush_at(j, v2v_beat_sent_at(interval, usec, now, false)) && j->inotify_source) {
                 /* The value sent was written a while ago: beat from when it
                  * was written (by the log's mtime, a few ms coarse). */
-                uint64_t written_ago = job_logs_written_ago_usec(j);
+                uint64_t first = v2v_beat_first_after_timer(interval, now, job_logs_written_ago_usec(j));
 
-                if (written_ago < EMIT_INTERVAL_USEC / 2)
-                        job_start_beat(j, now - written_ago + EMIT_INTERVAL_USEC + BEAT_MARGIN_USEC + MTIME_SLACK_USEC);
+                if (first > 0)
+                        job_start_beat(j, first);
         }
         return 0;
 }
@@ -469,7 +438,7 @@ static int on_log_event(sd_event_source *s, const struct inotify_event *ev, void
                 job_read_logs_from(j, machine, !machine);
         /* A value sent as it was written: read the next ones on its beat. */
         if (job_flush_if_due(j))
-                job_start_beat(j, j->last_emit_usec + EMIT_INTERVAL_USEC + BEAT_MARGIN_USEC);
+                job_start_beat(j, v2v_beat_first_after_write(EMIT_INTERVAL_USEC, j->last_emit_usec));
         return 0;
 }
 

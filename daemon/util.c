@@ -143,14 +143,27 @@ int remove_tree(const char *path) {
 int read_small_file(const char *path, size_t max, char **ret, size_t *ret_len) {
         _cleanup_close_ int fd = -1;
         g_autofree char *buf = NULL;
-        size_t len = 0;
+        struct stat st;
+        size_t len = 0, cap;
 
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
-        buf = g_malloc(max + 1);
+        /* Sized by the file, grown as it grows: not max bytes per read
+         * (16 MiB for a job's spec, kept for the job's life). */
+        cap = fstat(fd, &st) == 0 && st.st_size > 0 ? (size_t) st.st_size + 1 : 4096;
+        cap = MIN(cap, max);
+        buf = g_malloc(cap + 1);
         for (;;) {
-                ssize_t n = read(fd, buf + len, max - len);
+                ssize_t n;
+
+                if (len == cap) {
+                        if (cap >= max)
+                                return -EFBIG;
+                        cap = cap > max / 2 ? max : cap * 2;
+                        buf = g_realloc(buf, cap + 1);
+                }
+                n = read(fd, buf + len, cap - len);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
