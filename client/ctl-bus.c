@@ -126,11 +126,11 @@ int ctl_log_bus_error(const Ctl *c, const sd_bus_error *error, int r, const char
                         fprintf(stderr, "v2vctl: run it as root, or as the user who created the job\n");
                 return -EACCES;
         }
-        if (set && (error_is(error, V2VD_ERROR_PREFIX "NoSuchJob") || error_is(error, SD_BUS_ERROR_UNKNOWN_OBJECT))) {
+        if (set && (error_is(error, V2VD_ERROR_NO_SUCH_JOB) || error_is(error, SD_BUS_ERROR_UNKNOWN_OBJECT))) {
                 fprintf(stderr, "v2vctl: %s%s%s (see 'v2vctl list')\n", ctx, sep, msg);
                 return -ENXIO;
         }
-        if (set && error_is(error, V2VD_ERROR_PREFIX "InvalidSpec")) {
+        if (set && error_is(error, V2VD_ERROR_INVALID_SPEC)) {
                 fprintf(stderr, "v2vctl: %s%sinvalid job spec: %s\n", ctx, sep, msg);
                 return -EBADMSG;
         }
@@ -147,11 +147,11 @@ int ctl_log_bus_error(const Ctl *c, const sd_bus_error *error, int r, const char
                 return -EINVAL;
         }
         fprintf(stderr, "v2vctl: %s%s%s\n", ctx, sep, msg);
-        if (set && error_is(error, V2VD_ERROR_PREFIX "JobNotFinished"))
+        if (set && error_is(error, V2VD_ERROR_JOB_NOT_FINISHED))
                 return -EBUSY;
-        if (set && error_is(error, V2VD_ERROR_PREFIX "JobFinished"))
+        if (set && error_is(error, V2VD_ERROR_JOB_FINISHED))
                 return -ESTALE;
-        if (set && error_is(error, V2VD_ERROR_PREFIX "TooManyJobs"))
+        if (set && error_is(error, V2VD_ERROR_TOO_MANY_JOBS))
                 return -EUSERS;
         return r < 0 ? r : -EIO;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "output.h"
+#include "v2v-limits.h"
 #include "v2vctl.h"
 
 typedef int (*VerbFunction)(Ctl *c, int argc, char **argv);
@@ -393,16 +394,17 @@ static int verb_remove(Ctl *c, int argc, char **argv) {
         return ret;
 }
 
+/* The daemon's own rules (v2v-limits.h): v2vctl refuses exactly what it would. */
 static bool cpu_limit_is_valid(const char *s) {
-        size_t digits = strspn(s, "0123456789");
+        uint64_t quota;
 
-        if (g_str_equal(s, "unlimited"))
-                return true;
-        return digits > 0 && digits < 10 && g_str_equal(s + digits, "%");
+        return v2v_cpu_limit_parse(s, 0, &quota) >= 0;
 }
 
 static bool network_limit_is_valid(const char *s) {
-        return g_str_equal(s, "unlimited") || (*s && strspn(s, "0123456789") == strlen(s) && strlen(s) < 19);
+        uint64_t bytes;
+
+        return v2v_network_limit_parse(s, &bytes) >= 0;
 }
 
 static int verb_throttle(Ctl *c, int argc, char **argv) {
@@ -416,7 +418,7 @@ static int verb_throttle(Ctl *c, int argc, char **argv) {
                 return -EINVAL;
         }
         if (c->cpu && !cpu_limit_is_valid(c->cpu)) {
-                fprintf(stderr, "v2vctl: --cpu: expected a percentage of one CPU such as 50%% or 150%%, or \"unlimited\"; got \"%s\"\n",
+                fprintf(stderr, "v2vctl: --cpu: expected a percentage of one CPU from 1%% to 10000%% such as 50%% or 150%%, or \"unlimited\"; got \"%s\"\n",
                         c->cpu);
                 return -EINVAL;
         }

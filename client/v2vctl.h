@@ -17,11 +17,7 @@
 #include <json-glib/json-glib.h>
 #include <systemd/sd-bus.h>
 
-#define V2VD_BUS_NAME "org.v2vd.V2V1"
-#define V2VD_MANAGER_PATH "/org/v2vd/V2V1"
-#define V2VD_MANAGER_INTERFACE "org.v2vd.V2V1.Manager"
-#define V2VD_JOB_INTERFACE "org.v2vd.V2V1.Job"
-#define V2VD_ERROR_PREFIX "org.v2vd.V2V1.Error."
+#include "bus-names.h"
 
 /* Exit statuses (documented in v2vctl(1)). Verbs return 0 or a negative
  * errno; main() maps the errno to one of these. */

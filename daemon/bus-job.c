@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "bus-job.h"
+#include "v2v-limits.h"
 #include "bus-manager.h"
 #include "polkit.h"
 #include "scope.h"
@@ -16,9 +17,9 @@
 static Job *job_from_path(Manager *m, const char *path) {
         const char *id;
 
-        if (!g_str_has_prefix(path, JOB_OBJECT_PREFIX "/"))
+        if (!g_str_has_prefix(path, V2VD_JOB_PATH_PREFIX "/"))
                 return NULL;
-        id = path + strlen(JOB_OBJECT_PREFIX "/");
+        id = path + strlen(V2VD_JOB_PATH_PREFIX "/");
         if (!job_id_is_valid(id))
                 return NULL;
         return g_hash_table_lookup(m->jobs, id);
@@ -149,7 +150,7 @@ static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus
                 return r;
         for (;;) {
                 const char *key, *value;
-                uint64_t quota;
+                uint64_t quota, bytes;
 
                 r = sd_bus_message_enter_container(message, 'e', "sv");
                 if (r < 0)
@@ -167,16 +168,14 @@ static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                  "%s: expected a string", key);
                 if (g_str_equal(key, "cpu")) {
-                        if (cpu_limit_parse(value, &quota) < 0)
+                        if (v2v_cpu_limit_parse(value, 0, &quota) < 0)
                                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                          "cpu: expected N%% or \"unlimited\", got \"%s\"", value);
                         g_free(cpu);
                         cpu = g_strdup(value);
                 } else {
-                        if (g_str_equal(value, "unlimited"))
-                                network = 0;
-                        else if (*value && strspn(value, "0123456789") == strlen(value) && strlen(value) < 19)
-                                network = g_ascii_strtoll(value, NULL, 10);
+                        if (v2v_network_limit_parse(value, &bytes) >= 0)
+                                network = (int64_t) bytes;
                         else
                                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                          "network: expected bytes per second as digits or \"unlimited\", got \"%s\"",
@@ -190,7 +189,7 @@ static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus
         if (r < 0)
                 return r;
 
-        r = job_set_throttling(j, cpu, network, NULL);
+        r = job_set_throttling(j, cpu, network);
         if (r == -ESTALE)
                 return bus_job_error_finished(j, error);
         if (r < 0)
@@ -303,11 +302,11 @@ static const sd_bus_vtable job_vtable[] = {
 int bus_job_register(Manager *m) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, JOB_OBJECT_PREFIX, JOB_INTERFACE, job_vtable,
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, V2VD_JOB_PATH_PREFIX, V2VD_JOB_INTERFACE, job_vtable,
                                        job_object_find, m);
         if (r < 0)
                 return r;
-        return sd_bus_add_node_enumerator(m->bus, NULL, JOB_OBJECT_PREFIX, job_node_enumerator, m);
+        return sd_bus_add_node_enumerator(m->bus, NULL, V2VD_JOB_PATH_PREFIX, job_node_enumerator, m);
 }
 
 static const struct {
@@ -344,7 +343,7 @@ void bus_job_emit_changed(Job *j, unsigned props) {
         names[n] = NULL;
         if (n == 0)
                 return;
-        r = sd_bus_emit_properties_changed_strv(j->manager->bus, j->object_path, JOB_INTERFACE, (char **) names);
+        r = sd_bus_emit_properties_changed_strv(j->manager->bus, j->object_path, V2VD_JOB_INTERFACE, (char **) names);
         if (r < 0)
                 log_full(LOG_WARNING, j->id, "cannot send PropertiesChanged: %s", g_strerror(-r));
 }
@@ -355,7 +354,7 @@ void bus_job_emit_new(Job *j) {
         if (!bus)
                 return;
         (void) sd_bus_emit_object_added(bus, j->object_path);
-        (void) sd_bus_emit_signal(bus, MANAGER_PATH, MANAGER_INTERFACE, "JobNew", "so", j->id, j->object_path);
+        (void) sd_bus_emit_signal(bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "JobNew", "so", j->id, j->object_path);
 }
 
 void bus_job_emit_finished(Job *j) {
@@ -363,7 +362,7 @@ void bus_job_emit_finished(Job *j) {
 
         if (!bus)
                 return;
-        (void) sd_bus_emit_signal(bus, MANAGER_PATH, MANAGER_INTERFACE, "JobFinished", "sos", j->id,
+        (void) sd_bus_emit_signal(bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "JobFinished", "sos", j->id,
                                   j->object_path, v2v_job_state_to_string(job_state(j)));
 }
 
@@ -373,5 +372,5 @@ void bus_job_emit_removed(Job *j) {
         if (!bus)
                 return;
         (void) sd_bus_emit_object_removed(bus, j->object_path);
-        (void) sd_bus_emit_signal(bus, MANAGER_PATH, MANAGER_INTERFACE, "JobRemoved", "so", j->id, j->object_path);
+        (void) sd_bus_emit_signal(bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "JobRemoved", "so", j->id, j->object_path);
 }

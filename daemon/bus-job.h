@@ -9,10 +9,9 @@
 
 #include <systemd/sd-bus.h>
 
+#include "bus-names.h"
 #include "job.h"
 
-#define JOB_OBJECT_PREFIX "/org/v2vd/V2V1/job"
-#define JOB_INTERFACE "org.v2vd.V2V1.Job"
 
 int bus_job_register(Manager *m);
 

@@ -39,7 +39,7 @@ int bus_check_job_access(Manager *m, sd_bus_message *message, uid_t owner, sd_bu
         if (r < 0)
                 return r;
         return polkit_check_async(m, message,
-                                  uid == owner ? POLKIT_ACTION_MANAGE_JOB : POLKIT_ACTION_MANAGE_ANY_JOB,
+                                  uid == owner ? V2VD_POLKIT_ACTION_MANAGE_JOB : V2VD_POLKIT_ACTION_MANAGE_ANY_JOB,
                                   details, true, error);
 }
 
@@ -62,7 +62,7 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
         Job *j;
         int r;
 
-        r = polkit_check_async(m, message, POLKIT_ACTION_CREATE_JOB, NULL, true, error);
+        r = polkit_check_async(m, message, V2VD_POLKIT_ACTION_CREATE_JOB, NULL, true, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
         r = sd_bus_message_read(message, "s", &text);
@@ -159,7 +159,7 @@ static int method_get_job(sd_bus_message *message, void *userdata, sd_bus_error 
 static int method_source_not_available(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         int r;
 
-        r = polkit_check_async(userdata, message, POLKIT_ACTION_BROWSE_SOURCES, NULL, true, error);
+        r = polkit_check_async(userdata, message, V2VD_POLKIT_ACTION_BROWSE_SOURCES, NULL, true, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         /* Browsing sources (libvirt, OVA) is its own piece of work, not in
@@ -243,14 +243,14 @@ static const sd_bus_vtable manager_vtable[] = {
 int bus_manager_register(Manager *m) {
         int r;
 
-        r = sd_bus_add_object_vtable(m->bus, NULL, MANAGER_PATH, MANAGER_INTERFACE, manager_vtable, m);
+        r = sd_bus_add_object_vtable(m->bus, NULL, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, manager_vtable, m);
         if (r < 0)
                 return r;
-        return sd_bus_add_object_manager(m->bus, NULL, MANAGER_PATH);
+        return sd_bus_add_object_manager(m->bus, NULL, V2VD_MANAGER_PATH);
 }
 
 void bus_manager_emit_counts(Manager *m) {
         if (m->bus)
-                (void) sd_bus_emit_properties_changed(m->bus, MANAGER_PATH, MANAGER_INTERFACE,
+                (void) sd_bus_emit_properties_changed(m->bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE,
                                                       "RunningJobs", "QueuedJobs", NULL);
 }

@@ -31,6 +31,10 @@ void job_finish(Job *j, V2vJobState state, const char *msg_type, const char *msg
 void job_conclude(Job *j, int runner_status, const char *lost_message);
 /* throttling.json appeared in the job's directory. */
 void job_apply_throttling_file(Job *j);
+/* Shape the job's egress to its NetworkLimit (throttle.c), once its scope
+ * exists (a no-op before); what cannot be applied goes to LastMessage as a
+ * warning: the job goes on, limited on the input side only. */
+void job_apply_egress(Job *j);
 
 /* job-follow.c */
 /* durable: fsync'ed (a state change); else a progress-only rewrite. */

@@ -26,6 +26,7 @@
 #include "throttle.h"
 #include "util.h"
 #include "v2v-argv.h"
+#include "v2v-limits.h"
 
 /* Space reserved for v2v.log and v2v-machine.log while a job runs: a real
  * 2.2.0 run without -v writes a few kB of messages plus about 50 bytes per
@@ -259,7 +260,7 @@ void job_scope_job_removed(Job *j, const char *result) {
         }
         if (go) {
                 log_full(LOG_INFO, j->id, "virt-v2v starts in %s", j->record->unit);
-                throttle_job_apply(j);
+                job_apply_egress(j);
         }
 }
 
@@ -349,6 +350,8 @@ int job_start(Job *j) {
                 job_finish(j, V2V_JOB_FAILED, "error", msg);
                 return 0;
         }
+        /* Limits written to throttling.json while the job was queued. */
+        job_apply_throttling_file(j);
         r = job_write_bandwidth_file(j);
         if (r < 0)
                 log_full(LOG_WARNING, j->id, "cannot write %s: %s", bandwidth, g_strerror(-r));
@@ -416,7 +419,7 @@ int job_start(Job *j) {
                 return 0;
         }
 
-        if (cpu_limit_parse(j->record->cpu_limit, &quota) < 0)
+        if (v2v_cpu_limit_parse(j->record->cpu_limit, 0, &quota) < 0)
                 quota = UINT64_MAX;
         description = g_strdup_printf("virt-v2v conversion of %s (v2vd job %s)", j->vm_name, j->id);
         r = scope_start(m->bus, j->record->unit, pid, description, quota, m->cancel_grace_usec,

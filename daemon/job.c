@@ -24,6 +24,9 @@
 
 #include "bus-job.h"
 #include "job-private.h"
+#include "runner-exit.h"
+#include "throttling.h"
+#include "v2v-limits.h"
 #include "scope.h"
 #include "throttle.h"
 #include "util.h"
@@ -59,7 +62,7 @@ static Job *job_alloc(Manager *m, const char *id) {
 
         j->manager = m;
         j->id = g_strdup(id);
-        j->object_path = g_strdup_printf("/org/v2vd/V2V1/job/%s", id);
+        j->object_path = g_strdup_printf(V2VD_JOB_PATH_PREFIX "/%s", id);
         j->dir = g_build_filename(m->jobs_dir, id, NULL);
         j->secret_dir = g_build_filename(m->runtime_dir, "jobs", id, NULL);
         j->progress = v2v_progress_new();
@@ -190,6 +193,100 @@ int job_set_state(Job *j, V2vJobState state, unsigned props) {
         return 0;
 }
 
+/* ------------------------------------------------------------ egress */
+
+/* The scope's own cgroup v2 directory, where the runner is: 0, or a
+ * negative errno with *ret_problem in words. */
+static int job_scope_cgroup(Job *j, char **ret_cgroup, char **ret_problem) {
+        Throttle *t = j->manager->throttle;
+        g_autofree char *cgroup = NULL;
+        g_autofree char *suffix = g_strdup_printf("/%s", j->record->unit);
+        int r;
+
+        r = throttle_cgroup_of_pid(t, (pid_t) j->record->runner_pid, &cgroup);
+        if (r < 0) {
+                *ret_problem = g_strdup(throttle_last_error(t));
+                return r;
+        }
+        if (!g_str_has_suffix(cgroup, suffix)) {
+                *ret_problem = g_strdup_printf("the scope has no cgroup v2 directory of its own "
+                                               "(the runner is in \"%s\")", cgroup);
+                return -ENOMEDIUM;
+        }
+        *ret_cgroup = g_steal_pointer(&cgroup);
+        return 0;
+}
+
+static void job_egress_warn(Job *j, const char *what) {
+        g_autofree char *msg = g_strdup_printf("the network limit applies to the input side only: "
+                                               "egress not shaped: %s", what);
+        log_full(LOG_WARNING, j->id, "%s", msg);
+        job_set_message(j, "warning", msg);
+}
+
+void job_apply_egress(Job *j) {
+        Throttle *t = j->manager->throttle;
+        g_autofree char *cgroup = NULL;
+        g_autofree char *problem = NULL;
+        bool changed = false;
+
+        if (!t || j->record->state != V2V_JOB_RUNNING || !j->record->unit)
+                return;
+        /* Before the scope exists there is no cgroup to name: done once it is. */
+        if (j->scope_job || j->go_fd >= 0 || j->scope_slot)
+                return;
+        if (j->record->network_limit > 0 && job_scope_cgroup(j, &cgroup, &problem) < 0) {
+                job_egress_warn(j, problem);
+                return;
+        }
+        if (throttle_set(t, j->id, cgroup, j->record->network_limit, &changed) < 0) {
+                job_egress_warn(j, throttle_last_error(t));
+                return;
+        }
+        if (!changed)
+                return;
+        if (throttle_sync(t) < 0) {
+                if (j->record->network_limit > 0)
+                        job_egress_warn(j, throttle_last_error(t));
+                else
+                        log_full(LOG_WARNING, j->id, "cannot remove the egress limit: %s", throttle_last_error(t));
+                return;
+        }
+        if (j->record->network_limit > 0) {
+                g_autofree char *where = throttle_describe(t, j->id);
+                log_full(LOG_INFO, j->id, "egress of %s shaped to %" G_GUINT64_FORMAT " bytes/s (%s)",
+                         cgroup, j->record->network_limit, where);
+        } else
+                log_full(LOG_INFO, j->id, "egress no longer shaped");
+}
+
+static void job_clear_egress(Job *j) {
+        Throttle *t = j->manager->throttle;
+        bool changed = false;
+
+        if (!t || !throttle_has_job(t, j->id))
+                return;
+        (void) throttle_set(t, j->id, NULL, 0, &changed);
+        if (throttle_sync(t) < 0)
+                log_full(LOG_WARNING, j->id, "cannot remove the job's egress shaping: %s", throttle_last_error(t));
+        else
+                log_full(LOG_INFO, j->id, "egress shaping removed");
+}
+
+void job_register_egress(Job *j) {
+        Throttle *t = j->manager->throttle;
+        g_autofree char *cgroup = NULL;
+        g_autofree char *problem = NULL;
+        bool changed;
+
+        if (!t || j->record->state != V2V_JOB_RUNNING || j->record->network_limit == 0 || !j->record->unit)
+                return;
+        if (job_scope_cgroup(j, &cgroup, &problem) < 0 ||
+            throttle_set(t, j->id, cgroup, j->record->network_limit, &changed) < 0)
+                log_full(LOG_WARNING, j->id, "egress not shaped again after the restart: %s",
+                         problem ?: throttle_last_error(t));
+}
+
 void job_finish(Job *j, V2vJobState state, const char *msg_type, const char *msg_text_in) {
         /* A copy: the text may be the record's message, which job_set_message replaces. */
         g_autofree char *msg_text = g_strdup(msg_text_in);
@@ -204,7 +301,7 @@ void job_finish(Job *j, V2vJobState state, const char *msg_type, const char *msg
         if (old == V2V_JOB_RUNNING)
                 job_read_logs(j);
         job_stop_following(j);
-        throttle_job_clear(j);
+        job_clear_egress(j);
         job_release_log_space(j);
 
         j->record->finished_usec = now_usec(CLOCK_REALTIME);
@@ -233,11 +330,6 @@ static const char *signal_name(int sig) {
         return n ?: "?";
 }
 
-/* The runner's own exit status repeats virt-v2v's (runner.c); these two
- * say virt-v2v never ran. */
-#define RUNNER_NOT_STARTED  250
-#define RUNNER_SETUP_FAILED 251
-
 /* The runner is gone: decide the end from what it left in the directory,
  * or — where it could not write there — from its exit status, when we are
  * its parent (runner_status >= 0). */
@@ -245,6 +337,8 @@ void job_conclude(Job *j, int runner_status, const char *lost_message) {
         g_autofree char *path = job_file(j, "exit-status");
         g_autofree char *text = NULL;
         g_autofree char *msg = NULL;
+        V2vExit e;
+        bool known;
         int code = -1;
 
         /* What virt-v2v wrote last decides the message, and it may be
@@ -252,18 +346,23 @@ void job_conclude(Job *j, int runner_status, const char *lost_message) {
          * log's event, and a beat has the log watches off. */
         if (j->record->state == V2V_JOB_RUNNING)
                 job_read_logs(j);
-        if (read_small_file(path, 128, &text, NULL) < 0 && runner_status >= 0 &&
-            runner_status != RUNNER_NOT_STARTED && runner_status != RUNNER_SETUP_FAILED)
-                text = runner_status > 128 && runner_status < 128 + 65
-                       ? g_strdup_printf("killed %d", runner_status - 128)
-                       : g_strdup_printf("exited %d", runner_status);
-        if (text) {
-                if (sscanf(text, "exited %d", &code) == 1)
-                        j->record->return_code = code;
-                else if (sscanf(text, "killed %d", &code) == 1) {
-                        j->record->return_code = 128 + code;
+        /* The record, or where it could not be written, the runner's own status. */
+        if (read_small_file(path, 128, &text, NULL) >= 0)
+                known = v2v_exit_parse(text, &e) >= 0;
+        else
+                known = v2v_exit_from_runner_status(runner_status, &e);
+        if (known) {
+                j->record->return_code = v2v_exit_return_code(&e);
+                if (e.kind == V2V_EXIT_EXITED)
+                        code = e.value;
+                else if (e.kind == V2V_EXIT_KILLED) {
                         if (!j->record->cancel_requested)
-                                msg = g_strdup_printf("virt-v2v was killed by signal %d (SIG%s)", code, signal_name(code));
+                                msg = g_strdup_printf("virt-v2v was killed by signal %d (SIG%s)", e.value,
+                                                      signal_name(e.value));
+                        code = -2;
+                } else if (!j->record->cancel_requested) {
+                        msg = g_strdup_printf("v2vd-runner lost virt-v2v (waitpid: %s): how it ended is unknown",
+                                              g_strerror(e.value));
                         code = -2;
                 }
                 job_mark_dirty(j, JOB_PROP_RETURN_CODE);
@@ -310,18 +409,20 @@ int job_cancel(Job *j) {
         }
 }
 
-int job_set_throttling(Job *j, const char *cpu, int64_t network, char **ret_warning) {
+int job_set_throttling(Job *j, const char *cpu, int64_t network) {
         unsigned props = 0;
         int r;
 
         if (v2v_job_state_is_finished(j->record->state))
                 return -ESTALE;
         if (cpu) {
+                char buf[V2V_LIMIT_STRLEN];
                 uint64_t quota;
 
-                r = cpu_limit_parse(cpu, &quota);
+                r = v2v_cpu_limit_parse(cpu, 0, &quota);
                 if (r < 0)
-                        return r;
+                        return -EINVAL;
+                cpu = v2v_cpu_limit_format(quota, buf);
                 if (!g_str_equal(cpu, j->record->cpu_limit ?: "")) {
                         g_free(j->record->cpu_limit);
                         j->record->cpu_limit = g_strdup(cpu);
@@ -340,7 +441,7 @@ int job_set_throttling(Job *j, const char *cpu, int64_t network, char **ret_warn
                         r = job_write_bandwidth_file(j);
                         if (r < 0)
                                 return r;
-                        throttle_job_apply(j);
+                        job_apply_egress(j);
                 }
         }
         if (props) {
@@ -349,77 +450,45 @@ int job_set_throttling(Job *j, const char *cpu, int64_t network, char **ret_warn
                          j->record->cpu_limit, j->record->network_limit);
         }
         job_mark_dirty(j, props);
-        if (ret_warning)
-                *ret_warning = NULL;
         return 0;
 }
 
-/* throttling.json, the wrapper's way to change limits: applied like
- * SetThrottling, merged with the limits in place, then deleted. */
+/* throttling.json, the old wrapper's way to change limits (ManageIQ writes
+ * it): read as the wrapper did (throttling.h: a bare CPU number is a
+ * percentage, unknown keys ignored), merged with the limits in place, and
+ * deleted — each write is applied once, whatever the file system's mtime
+ * resolution. A bad member is reported in LastMessage and the log, naming
+ * its key, and the good one still applied. Called on the directory's
+ * events while the job is followed, and when it starts (a file written
+ * while it was queued or the daemon was down). */
 void job_apply_throttling_file(Job *j) {
         g_autofree char *path = job_throttling_file_path(j);
         g_autofree char *text = NULL;
-        g_autoptr(JsonParser) parser = json_parser_new();
+        g_autoptr(V2vThrottling) t = NULL;
         g_autoptr(GError) error = NULL;
-        g_autofree char *problem = NULL;
-        const char *cpu = NULL;
-        int64_t network = -1;
-        JsonObject *o;
+        g_autoptr(GString) problems = g_string_new(NULL);
+        size_t len = 0;
         int r;
 
-        r = read_small_file(path, 64 * 1024, &text, NULL);
+        r = read_small_file(path, 64 * 1024, &text, &len);
         if (r == -ENOENT)
                 return;
         (void) unlink(path);
-        if (r < 0) {
-                problem = g_strdup_printf("cannot read: %s", g_strerror(-r));
-                goto bad;
+        if (r < 0)
+                g_string_append_printf(problems, "cannot read it: %s", g_strerror(-r));
+        else if (!(t = v2v_throttling_parse(text, len, V2V_THROTTLING_WRAPPER, &error)))
+                g_string_append(problems, error->message);
+        else {
+                for (guint i = 0; i < t->problems->len; i++)
+                        g_string_append_printf(problems, "%s%s", i ? "; " : "", (char *) t->problems->pdata[i]);
+                r = job_set_throttling(j, t->cpu, t->network);
+                if (r < 0 && r != -ESTALE)
+                        g_string_append_printf(problems, "%scannot apply it: %s", problems->len ? "; " : "",
+                                               g_strerror(-r));
         }
-        if (!json_parser_load_from_data(parser, text, -1, &error)) {
-                problem = g_strdup(error->message);
-                goto bad;
-        }
-        if (!JSON_NODE_HOLDS_OBJECT(json_parser_get_root(parser))) {
-                problem = g_strdup("expected a JSON object");
-                goto bad;
-        }
-        o = json_node_get_object(json_parser_get_root(parser));
-        if (json_object_has_member(o, "cpu")) {
-                JsonNode *n = json_object_get_member(o, "cpu");
-                uint64_t q;
-                if (!JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING ||
-                    cpu_limit_parse(json_node_get_string(n), &q) < 0) {
-                        g_autofree char *got = json_to_string(n, FALSE);
-                        problem = g_strdup_printf("cpu: expected N%% or \"unlimited\", got %s", got);
-                        goto bad;
-                }
-                cpu = json_node_get_string(n);
-        }
-        if (json_object_has_member(o, "network")) {
-                JsonNode *n = json_object_get_member(o, "network");
-                const char *s = JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING
-                                ? json_node_get_string(n) : NULL;
-                if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64 && json_node_get_int(n) >= 0)
-                        network = json_node_get_int(n);
-                else if (s && g_str_equal(s, "unlimited"))
-                        network = 0;
-                else if (s && *s && strspn(s, "0123456789") == strlen(s) && strlen(s) < 19)
-                        network = g_ascii_strtoll(s, NULL, 10);
-                else {
-                        g_autofree char *got = json_to_string(n, FALSE);
-                        problem = g_strdup_printf("network: expected bytes per second as digits or \"unlimited\", got %s", got);
-                        goto bad;
-                }
-        }
-        r = job_set_throttling(j, cpu, network, NULL);
-        if (r < 0) {
-                problem = g_strdup(g_strerror(-r));
-                goto bad;
-        }
-        return;
-bad:
-        {
-                g_autofree char *msg = g_strdup_printf("throttling.json ignored: %s", problem);
+        if (problems->len) {
+                g_autofree char *msg = g_strdup_printf("throttling.json: %s%s", problems->str,
+                                                       t && (t->cpu || t->network >= 0) ? " (the other limit was applied)" : "");
                 log_full(LOG_WARNING, j->id, "%s", msg);
                 job_set_message(j, "warning", msg);
         }
@@ -621,6 +690,8 @@ int job_adopt(Job *j) {
             job_follow_dir(j) >= 0 && job_watch_runner(j, pid, false) >= 0) {
                 log_full(LOG_INFO, j->id, "re-adopted: the runner (pid %d) still runs in %s", (int) pid, j->record->unit);
                 job_read_logs(j);
+                /* Written while the daemon was down. */
+                job_apply_throttling_file(j);
                 return 0;
         }
         if (j->spec && !j->record->cancel_requested && !job_file_exists(j, "v2v.pid") &&

@@ -106,10 +106,17 @@ int job_set_state(Job *j, V2vJobState state, unsigned props);
 int job_start(Job *j);
 /* Returns -ESTALE when the job has already finished. */
 int job_cancel(Job *j);
-/* limits: cpu "N%"/"unlimited" or NULL to keep; network bytes/s, 0 = unlimited, -1 keep. */
-int job_set_throttling(Job *j, const char *cpu, int64_t network, char **ret_warning);
+/* limits: cpu "N%"/"unlimited" (v2v-limits.h) or NULL to keep; network
+ * bytes/s, 0 = unlimited, -1 keep. -EINVAL for a bad cpu, -ESTALE once
+ * finished, or what applying it to the running scope returned. */
+int job_set_throttling(Job *j, const char *cpu, int64_t network);
 /* Forget a finished job and delete its directory. */
 int job_remove(Job *j);
+
+/* At daemon start, for a re-adopted running job: record its egress limit
+ * in the manager's Throttle (no host change; manager_load_jobs syncs once
+ * for all). */
+void job_register_egress(Job *j);
 
 /* The systemd job that created our scope ended. */
 void job_scope_job_removed(Job *j, const char *result);

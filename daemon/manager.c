@@ -15,6 +15,7 @@
 #include "scope.h"
 #include "throttle.h"
 #include "util.h"
+#include "v2v-limits.h"
 
 #define DEFAULT_MAX_RUNNING_JOBS 4
 #define DEFAULT_MAX_QUEUED_JOBS 10000
@@ -102,21 +103,19 @@ static int load_config(Manager *m, const char *path, bool explicit) {
         }
         if (g_key_file_has_key(kf, "daemon", "default_cpu", NULL)) {
                 g_autofree char *cpu = g_key_file_get_string(kf, "daemon", "default_cpu", NULL);
+                char buf[V2V_LIMIT_STRLEN];
                 uint64_t q;
-                if (cpu_limit_parse(cpu, &q) < 0) {
-                        log_error("%s: [daemon] default_cpu=: expected N%% or \"unlimited\", got \"%s\"", path, cpu);
+                if (v2v_cpu_limit_parse(cpu, 0, &q) < 0) {
+                        log_error("%s: [daemon] default_cpu=: expected N%% (1%% to 10000%%) or \"unlimited\", got \"%s\"",
+                                  path, cpu);
                         return -EINVAL;
                 }
                 g_free(m->default_cpu);
-                m->default_cpu = g_steal_pointer(&cpu);
+                m->default_cpu = g_strdup(v2v_cpu_limit_format(q, buf));
         }
         if (g_key_file_has_key(kf, "daemon", "default_network", NULL)) {
                 g_autofree char *net = g_key_file_get_string(kf, "daemon", "default_network", NULL);
-                if (net && g_str_equal(net, "unlimited"))
-                        m->default_network = 0;
-                else if (net && *net && strspn(net, "0123456789") == strlen(net) && strlen(net) < 19)
-                        m->default_network = g_ascii_strtoull(net, NULL, 10);
-                else {
+                if (v2v_network_limit_parse(net, &m->default_network) < 0) {
                         log_error("%s: [daemon] default_network=: expected bytes per second or \"unlimited\", got \"%s\"",
                                   path, net ?: "");
                         return -EINVAL;
@@ -314,14 +313,38 @@ int manager_connect_bus(Manager *m) {
         r = scope_watch_job_removed(m->bus, on_job_removed, m, &m->job_removed_slot);
         if (r < 0)
                 return log_error_errno(r, "cannot watch systemd's jobs: %m");
-        r = sd_bus_request_name(m->bus, BUS_NAME, 0);
+        r = sd_bus_request_name(m->bus, V2VD_BUS_NAME, 0);
         if (r < 0)
-                return log_error_errno(r, "cannot take the bus name %s: %m", BUS_NAME);
+                return log_error_errno(r, "cannot take the bus name %s: %m", V2VD_BUS_NAME);
         return 0;
 }
 
 static gint compare_ids(gconstpointer a, gconstpointer b) {
         return job_id_compare(*(char *const *) a, *(char *const *) b);
+}
+
+/* After a restart: shape the running jobs again and remove every rule and
+ * class of jobs that are not (they ended while the daemon was down). */
+static void manager_restore_egress(Manager *m) {
+        Throttle *t = m->throttle;
+        g_autofree char *where = NULL;
+        GHashTableIter it;
+        gpointer v;
+
+        if (!t || throttle_is_disabled(t))
+                return;
+        g_hash_table_iter_init(&it, m->jobs);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                job_register_egress(v);
+        where = throttle_describe(t, NULL);
+        /* Everything else in our table and on our qdiscs is stale. */
+        if (throttle_sync(t) < 0) {
+                if (throttle_count(t) > 0)
+                        log_warning("egress shaping (%s): %s", where, throttle_last_error(t));
+                else
+                        log_notice("cannot check for stale egress shaping (%s): %s", where, throttle_last_error(t));
+        } else
+                log_info("egress shaping: %s, %zu running job(s) shaped", where, throttle_count(t));
 }
 
 int manager_load_jobs(Manager *m) {
@@ -354,7 +377,7 @@ int manager_load_jobs(Manager *m) {
                 if (j)
                         job_adopt(j);
         }
-        throttle_restore(m);
+        manager_restore_egress(m);
         log_info("%u jobs loaded: %u running, %u queued", g_hash_table_size(m->jobs), m->n_running,
                  g_queue_get_length(&m->queue));
         return 0;

@@ -213,9 +213,9 @@ int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, con
 static Job *job_at_path(Manager *m, const char *path) {
         const char *id;
 
-        if (!path || !g_str_has_prefix(path, JOB_OBJECT_PREFIX "/"))
+        if (!path || !g_str_has_prefix(path, V2VD_JOB_PATH_PREFIX "/"))
                 return NULL;
-        id = path + strlen(JOB_OBJECT_PREFIX "/");
+        id = path + strlen(V2VD_JOB_PATH_PREFIX "/");
         return job_id_is_valid(id) ? g_hash_table_lookup(m->jobs, id) : NULL;
 }
 
@@ -296,7 +296,7 @@ static int polkit_details_filter(sd_bus_message *call, void *userdata, sd_bus_er
                 owner = g_strdup_printf("%u", (unsigned) j->record->owner_uid);
         {
                 const char *const details[] = { "job_id", j ? j->id : "*", "owner_uid", owner ?: "*", NULL };
-                r = polkit_check_async(m, call, POLKIT_ACTION_MANAGE_ANY_JOB, details, false, &error);
+                r = polkit_check_async(m, call, V2VD_POLKIT_ACTION_MANAGE_ANY_JOB, details, false, &error);
         }
         if (r == 0)
                 return 1;   /* consumed: dispatched again once polkit answers */

@@ -24,13 +24,10 @@
 #include <stdbool.h>
 #include <systemd/sd-bus.h>
 
+#include "bus-names.h"
 #include "job.h"
 #include "manager.h"
 
-#define POLKIT_ACTION_CREATE_JOB      "org.v2vd.V2V1.create-job"
-#define POLKIT_ACTION_MANAGE_JOB      "org.v2vd.V2V1.manage-job"
-#define POLKIT_ACTION_MANAGE_ANY_JOB  "org.v2vd.V2V1.manage-any-job"
-#define POLKIT_ACTION_BROWSE_SOURCES  "org.v2vd.V2V1.browse-sources"
 
 /* details: NULL or a NULL-terminated list of key, value pairs shown to
  * polkit rules (action.lookup(key)). interactive: allow an authentication

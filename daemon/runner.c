@@ -6,8 +6,9 @@
  * into the job's scope; the runner waits on GO_FD until the daemon writes
  * "g" (the scope exists, its limits are in place), then runs PROGRAM with
  * stdout and stderr appended to JOBDIR/v2v.log, records its pid in
- * JOBDIR/v2v.pid and, when it ends, "exited N" or "killed SIG" in
- * JOBDIR/exit-status. Both files are replaced atomically.
+ * JOBDIR/v2v.pid and, when it ends, its record ("exited N", "killed SIG",
+ * or "lost ERRNO": runner-exit.h) in JOBDIR/exit-status. Both files are
+ * replaced atomically.
  *
  * Nothing here talks to the daemon after the start: the daemon may be
  * restarted or killed while virt-v2v copies, and finds the outcome in the
@@ -26,7 +27,7 @@
  * The runner's own exit status repeats virt-v2v's (N, or 128+SIG when it
  * was killed), so that the daemon, when it is the runner's parent, still
  * learns the outcome where exit-status could not be written (a full disk).
- * RUNNER_NOT_STARTED and RUNNER_SETUP_FAILED say virt-v2v never ran.
+ * V2V_RUNNER_NOT_STARTED and V2V_RUNNER_SETUP_FAILED say virt-v2v never ran.
  *
  * No GLib, no allocation beyond the stack: it must start fast and not fail.
  */
@@ -41,8 +42,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define RUNNER_NOT_STARTED  250
-#define RUNNER_SETUP_FAILED 251
+#include "runner-exit.h"
+
 
 static int write_file_atomic(int dirfd, const char *name, const char *text) {
         char tmp[256];
@@ -137,6 +138,7 @@ int main(int argc, char *argv[]) {
         const char *job_dir;
         int go_fd, dirfd, log_fd, status;
         char go = 0, text[64];
+        V2vExit e;
         pid_t pid, agent = 0;
         ssize_t n;
         char *ssh_key, *ssh_sock;
@@ -144,7 +146,7 @@ int main(int argc, char *argv[]) {
         if (argc < 4) {
                 fprintf(stderr, "usage: v2vd-runner JOBDIR GO_FD PROGRAM [ARG…]\n"
                                 "Started by v2vd; not meant to be run by hand.\n");
-                return RUNNER_SETUP_FAILED;
+                return V2V_RUNNER_SETUP_FAILED;
         }
         job_dir = argv[1];
         go_fd = atoi(argv[2]);
@@ -160,17 +162,17 @@ int main(int argc, char *argv[]) {
         while (n < 0 && errno == EINTR);
         close(go_fd);
         if (n != 1 || go != 'g')
-                return RUNNER_NOT_STARTED;
+                return V2V_RUNNER_NOT_STARTED;
 
         dirfd = open(job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0) {
                 fprintf(stderr, "v2vd-runner: %s: %s\n", job_dir, strerror(errno));
-                return RUNNER_SETUP_FAILED;
+                return V2V_RUNNER_SETUP_FAILED;
         }
         log_fd = openat(dirfd, "v2v.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
         if (log_fd < 0) {
                 fprintf(stderr, "v2vd-runner: %s/v2v.log: %s\n", job_dir, strerror(errno));
-                return RUNNER_SETUP_FAILED;
+                return V2V_RUNNER_SETUP_FAILED;
         }
 
         ssh_key = getenv("V2VD_RUNNER_SSH_KEY");
@@ -185,8 +187,10 @@ int main(int argc, char *argv[]) {
         pid = fork();
         if (pid < 0) {
                 dprintf(log_fd, "virt-v2v: error: v2vd-runner could not fork: %s\n", strerror(errno));
-                (void) write_file_atomic(dirfd, "exit-status", "exited 127\n");
-                return 127;
+                e = (V2vExit) { V2V_EXIT_EXITED, 127 };
+                v2v_exit_format(&e, text, sizeof text);
+                (void) write_file_atomic(dirfd, "exit-status", text);
+                return v2v_exit_to_runner_status(&e);
         }
         if (pid == 0) {
                 int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
@@ -204,18 +208,18 @@ int main(int argc, char *argv[]) {
 
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR) {
-                        snprintf(text, sizeof text, "lost %d\n", errno);
+                        e = (V2vExit) { V2V_EXIT_LOST, errno };
+                        v2v_exit_format(&e, text, sizeof text);
                         (void) write_file_atomic(dirfd, "exit-status", text);
-                        return RUNNER_SETUP_FAILED;
+                        return v2v_exit_to_runner_status(&e);
                 }
         if (agent > 0) {
                 kill(agent, SIGTERM);
                 (void) waitpid(agent, NULL, 0);
         }
-        if (WIFEXITED(status))
-                snprintf(text, sizeof text, "exited %d\n", WEXITSTATUS(status));
-        else
-                snprintf(text, sizeof text, "killed %d\n", WTERMSIG(status));
+        e = WIFEXITED(status) ? (V2vExit) { V2V_EXIT_EXITED, WEXITSTATUS(status) }
+                              : (V2vExit) { V2V_EXIT_KILLED, WTERMSIG(status) };
+        v2v_exit_format(&e, text, sizeof text);
         (void) write_file_atomic(dirfd, "exit-status", text);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        return v2v_exit_to_runner_status(&e);
 }

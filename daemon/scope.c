@@ -105,23 +105,3 @@ int scope_pid_is_in_unit(pid_t pid, const char *unit) {
                         return 1;
         return 0;
 }
-
-int cpu_limit_parse(const char *s, uint64_t *ret_usec_per_sec) {
-        char *end = NULL;
-        unsigned long long v;
-
-        if (!s)
-                return -EINVAL;
-        if (g_str_equal(s, "unlimited")) {
-                *ret_usec_per_sec = UINT64_MAX;
-                return 0;
-        }
-        if (!g_ascii_isdigit(s[0]))
-                return -EINVAL;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno != 0 || !end || !g_str_equal(end, "%") || v < 1 || v > 10000)
-                return -EINVAL;
-        *ret_usec_per_sec = (uint64_t) v * 10000ULL;
-        return 0;
-}

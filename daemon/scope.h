@@ -38,6 +38,3 @@ int scope_stop(sd_bus *bus, const char *unit);
 
 /* Does /proc/PID/cgroup place pid in unit? */
 int scope_pid_is_in_unit(pid_t pid, const char *unit);
-
-/* "50%" → 500000 µs per s; "unlimited" → UINT64_MAX. -EINVAL when neither. */
-int cpu_limit_parse(const char *s, uint64_t *ret_usec_per_sec);

@@ -44,6 +44,8 @@
 #include <unistd.h>
 
 #include "json-check.h"
+#include "json-text.h"
+#include "throttling.h"
 #include "spec-private.h"
 
 G_DEFINE_QUARK(v2v-spec-error-quark, v2v_spec_error)
@@ -155,67 +157,17 @@ static bool fail(GError **error, const char *fmt, ...) {
         return false;
 }
 
+/* Short names for json-text.h's, used all through the spec's messages. */
 static const char *type_name(JsonNode *n) {
-        switch (JSON_NODE_TYPE(n)) {
-        case JSON_NODE_OBJECT:
-                return "an object";
-        case JSON_NODE_ARRAY:
-                return "an array";
-        case JSON_NODE_NULL:
-                return "null";
-        case JSON_NODE_VALUE:
-                break;
-        }
-        switch (json_node_get_value_type(n)) {
-        case G_TYPE_STRING:
-                return "a string";
-        case G_TYPE_BOOLEAN:
-                return "a boolean";
-        default:
-                return "a number";
-        }
+        return v2v_json_type_name(n);
 }
 
-/* A short quoted rendering of s for an error message. */
 static char *quote(const char *s) {
-        g_autofree char *cut = NULL;
-        GString *out;
-
-        if (g_utf8_strlen(s, -1) > 64) {
-                g_autofree char *head = g_utf8_substring(s, 0, 61);
-                cut = g_strconcat(head, "...", NULL);
-                s = cut;
-        }
-        /* Unlike g_strescape, keep non-ASCII text readable. */
-        out = g_string_new("\"");
-        for (const char *p = s; *p; p = g_utf8_next_char(p)) {
-                gunichar c = g_utf8_get_char(p);
-                if (c == '"' || c == '\\')
-                        g_string_append_printf(out, "\\%c", (char) c);
-                else if (g_unichar_iscntrl(c))
-                        g_string_append_printf(out, "\\u%04x", (unsigned) c);
-                else
-                        g_string_append_unichar(out, c);
-        }
-        g_string_append_c(out, '"');
-        return g_string_free(out, false);
+        return v2v_json_quote(s);
 }
 
-/* "got …" part of a message: the value itself, or only its type for
- * secrets and containers. */
 static char *describe(JsonNode *n, bool secret) {
-        if (secret || JSON_NODE_TYPE(n) != JSON_NODE_VALUE)
-                return g_strdup(type_name(n));
-        switch (json_node_get_value_type(n)) {
-        case G_TYPE_STRING:
-                return quote(json_node_get_string(n));
-        case G_TYPE_BOOLEAN:
-                return g_strdup(json_node_get_boolean(n) ? "true" : "false");
-        case G_TYPE_INT64:
-                return g_strdup_printf("%" PRId64, json_node_get_int(n));
-        default:
-                return g_strdup_printf("%g", json_node_get_double(n));
-        }
+        return v2v_json_describe(n, secret);
 }
 
 /* The member, or NULL when absent or JSON null. */
@@ -1128,6 +1080,7 @@ static bool parse_network_mappings(V2vSpec *spec, JsonObject *o, GError **error)
 
 static bool parse_throttling(V2vSpec *spec, JsonObject *o, GError **error) {
         JsonNode *n = member(o, "throttling");
+        g_autoptr(V2vThrottling) t = v2v_throttling_new();
 
         spec->network_limit = -1;
         if (!n)
@@ -1136,57 +1089,11 @@ static bool parse_throttling(V2vSpec *spec, JsonObject *o, GError **error) {
                 g_autofree char *got = describe(n, false);
                 return fail(error, "throttling: expected an object {\"cpu\": …, \"network\": …}, got %s", got);
         }
-        JsonObject *t = json_node_get_object(n);
-        g_autoptr(GList) keys = json_object_get_members(t);
-        for (GList *l = keys; l; l = l->next)
-                if (strcmp(l->data, "cpu") != 0 && strcmp(l->data, "network") != 0) {
-                        g_autofree char *q = quote(l->data);
-                        return fail(error, "throttling.%s: unknown key, expected \"cpu\" or \"network\"", q);
-                }
-
-        JsonNode *c = member(t, "cpu");
-        if (c) {
-                const char *s = JSON_NODE_HOLDS_VALUE(c) && json_node_get_value_type(c) == G_TYPE_STRING ?
-                                json_node_get_string(c) : NULL;
-                bool ok = false;
-                if (s && strcmp(s, "unlimited") == 0)
-                        ok = true;
-                else if (s && g_ascii_isdigit(s[0])) {
-                        char *end = NULL;
-                        errno = 0;
-                        guint64 v = g_ascii_strtoull(s, &end, 10);
-                        ok = errno == 0 && end && strcmp(end, "%") == 0 && v >= 1 && v <= 10000;
-                }
-                if (!ok) {
-                        g_autofree char *got = describe(c, false);
-                        return fail(error, "throttling.cpu: expected N%% or \"unlimited\", got %s", got);
-                }
-                spec->cpu_limit = g_strdup(s);
-        }
-
-        JsonNode *w = member(t, "network");
-        if (w) {
-                bool ok = false;
-                int64_t v = -1;
-                if (JSON_NODE_HOLDS_VALUE(w) && json_node_get_value_type(w) == G_TYPE_INT64) {
-                        v = json_node_get_int(w);
-                        ok = v >= 0;
-                } else if (JSON_NODE_HOLDS_VALUE(w) && json_node_get_value_type(w) == G_TYPE_STRING) {
-                        const char *s = json_node_get_string(w);
-                        if (strcmp(s, "unlimited") == 0) {
-                                v = 0;
-                                ok = true;
-                        } else if (*s && strspn(s, "0123456789") == strlen(s) && strlen(s) <= 18) {
-                                v = (int64_t) g_ascii_strtoull(s, NULL, 10);
-                                ok = true;
-                        }
-                }
-                if (!ok) {
-                        g_autofree char *got = describe(w, false);
-                        return fail(error, "throttling.network: expected bytes per second as digits or \"unlimited\", got %s", got);
-                }
-                spec->network_limit = v;
-        }
+        v2v_throttling_read_object(json_node_get_object(n), V2V_THROTTLING_STRICT, t);
+        if (t->problems->len > 0)
+                return fail(error, "throttling.%s", (const char *) t->problems->pdata[0]);
+        spec->cpu_limit = g_steal_pointer(&t->cpu);
+        spec->network_limit = t->network;
         return true;
 }
 

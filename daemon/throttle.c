@@ -33,20 +33,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <json-glib/json-glib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "job.h"
-#include "manager.h"
 #include "throttle.h"
 #include "util.h"
-
-#define THROTTLE_ERROR throttle_error_quark()
-static GQuark throttle_error_quark(void);
-static G_DEFINE_QUARK(v2vd-throttle-error-quark, throttle_error)
 
 /* Root qdiscs the kernel (or a distribution default) installs: replacing
  * them with our HTB takes nothing from an administrator. */
@@ -71,7 +66,24 @@ struct Throttle {
         char *tc;
         GHashTable *jobs;          /* id → ThrottleJob* */
         GHashTable *used_ifaces;   /* interfaces we put a qdisc on: set of char* */
+        char *error;               /* what the last failure was, in words */
 };
+
+/* Record what failed, for throttle_last_error(); returns r (negative errno). */
+static int fail(Throttle *t, int r, const char *format, ...) G_GNUC_PRINTF(3, 4);
+static int fail(Throttle *t, int r, const char *format, ...) {
+        va_list ap;
+
+        g_free(t->error);
+        va_start(ap, format);
+        t->error = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        return r;
+}
+
+const char *throttle_last_error(const Throttle *t) {
+        return t->error ?: "";
+}
 
 static void throttle_job_free(gpointer p) {
         ThrottleJob *tj = p;
@@ -157,49 +169,43 @@ Throttle *throttle_free(Throttle *t) {
         g_free(t->tc);
         g_clear_pointer(&t->jobs, g_hash_table_unref);
         g_clear_pointer(&t->used_ifaces, g_hash_table_unref);
+        g_free(t->error);
         g_free(t);
         return NULL;
 }
 
-const char *throttle_get_name(const Throttle *t) { return t->name; }
-unsigned throttle_get_major(const Throttle *t) { return t->major; }
-
-/* Run a tool; its stdout in *ret_out (may be NULL). On failure the error
- * holds its stderr. Synchronous: nft and tc answer in milliseconds. */
-static bool run_tool(char **argv, char **ret_out, GError **error) {
+/* Run a tool; its stdout in *ret_out (may be NULL). On failure the
+ * error's text holds its stderr. Synchronous: nft and tc answer in
+ * milliseconds. */
+static int run_tool(Throttle *t, char **argv, char **ret_out) {
         g_autofree char *out = NULL;
         g_autofree char *err = NULL;
         g_autoptr(GError) e = NULL;
         gint status = 0;
 
         if (!g_spawn_sync(NULL, argv, NULL, G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL,
-                          &out, &err, &status, &e)) {
-                g_set_error(error, THROTTLE_ERROR, 0, "cannot run %s: %s", argv[0], e->message);
-                return false;
-        }
+                          &out, &err, &status, &e))
+                return fail(t, -ENOEXEC, "cannot run %s: %s", argv[0], e->message);
         if (!g_spawn_check_wait_status(status, NULL)) {
                 g_autofree char *cmd = g_strjoinv(" ", argv);
                 g_strstrip(err);
-                g_set_error(error, THROTTLE_ERROR, 0, "%s failed: %s", cmd, *err ? err : "(no message)");
-                return false;
+                return fail(t, -EIO, "%s failed: %s", cmd, *err ? err : "(no message)");
         }
         if (ret_out)
                 *ret_out = g_steal_pointer(&out);
-        return true;
+        return 0;
 }
 
 /* /proc/self/mountinfo: where the v2 hierarchy is, relative to
  * /sys/fs/cgroup, as nft wants it ("" or "unified/"). */
-static bool cgroup2_prefix(char **ret, GError **error) {
+static int cgroup2_prefix(Throttle *t, char **ret) {
         g_autofree char *text = NULL;
         g_auto(GStrv) lines = NULL;
         int r;
 
         r = read_small_file("/proc/self/mountinfo", 4 * 1024 * 1024, &text, NULL);
-        if (r < 0) {
-                g_set_error(error, THROTTLE_ERROR, 0, "cannot read /proc/self/mountinfo: %s", g_strerror(-r));
-                return false;
-        }
+        if (r < 0)
+                return fail(t, r, "cannot read /proc/self/mountinfo: %s", g_strerror(-r));
         lines = g_strsplit(text, "\n", -1);
         for (char **l = lines; *l; l++) {
                 g_auto(GStrv) f = g_strsplit(*l, " ", -1);
@@ -217,36 +223,32 @@ static bool cgroup2_prefix(char **ret, GError **error) {
                         continue;
                 if (g_str_equal(mnt, "/sys/fs/cgroup")) {
                         *ret = g_strdup("");
-                        return true;
+                        return 0;
                 }
                 if (g_str_has_prefix(mnt, "/sys/fs/cgroup/")) {
                         *ret = g_strdup_printf("%s/", mnt + strlen("/sys/fs/cgroup/"));
-                        return true;
+                        return 0;
                 }
         }
-        g_set_error(error, THROTTLE_ERROR, 0, "no cgroup v2 hierarchy is mounted below /sys/fs/cgroup");
-        return false;
+        return fail(t, -ENOENT, "no cgroup v2 hierarchy is mounted below /sys/fs/cgroup");
 }
 
-bool throttle_cgroup_of_pid(pid_t pid, char **ret_path, GError **error) {
+int throttle_cgroup_of_pid(Throttle *t, pid_t pid, char **ret_path) {
         g_autofree char *path = g_strdup_printf("/proc/%d/cgroup", (int) pid);
         g_autofree char *text = NULL;
         g_auto(GStrv) lines = NULL;
         int r;
 
         r = read_small_file(path, 64 * 1024, &text, NULL);
-        if (r < 0) {
-                g_set_error(error, THROTTLE_ERROR, 0, "cannot read %s: %s", path, g_strerror(-r));
-                return false;
-        }
+        if (r < 0)
+                return fail(t, r, "cannot read %s: %s", path, g_strerror(-r));
         lines = g_strsplit(text, "\n", -1);
         for (char **l = lines; *l; l++)
                 if (g_str_has_prefix(*l, "0::/")) {
                         *ret_path = g_strdup(*l + 3);
-                        return true;
+                        return 0;
                 }
-        g_set_error(error, THROTTLE_ERROR, 0, "%s has no cgroup v2 line", path);
-        return false;
+        return fail(t, -ENOMEDIUM, "%s has no cgroup v2 line", path);
 }
 
 static bool cgroup_path_is_safe(const char *p) {
@@ -256,8 +258,8 @@ static bool cgroup_path_is_safe(const char *p) {
         return true;
 }
 
-bool throttle_set(Throttle *t, const char *job_id, const char *cgroup_path, uint64_t bytes_per_sec,
-                  bool *ret_changed, GError **error) {
+int throttle_set(Throttle *t, const char *job_id, const char *cgroup_path, uint64_t bytes_per_sec,
+                 bool *ret_changed) {
         ThrottleJob *tj = g_hash_table_lookup(t->jobs, job_id);
         g_auto(GStrv) parts = NULL;
         unsigned level = 0;
@@ -265,22 +267,18 @@ bool throttle_set(Throttle *t, const char *job_id, const char *cgroup_path, uint
         *ret_changed = false;
         if (bytes_per_sec == 0) {
                 *ret_changed = g_hash_table_remove(t->jobs, job_id);
-                return true;
+                return 0;
         }
-        if (!cgroup_path || cgroup_path[0] != '/' || !cgroup_path_is_safe(cgroup_path)) {
-                g_set_error(error, THROTTLE_ERROR, 0, "unusable cgroup path \"%s\"", cgroup_path ?: "");
-                return false;
-        }
+        if (!cgroup_path || cgroup_path[0] != '/' || !cgroup_path_is_safe(cgroup_path))
+                return fail(t, -EINVAL, "unusable cgroup path \"%s\"", cgroup_path ?: "");
         parts = g_strsplit(cgroup_path, "/", -1);
         for (char **p = parts; *p; p++)
                 if (**p)
                         level++;
-        if (level == 0) {
-                g_set_error(error, THROTTLE_ERROR, 0, "the scope is the root cgroup");
-                return false;
-        }
+        if (level == 0)
+                return fail(t, -EINVAL, "the scope is the root cgroup");
         if (tj && tj->bytes_per_sec == bytes_per_sec && g_str_equal(tj->cgroup, cgroup_path))
-                return true;
+                return 0;
         if (!tj) {
                 unsigned minor;
                 bool used;
@@ -296,10 +294,8 @@ bool throttle_set(Throttle *t, const char *job_id, const char *cgroup_path, uint
                         if (!used)
                                 break;
                 }
-                if (minor == 0xffff) {
-                        g_set_error(error, THROTTLE_ERROR, 0, "too many shaped jobs");
-                        return false;
-                }
+                if (minor == 0xffff)
+                        return fail(t, -ENOSPC, "too many shaped jobs");
                 tj = g_new0(ThrottleJob, 1);
                 tj->id = g_strdup(job_id);
                 tj->minor = minor;
@@ -310,7 +306,7 @@ bool throttle_set(Throttle *t, const char *job_id, const char *cgroup_path, uint
         tj->level = level;
         tj->bytes_per_sec = bytes_per_sec;
         *ret_changed = true;
-        return true;
+        return 0;
 }
 
 /* The non-empty words of a /proc/net table line split on blanks
@@ -371,7 +367,7 @@ static gint compare_minor(gconstpointer a, gconstpointer b) {
         return (gint) x->minor - (gint) y->minor;
 }
 
-static bool sync_nft(Throttle *t, char **ifaces, GError **error) {
+static int sync_nft(Throttle *t, char **ifaces) {
         g_autoptr(GString) s = g_string_new(NULL);
         g_autoptr(GString) set = g_string_new(NULL);
         g_autoptr(GPtrArray) sorted = g_ptr_array_new();
@@ -379,12 +375,14 @@ static bool sync_nft(Throttle *t, char **ifaces, GError **error) {
         char *argv[] = { t->nft, NULL, NULL };
         GHashTableIter it;
         gpointer v;
+        int r;
 
         /* Add before delete: deleting a table that is not there fails. */
         g_string_append_printf(s, "add table inet %s\ndelete table inet %s\n", t->name, t->name);
         if (g_hash_table_size(t->jobs) > 0 && ifaces[0]) {
-                if (!cgroup2_prefix(&prefix, error))
-                        return false;
+                r = cgroup2_prefix(t, &prefix);
+                if (r < 0)
+                        return r;
                 for (char **i = ifaces; *i; i++)
                         g_string_append_printf(set, "%s\"%s\"", i == ifaces ? "" : ", ", *i);
                 g_string_append_printf(s, "add table inet %s\n", t->name);
@@ -404,26 +402,28 @@ static bool sync_nft(Throttle *t, char **ifaces, GError **error) {
                 }
         }
         argv[1] = s->str;
-        return run_tool(argv, NULL, error);
+        return run_tool(t, argv, NULL);
 }
 
 /* The root qdisc of iface: kind and handle ("htb", "1234:"). */
-static bool root_qdisc(Throttle *t, const char *iface, char **ret_kind, char **ret_handle, GError **error) {
+static int root_qdisc(Throttle *t, const char *iface, char **ret_kind, char **ret_handle) {
         g_autofree char *out = NULL;
         g_autoptr(JsonParser) p = json_parser_new();
         char *argv[] = { t->tc, (char *) "-j", (char *) "qdisc", (char *) "show", (char *) "dev",
                          (char *) iface, (char *) "root", NULL };
         JsonNode *root;
+        int r;
 
-        if (!run_tool(argv, &out, error))
-                return false;
+        r = run_tool(t, argv, &out);
+        if (r < 0)
+                return r;
         *ret_kind = g_strdup("");
         *ret_handle = g_strdup("");
         if (!json_parser_load_from_data(p, out, -1, NULL))
-                return true;
+                return 0;
         root = json_parser_get_root(p);
         if (!JSON_NODE_HOLDS_ARRAY(root))
-                return true;
+                return 0;
         for (guint i = 0; i < json_array_get_length(json_node_get_array(root)); i++) {
                 JsonObject *o = json_array_get_object_element(json_node_get_array(root), i);
                 if (!o || !json_object_get_boolean_member_with_default(o, "root", FALSE))
@@ -434,20 +434,22 @@ static bool root_qdisc(Throttle *t, const char *iface, char **ret_kind, char **r
                 *ret_handle = g_strdup(json_object_get_string_member_with_default(o, "handle", ""));
                 break;
         }
-        return true;
+        return 0;
 }
 
 /* Minors of our HTB's classes on iface. */
-static bool our_classes(Throttle *t, const char *iface, GArray **ret, GError **error) {
+static int our_classes(Throttle *t, const char *iface, GArray **ret) {
         g_autofree char *out = NULL;
         g_autoptr(JsonParser) p = json_parser_new();
         g_autoptr(GArray) minors = g_array_new(FALSE, FALSE, sizeof(unsigned));
         char *argv[] = { t->tc, (char *) "-j", (char *) "class", (char *) "show", (char *) "dev",
                          (char *) iface, NULL };
         JsonNode *root;
+        int r;
 
-        if (!run_tool(argv, &out, error))
-                return false;
+        r = run_tool(t, argv, &out);
+        if (r < 0)
+                return r;
         if (json_parser_load_from_data(p, out, -1, NULL) &&
             JSON_NODE_HOLDS_ARRAY((root = json_parser_get_root(p))))
                 for (guint i = 0; i < json_array_get_length(json_node_get_array(root)); i++) {
@@ -462,10 +464,10 @@ static bool our_classes(Throttle *t, const char *iface, GArray **ret, GError **e
                                 g_array_append_val(minors, min);
                 }
         *ret = g_steal_pointer(&minors);
-        return true;
+        return 0;
 }
 
-static bool sync_iface(Throttle *t, const char *iface, GError **error) {
+static int sync_iface(Throttle *t, const char *iface) {
         g_autofree char *kind = NULL;
         g_autofree char *handle = NULL;
         g_autofree char *ours = g_strdup_printf("%x:", t->major);
@@ -473,29 +475,29 @@ static bool sync_iface(Throttle *t, const char *iface, GError **error) {
         bool is_ours;
         GHashTableIter it;
         gpointer v;
+        int r;
 
-        if (!root_qdisc(t, iface, &kind, &handle, error))
-                return false;
+        r = root_qdisc(t, iface, &kind, &handle);
+        if (r < 0)
+                return r;
         is_ours = g_str_equal(kind, "htb") && g_str_equal(handle, ours);
 
         if (g_hash_table_size(t->jobs) == 0) {
                 char *argv[] = { t->tc, (char *) "qdisc", (char *) "del", (char *) "dev", (char *) iface,
                                  (char *) "root", NULL };
                 g_hash_table_remove(t->used_ifaces, iface);
-                return is_ours ? run_tool(argv, NULL, error) : true;
+                return is_ours ? run_tool(t, argv, NULL) : 0;
         }
         if (!is_ours) {
                 char *argv[] = { t->tc, (char *) "qdisc", (char *) "replace", (char *) "dev", (char *) iface,
                                  (char *) "root", (char *) "handle", ours, (char *) "htb", (char *) "default",
                                  (char *) "0", NULL };
-                if (*kind && !g_strv_contains(default_qdiscs, kind)) {
-                        g_set_error(error, THROTTLE_ERROR, 0,
-                                    "%s has a root qdisc \"%s %s\" that v2vd did not set up; left alone", iface, kind,
-                                    handle);
-                        return false;
-                }
-                if (!run_tool(argv, NULL, error))
-                        return false;
+                if (*kind && !g_strv_contains(default_qdiscs, kind))
+                        return fail(t, -EBUSY, "%s has a root qdisc \"%s %s\" that v2vd did not set up; left alone",
+                                    iface, kind, handle);
+                r = run_tool(t, argv, NULL);
+                if (r < 0)
+                        return r;
         }
         g_hash_table_add(t->used_ifaces, g_strdup(iface));
 
@@ -510,11 +512,13 @@ static bool sync_iface(Throttle *t, const char *iface, GError **error) {
                                  (char *) "parent", ours, (char *) "classid", classid, (char *) "htb",
                                  (char *) "rate", rate, (char *) "ceil", rate, (char *) "quantum",
                                  (char *) "60000", NULL };
-                if (!run_tool(argv, NULL, error))
-                        return false;
+                r = run_tool(t, argv, NULL);
+                if (r < 0)
+                        return r;
         }
-        if (!our_classes(t, iface, &present, error))
-                return false;
+        r = our_classes(t, iface, &present);
+        if (r < 0)
+                return r;
         for (guint i = 0; i < present->len; i++) {
                 unsigned minor = g_array_index(present, unsigned, i);
                 bool wanted = false;
@@ -527,33 +531,26 @@ static bool sync_iface(Throttle *t, const char *iface, GError **error) {
                 g_hash_table_iter_init(&it, t->jobs);
                 while (!wanted && g_hash_table_iter_next(&it, NULL, &v))
                         wanted = ((ThrottleJob *) v)->minor == minor;
-                if (!wanted && !run_tool(argv, NULL, error))
-                        return false;
+                if (!wanted && (r = run_tool(t, argv, NULL)) < 0)
+                        return r;
         }
-        return true;
+        return 0;
 }
 
-bool throttle_sync(Throttle *t, GError **error) {
+int throttle_sync(Throttle *t) {
         g_auto(GStrv) ifaces = throttle_interfaces(t);
         g_autoptr(GPtrArray) all = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GString) problems = g_string_new(NULL);
-        g_autoptr(GError) e = NULL;
         GHashTableIter it;
         gpointer k;
+        int r, ret = 0;
 
-        if (t->disabled) {
-                g_set_error(error, THROTTLE_ERROR, 0, "disabled by [daemon] egress_interfaces=none");
-                return false;
-        }
-        if (!t->nft || !t->tc) {
-                g_set_error(error, THROTTLE_ERROR, 0, "%s not found", !t->nft ? "nft (nftables)" : "tc (iproute2)");
-                return false;
-        }
-        if (g_hash_table_size(t->jobs) > 0 && !ifaces[0]) {
-                g_set_error(error, THROTTLE_ERROR, 0,
-                            "no egress interface: no default route and no [daemon] egress_interfaces=");
-                return false;
-        }
+        if (t->disabled)
+                return fail(t, -EOPNOTSUPP, "disabled by [daemon] egress_interfaces=none");
+        if (!t->nft || !t->tc)
+                return fail(t, -ENOENT, "%s not found", !t->nft ? "nft (nftables)" : "tc (iproute2)");
+        if (g_hash_table_size(t->jobs) > 0 && !ifaces[0])
+                return fail(t, -ENXIO, "no egress interface: no default route and no [daemon] egress_interfaces=");
         /* The classes first, so no packet gets a priority naming a class
          * that is not there yet (it would go unshaped, not be dropped). */
         for (char **i = ifaces; *i; i++)
@@ -562,122 +559,36 @@ bool throttle_sync(Throttle *t, GError **error) {
         while (g_hash_table_iter_next(&it, &k, NULL))
                 if (!g_strv_contains((const char *const *) ifaces, k))
                         g_ptr_array_add(all, g_strdup(k));
-        for (guint n = 0; n < all->len; n++) {
-                g_autoptr(GError) ie = NULL;
-                if (!sync_iface(t, all->pdata[n], &ie))
-                        g_string_append_printf(problems, "%s%s", problems->len ? "; " : "", ie->message);
-        }
-        if (!sync_nft(t, ifaces, &e))
-                g_string_append_printf(problems, "%s%s", problems->len ? "; " : "", e->message);
-        if (problems->len) {
-                g_set_error(error, THROTTLE_ERROR, 0, "%s", problems->str);
-                return false;
-        }
-        return true;
-}
-
-/* ------------------------------------------------------------------ glue */
-
-static void throttle_job_warn(Job *j, const char *what) {
-        g_autofree char *msg = g_strdup_printf("the network limit applies to the input side only: "
-                                               "egress not shaped: %s", what);
-        log_full(LOG_WARNING, j->id, "%s", msg);
-        job_set_message(j, "warning", msg);
-}
-
-void throttle_job_apply(Job *j) {
-        Throttle *t = j->manager->throttle;
-        g_autoptr(GError) error = NULL;
-        g_autofree char *cgroup = NULL;
-        g_autofree char *suffix = NULL;
-        bool changed = false;
-
-        if (!t || j->record->state != V2V_JOB_RUNNING || !j->record->unit)
-                return;
-        /* Before the scope exists there is no cgroup to name: done once it is. */
-        if (j->scope_job || j->go_fd >= 0 || j->scope_slot)
-                return;
-        if (j->record->network_limit > 0) {
-                suffix = g_strdup_printf("/%s", j->record->unit);
-                if (!throttle_cgroup_of_pid((pid_t) j->record->runner_pid, &cgroup, &error)) {
-                        throttle_job_warn(j, error->message);
-                        return;
+        for (guint n = 0; n < all->len; n++)
+                if ((r = sync_iface(t, all->pdata[n])) < 0) {
+                        g_string_append_printf(problems, "%s%s", problems->len ? "; " : "", t->error);
+                        ret = ret ?: r;
                 }
-                if (!g_str_has_suffix(cgroup, suffix)) {
-                        g_autofree char *msg = g_strdup_printf("the scope has no cgroup v2 directory of its own "
-                                                               "(the runner is in \"%s\")", cgroup);
-                        throttle_job_warn(j, msg);
-                        return;
-                }
+        if ((r = sync_nft(t, ifaces)) < 0) {
+                g_string_append_printf(problems, "%s%s", problems->len ? "; " : "", t->error);
+                ret = ret ?: r;
         }
-        if (!throttle_set(t, j->id, cgroup, j->record->network_limit, &changed, &error)) {
-                throttle_job_warn(j, error->message);
-                return;
-        }
-        if (!changed)
-                return;
-        if (!throttle_sync(t, &error)) {
-                if (j->record->network_limit > 0)
-                        throttle_job_warn(j, error->message);
-                else
-                        log_full(LOG_WARNING, j->id, "cannot remove the egress limit: %s", error->message);
-                return;
-        }
-        if (j->record->network_limit > 0)
-                log_full(LOG_INFO, j->id, "egress of %s shaped to %" G_GUINT64_FORMAT " bytes/s (nft table inet %s, class %x:%x)",
-                         cgroup, j->record->network_limit, t->name, t->major,
-                         ((ThrottleJob *) g_hash_table_lookup(t->jobs, j->id))->minor);
-        else
-                log_full(LOG_INFO, j->id, "egress no longer shaped");
+        if (ret < 0)
+                return fail(t, ret, "%s", problems->str);
+        return 0;
 }
 
-void throttle_job_clear(Job *j) {
-        Throttle *t = j->manager->throttle;
-        g_autoptr(GError) error = NULL;
-        bool changed = false;
-
-        if (!t || !g_hash_table_contains(t->jobs, j->id))
-                return;
-        (void) throttle_set(t, j->id, NULL, 0, &changed, NULL);
-        if (!throttle_sync(t, &error))
-                log_full(LOG_WARNING, j->id, "cannot remove the job's egress shaping: %s", error->message);
-        else
-                log_full(LOG_INFO, j->id, "egress shaping removed");
+bool throttle_is_disabled(const Throttle *t) {
+        return t->disabled;
 }
 
-void throttle_restore(Manager *m) {
-        Throttle *t = m->throttle;
-        g_autoptr(GError) error = NULL;
-        GHashTableIter it;
-        gpointer v;
+size_t throttle_count(const Throttle *t) {
+        return g_hash_table_size(t->jobs);
+}
 
-        if (!t || t->disabled)
-                return;
-        g_hash_table_iter_init(&it, m->jobs);
-        while (g_hash_table_iter_next(&it, NULL, &v)) {
-                Job *j = v;
-                g_autofree char *cgroup = NULL;
-                g_autofree char *suffix = NULL;
-                g_autoptr(GError) e = NULL;
-                bool changed;
+bool throttle_has_job(const Throttle *t, const char *job_id) {
+        return g_hash_table_contains(t->jobs, job_id);
+}
 
-                if (j->record->state != V2V_JOB_RUNNING || j->record->network_limit == 0 || !j->record->unit)
-                        continue;
-                suffix = g_strdup_printf("/%s", j->record->unit);
-                if (!throttle_cgroup_of_pid((pid_t) j->record->runner_pid, &cgroup, &e) ||
-                    !g_str_has_suffix(cgroup, suffix) ||
-                    !throttle_set(t, j->id, cgroup, j->record->network_limit, &changed, &e))
-                        log_full(LOG_WARNING, j->id, "egress not shaped again after the restart: %s",
-                                 e ? e->message : "the runner is not in the scope");
-        }
-        /* Everything else in our table and on our qdiscs is stale. */
-        if (!throttle_sync(t, &error)) {
-                if (g_hash_table_size(t->jobs) > 0)
-                        log_warning("egress shaping (nft table inet %s): %s", t->name, error->message);
-                else
-                        log_notice("cannot check for stale egress shaping (nft table inet %s): %s", t->name,
-                                   error->message);
-        } else
-                log_info("egress shaping: nft table inet %s, HTB handle %x:, %u running job(s) shaped",
-                         t->name, t->major, g_hash_table_size(t->jobs));
+char *throttle_describe(const Throttle *t, const char *job_id) {
+        const ThrottleJob *tj = job_id ? g_hash_table_lookup(t->jobs, job_id) : NULL;
+
+        if (tj)
+                return g_strdup_printf("nft table inet %s, class %x:%x", t->name, t->major, tj->minor);
+        return g_strdup_printf("nft table inet %s, HTB handle %x:", t->name, t->major);
 }

@@ -4,7 +4,8 @@
  * scope's cgroup v2 directory, so it works where net_cls is gone (cgroup v2
  * and hybrid hosts). The CPU quota is the scope's CPUQuotaPerSecUSec
  * (scope.c) and the input side is virt-v2v's --bandwidth-file (job-start.c);
- * this file does the third part of a job's limits.
+ * this file does the third part of a job's limits, for job.c, which
+ * decides what to shape and reports what could not be.
  *
  * How (see throttle.c for why this and not a BPF classifier):
  *   - one nftables table `inet <name>` owned by this daemon instance, with
@@ -55,41 +56,39 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 typedef struct Throttle Throttle;
-typedef struct Job Job;
-typedef struct Manager Manager;
 
 /* The default instance name for a state directory (see above). */
 char *throttle_default_name(const char *state_dir, bool user_mode);
 
-/* interfaces: NULL or empty = those of the default routes. */
+/* interfaces: NULL or empty = those of the default routes. -EINVAL for a
+ * bad name or interface. */
 int throttle_new(const char *name, char *const *interfaces, Throttle **ret);
 Throttle *throttle_free(Throttle *t);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Throttle, throttle_free)
 
-const char *throttle_get_name(const Throttle *t);
-unsigned throttle_get_major(const Throttle *t);
+/* Every function below returns 0 or a negative errno; what failed, in
+ * words (a tool's own message included), is then throttle_last_error().
+ * Nothing here reports or logs: the caller does. */
+const char *throttle_last_error(const Throttle *t);
 
 /* Record the egress limit of a job (bytes/s; 0 = none) whose scope's cgroup
  * v2 path (as in /proc/PID/cgroup's "0::" line) is cgroup_path. Does not
  * touch the host: *ret_changed says whether throttle_sync() is needed. */
-bool throttle_set(Throttle *t, const char *job_id, const char *cgroup_path, uint64_t bytes_per_sec,
-                  bool *ret_changed, GError **error);
+int throttle_set(Throttle *t, const char *job_id, const char *cgroup_path, uint64_t bytes_per_sec,
+                 bool *ret_changed);
 /* Make the host's rules and classes match the recorded limits exactly. */
-bool throttle_sync(Throttle *t, GError **error);
+int throttle_sync(Throttle *t);
 
 /* The cgroup v2 path of a process ("0::" line of /proc/PID/cgroup). */
-bool throttle_cgroup_of_pid(pid_t pid, char **ret_path, GError **error);
+int throttle_cgroup_of_pid(Throttle *t, pid_t pid, char **ret_path);
 
-/* Glue for job.c and manager.c. */
-
-/* Apply the job's NetworkLimit to its scope's egress, once the scope
- * exists (a no-op before); what cannot be applied goes to LastMessage as a
- * warning: the job goes on, limited on the input side only. */
-void throttle_job_apply(Job *j);
-/* The job ended: remove its rule and class. */
-void throttle_job_clear(Job *j);
-/* At daemon start, after the jobs are loaded and adopted: register the
- * running ones and remove every rule and class of jobs that are not. */
-void throttle_restore(Manager *m);
+bool throttle_is_disabled(const Throttle *t);
+/* How many jobs are shaped; whether this one is. */
+size_t throttle_count(const Throttle *t);
+bool throttle_has_job(const Throttle *t, const char *job_id);
+/* For the log: "nft table inet NAME, class MAJ:MIN" (job_id shaped) or
+ * "nft table inet NAME, HTB handle MAJ:". */
+char *throttle_describe(const Throttle *t, const char *job_id);

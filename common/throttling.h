@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * throttling: the one reader of a {"cpu": …, "network": …} object — the
+ * spec's "throttling" member and a job's throttling.json (which the old
+ * virt-v2v-wrapper's callers, ManageIQ among them, write). Pure.
+ *
+ *   cpu      "N%" or "unlimited" (v2v-limits.h); in wrapper mode a bare
+ *            number ("50" or 50) is a percentage, as ManageIQ writes it
+ *   network  bytes per second as digits ("1048576") or a JSON integer, or
+ *            "unlimited"
+ *
+ * JSON null is the same as a missing member. Each member is read on its
+ * own: a bad one is reported (naming its key) and the other still read.
+ * Strict mode (the spec) reports unknown keys; wrapper mode ignores them,
+ * as the old wrapper did.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdint.h>
+
+typedef enum V2vThrottlingFlags {
+        V2V_THROTTLING_STRICT = 0,
+        V2V_THROTTLING_WRAPPER = 1 << 0,
+} V2vThrottlingFlags;
+
+typedef struct V2vThrottling {
+        char *cpu;                 /* "N%" or "unlimited"; NULL: not given, or bad */
+        int64_t network;           /* bytes/s, 0 = unlimited; -1: not given, or bad */
+        GPtrArray *problems;       /* "KEY: expected …, got …", one per bad member */
+} V2vThrottling;
+
+V2vThrottling *v2v_throttling_new(void);
+void v2v_throttling_free(V2vThrottling *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(V2vThrottling, v2v_throttling_free)
+
+/* The members of o, added to t (a later call overrides what it gives). */
+void v2v_throttling_read_object(JsonObject *o, unsigned flags, V2vThrottling *t);
+/* A throttling file's text: NULL with error (G_IO_ERROR_INVALID_DATA) when
+ * it is not one JSON object; else what its members say. */
+V2vThrottling *v2v_throttling_parse(const char *text, size_t len, unsigned flags, GError **error);
