@@ -14,10 +14,10 @@
 #include "scope.h"
 #include "util.h"
 
-static Job *job_from_path(Manager *m, const char *path) {
+Job *bus_job_from_path(Manager *m, const char *path) {
         const char *id;
 
-        if (!g_str_has_prefix(path, V2VD_JOB_PATH_PREFIX "/"))
+        if (!path || !g_str_has_prefix(path, V2VD_JOB_PATH_PREFIX "/"))
                 return NULL;
         id = path + strlen(V2VD_JOB_PATH_PREFIX "/");
         if (!job_id_is_valid(id))
@@ -27,7 +27,7 @@ static Job *job_from_path(Manager *m, const char *path) {
 
 static int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
                            void **found, sd_bus_error *error) {
-        Job *j = job_from_path(userdata, path);
+        Job *j = bus_job_from_path(userdata, path);
 
         if (!j)
                 return 0;
@@ -103,6 +103,16 @@ JOB_GETTER(last_message) {
 
         job_last_message(userdata, &type, &text);
         return sd_bus_message_append(reply, "(ss)", type, text);
+}
+
+/* The properties only root, the owner and who may manage any job read
+ * (polkit.h): the spec and the paths of the job's files. */
+static const char *const job_detail_properties[] = {
+        "Spec", "StateFile", "LogFile", "MachineLogFile", "ThrottlingFile", NULL
+};
+
+bool bus_job_property_is_detail(const char *name) {
+        return name && g_strv_contains(job_detail_properties, name);
 }
 
 /* Paths of others' jobs only for who may manage them (polkit.h). */

@@ -7,6 +7,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
 
 #include "bus-names.h"
@@ -14,6 +15,10 @@
 
 
 int bus_job_register(Manager *m);
+/* The job whose object path this is, or NULL. */
+Job *bus_job_from_path(Manager *m, const char *path);
+/* Is this Job property one of the details others may not read (polkit.h)? */
+bool bus_job_property_is_detail(const char *name);
 
 void bus_job_emit_changed(Job *j, unsigned props);
 void bus_job_emit_new(Job *j);

@@ -121,7 +121,7 @@ int main(int argc, char *argv[]) {
         (void) sd_notify(false, "READY=1");
 
         r = sd_event_loop(m->event);
-        polkit_shutdown();
+        /* Questions to polkit still in flight are dropped with the manager. */
         (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping; running conversions go on in their scopes.");
         if (r < 0)
                 goto fail;
@@ -133,7 +133,6 @@ int main(int argc, char *argv[]) {
         log_info("stopping; running conversions go on and are picked up at the next start");
         return EXIT_SUCCESS;
 fail:
-        polkit_shutdown();
         log_error("cannot run: %s", g_strerror(-r));
         return EXIT_FAILURE;
 }

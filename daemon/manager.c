@@ -11,6 +11,7 @@
 
 #include "bus-job.h"
 #include "bus-manager.h"
+#include "polkit.h"
 #include "job.h"
 #include "scope.h"
 #include "throttle.h"
@@ -159,6 +160,7 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
         m->default_cpu = g_strdup("unlimited");
         m->virt_v2v = g_strdup("virt-v2v");
         m->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, job_unref_from_table);
+        m->polkit = polkit_new();
         g_queue_init(&m->queue);
 
         if (m->user_mode) {
@@ -242,6 +244,7 @@ Manager *manager_free(Manager *m) {
         g_queue_clear(&m->queue);
         g_clear_pointer(&m->jobs, g_hash_table_unref);
         sd_bus_slot_unref(m->job_removed_slot);
+        m->polkit = polkit_free(m->polkit);
         sd_event_source_disable_unref(m->status_defer);
         sd_event_source_disable_unref(m->schedule_defer);
         sd_bus_flush_close_unref(m->bus);

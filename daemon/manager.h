@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * manager: the one daemon context — configuration, the bus, the event loop,
- * the table of jobs and the run queue. Everything else hangs off it; there
- * is no other global state.
+ * the table of jobs and the run queue. Everything else hangs off it; the
+ * only other global state is util.c's choice of log target.
  */
 #pragma once
 
@@ -14,6 +14,7 @@
 
 typedef struct Job Job;
 typedef struct Throttle Throttle;
+typedef struct Polkit Polkit;
 
 typedef struct Manager {
         sd_event *event;
@@ -40,6 +41,7 @@ typedef struct Manager {
         char **egress_interfaces;  /* [daemon] egress_interfaces=, NULL = default routes' (throttle.h) */
         char *throttle_name;       /* [daemon] throttle_name=, NULL = derived from state_dir */
         Throttle *throttle;        /* egress shaping (throttle.c); NULL if unusable */
+        Polkit *polkit;            /* questions to polkit in flight (polkit.c) */
 
         GHashTable *jobs;          /* id → Job* (owned) */
         GQueue queue;              /* Job* waiting, in id order: job_set_state() only */

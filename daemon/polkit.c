@@ -24,19 +24,18 @@ typedef struct PolkitQuery {
         sd_bus_slot *slot;              /* CheckAuthorization in flight */
         sd_bus_message *reply;          /* its answer, once there */
         sd_event_source *free_source;   /* frees the query after the re-dispatch */
+        Polkit *polkit;                 /* whose table holds it */
 } PolkitQuery;
 
-/* The polkit module's state: the questions in flight, keyed by the
- * request message, and the filter's decision about the message being
- * dispatched. Owned here rather than in Manager so that this module stays
- * one file; polkit_shutdown() frees it. */
-static struct {
-        Manager *manager;
+/* The module's state, in the Manager (m->polkit): the questions in
+ * flight, keyed by the request message, and the filter's decision about
+ * the message being dispatched. */
+struct Polkit {
         GHashTable *queries;            /* sd_bus_message* → PolkitQuery* (owned) */
         sd_bus_slot *filter_slot;
         const sd_bus_message *details_message;  /* compared only, never dereferenced */
         bool details_allowed;
-} polkit = {};
+};
 
 static uint8_t message_type(sd_bus_message *m) {
         uint8_t type = 0;
@@ -56,11 +55,20 @@ static void polkit_query_free(PolkitQuery *q) {
         g_free(q);
 }
 
-static GHashTable *polkit_queries(void) {
-        if (!polkit.queries)
-                polkit.queries = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
-                                                       (GDestroyNotify) polkit_query_free);
-        return polkit.queries;
+Polkit *polkit_new(void) {
+        Polkit *p = g_new0(Polkit, 1);
+
+        p->queries = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) polkit_query_free);
+        return p;
+}
+
+Polkit *polkit_free(Polkit *p) {
+        if (!p)
+                return NULL;
+        p->filter_slot = sd_bus_slot_unref(p->filter_slot);
+        g_clear_pointer(&p->queries, g_hash_table_unref);
+        g_free(p);
+        return NULL;
 }
 
 static int on_query_free(sd_event_source *s, void *userdata) {
@@ -68,7 +76,7 @@ static int on_query_free(sd_event_source *s, void *userdata) {
 
         /* The re-dispatched call has been handled (or its handler no longer
          * asked): forget the answer. */
-        g_hash_table_remove(polkit_queries(), q->request);
+        g_hash_table_remove(q->polkit->queries, q->request);
         return 0;
 }
 
@@ -96,12 +104,12 @@ static int on_check_authorization_reply(sd_bus_message *reply, void *userdata, s
                 if (message_type(q->request) == SD_BUS_MESSAGE_METHOD_CALL)
                         (void) sd_bus_reply_method_errorf(q->request, SD_BUS_ERROR_ACCESS_DENIED,
                                                           "cannot check authorization: %s", g_strerror(-r));
-                g_hash_table_remove(polkit_queries(), q->request);
+                g_hash_table_remove(q->polkit->queries, q->request);
         }
         return 1;
 }
 
-static int polkit_query_start(sd_bus_message *call, const char *action, const char *const *details,
+static int polkit_query_start(Polkit *p, sd_bus_message *call, const char *action, const char *const *details,
                               bool interactive, PolkitQuery **ret) {
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL;
         sd_bus *bus = sd_bus_message_get_bus(call);
@@ -137,13 +145,14 @@ static int polkit_query_start(sd_bus_message *call, const char *action, const ch
         q = g_new0(PolkitQuery, 1);
         q->request = sd_bus_message_ref(call);
         q->action = g_strdup(action);
+        q->polkit = p;
         r = sd_bus_call_async(bus, &q->slot, m, on_check_authorization_reply, q,
                               interactive ? POLKIT_INTERACTIVE_TIMEOUT_USEC : POLKIT_TIMEOUT_USEC);
         if (r < 0) {
                 polkit_query_free(q);
                 return r;
         }
-        g_hash_table_replace(polkit_queries(), call, q);
+        g_hash_table_replace(p->queries, call, q);
         *ret = q;
         return 0;
 }
@@ -195,36 +204,20 @@ int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, con
         if (uid == 0)
                 return 1;
 
-        q = g_hash_table_lookup(polkit_queries(), call);
+        q = g_hash_table_lookup(m->polkit->queries, call);
         if (q && q->reply && g_str_equal(q->action, action))
                 return polkit_query_result(q, uid, error);
         if (q && !q->reply && g_str_equal(q->action, action))
                 return 0;   /* still waiting */
 
         interactive = interactive && sd_bus_message_get_allow_interactive_authorization(call) > 0;
-        r = polkit_query_start(call, action, details, interactive, &q);
+        r = polkit_query_start(m->polkit, call, action, details, interactive, &q);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "cannot ask polkit about %s: %s", action, g_strerror(-r));
         return 0;
 }
 
 /* ------------------------------------------------------------------ details of others' jobs */
-
-static Job *job_at_path(Manager *m, const char *path) {
-        const char *id;
-
-        if (!path || !g_str_has_prefix(path, V2VD_JOB_PATH_PREFIX "/"))
-                return NULL;
-        id = path + strlen(V2VD_JOB_PATH_PREFIX "/");
-        return job_id_is_valid(id) ? g_hash_table_lookup(m->jobs, id) : NULL;
-}
-
-static bool property_is_job_detail(const char *name) {
-        static const char *const details[] = {
-                "Spec", "StateFile", "LogFile", "MachineLogFile", "ThrottlingFile", NULL
-        };
-        return name && g_strv_contains(details, name);
-}
 
 /* Does this call read job details, and of jobs not all owned by uid?
  * Returns the job for a single-object call (to name it to polkit). */
@@ -249,7 +242,7 @@ static bool call_reads_others_details(Manager *m, sd_bus_message *call, uid_t ui
         }
         if (!g_str_equal(iface, "org.freedesktop.DBus.Properties"))
                 return false;
-        j = job_at_path(m, path);
+        j = bus_job_from_path(m, path);
         if (!j || j->record->owner_uid == uid)
                 return false;
         if (g_str_equal(member, "Get")) {
@@ -258,7 +251,7 @@ static bool call_reads_others_details(Manager *m, sd_bus_message *call, uid_t ui
 
                 if (sd_bus_message_read(call, "ss", &interface, &property) < 0)
                         property = NULL;
-                detail = property_is_job_detail(property);
+                detail = bus_job_property_is_detail(property);
                 (void) sd_bus_message_rewind(call, true);
                 if (!detail)
                         return false;
@@ -277,8 +270,8 @@ static int polkit_details_filter(sd_bus_message *call, void *userdata, sd_bus_er
         uid_t uid;
         int r;
 
-        polkit.details_message = call;
-        polkit.details_allowed = false;
+        m->polkit->details_message = call;
+        m->polkit->details_allowed = false;
         if (message_type(call) != SD_BUS_MESSAGE_METHOD_CALL ||
             !(sd_bus_message_is_method_call(call, "org.freedesktop.DBus.Properties", NULL) ||
               sd_bus_message_is_method_call(call, "org.freedesktop.DBus.ObjectManager", NULL)))
@@ -287,7 +280,7 @@ static int polkit_details_filter(sd_bus_message *call, void *userdata, sd_bus_er
             sd_bus_creds_get_euid(creds, &uid) < 0)
                 return 0;
         if (uid == 0) {
-                polkit.details_allowed = true;
+                m->polkit->details_allowed = true;
                 return 0;
         }
         if (!call_reads_others_details(m, call, uid, &j))
@@ -300,22 +293,14 @@ static int polkit_details_filter(sd_bus_message *call, void *userdata, sd_bus_er
         }
         if (r == 0)
                 return 1;   /* consumed: dispatched again once polkit answers */
-        polkit.details_allowed = r > 0;
+        m->polkit->details_allowed = r > 0;
         return 0;
 }
 
 int polkit_setup(Manager *m) {
-        polkit.manager = m;
         if (m->user_mode)
                 return 0;
-        return sd_bus_add_filter(m->bus, &polkit.filter_slot, polkit_details_filter, m);
-}
-
-void polkit_shutdown(void) {
-        polkit.filter_slot = sd_bus_slot_unref(polkit.filter_slot);
-        g_clear_pointer(&polkit.queries, g_hash_table_unref);
-        polkit.manager = NULL;
-        polkit.details_message = NULL;
+        return sd_bus_add_filter(m->bus, &m->polkit->filter_slot, polkit_details_filter, m);
 }
 
 bool polkit_may_see_job_details(const Job *j, sd_bus_message *reply) {
@@ -336,5 +321,5 @@ bool polkit_may_see_job_details(const Job *j, sd_bus_message *reply) {
                 return false;
         if (uid == 0 || uid == j->record->owner_uid)
                 return true;
-        return polkit.details_message == current && polkit.details_allowed;
+        return j->manager->polkit->details_message == current && j->manager->polkit->details_allowed;
 }

@@ -37,10 +37,12 @@
 int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, const char *const *details,
                        bool interactive, sd_bus_error *error);
 
+/* The module's state (questions in flight, the filter), m->polkit. */
+Polkit *polkit_new(void);
+Polkit *polkit_free(Polkit *p);
+
 /* System mode: installs the bus filter deciding on job details (above). */
 int polkit_setup(Manager *m);
-/* Drops pending questions (at exit). */
-void polkit_shutdown(void);
 
 /* For a property getter building reply: may the current caller see the
  * job's spec and paths? */
