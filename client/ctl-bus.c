@@ -330,7 +330,7 @@ char *property_to_snake_case(const char *name) {
         GString *s = g_string_new(NULL);
         size_t n = strlen(name);
 
-        /* "CPULimit" → "cpu_limit", "OwnerUID" → "owner_uid", "VmId" → "vm_id" */
+        /* "CPULimit" → "cpu_limit", "OwnerUID" → "owner_uid" */
         for (size_t i = 0; i < n; i++) {
                 char ch = name[i];
                 if (i > 0 && g_ascii_isupper(ch) &&

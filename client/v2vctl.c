@@ -317,7 +317,6 @@ static int status_job(Ctl *c, const char *id) {
                 int64_t rc = json_get_int(o, "return_code");
                 g_autofree char *rcs = rc >= 0 ? g_strdup_printf("%" G_GINT64_FORMAT, rc) : NULL;
                 status_field(c, "Return code", rcs, false);
-                status_field(c, "VM id", json_get_str(o, "vm_id"), false);
         }
         n = json_object_get_member(o, "last_message");
         if (n && JSON_NODE_HOLDS_OBJECT(n) && *json_get_str(json_node_get_object(n), "text")) {

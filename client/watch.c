@@ -277,11 +277,9 @@ static void print_summary(Watch *w, const char *state) {
 
         if (started > 0 && finished > started)
                 took = format_timespan(finished - started);
-        if (g_str_equal(state, "succeeded")) {
-                const char *vm_id = json_get_str(w->props, "vm_id");
-                printf("Job %s (%s) succeeded%s%s.%s%s\n", w->id, vm, took ? " after " : "", took ?: "",
-                       *vm_id ? " VM id: " : "", vm_id);
-        } else if (g_str_equal(state, "cancelled"))
+        if (g_str_equal(state, "succeeded"))
+                printf("Job %s (%s) succeeded%s%s.\n", w->id, vm, took ? " after " : "", took ?: "");
+        else if (g_str_equal(state, "cancelled"))
                 printf("Job %s (%s) was cancelled.\n", w->id, vm);
         else {
                 int64_t rc = json_get_int(w->props, "return_code");

@@ -71,7 +71,6 @@ JOB_GETTER(started_at) { return sd_bus_message_append(reply, "t", ((Job *) userd
 JOB_GETTER(finished_at) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->finished_usec); }
 JOB_GETTER(expected_end) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->progress->expected_end_usec); }
 JOB_GETTER(return_code) { return sd_bus_message_append(reply, "i", (int32_t) ((Job *) userdata)->record->return_code); }
-JOB_GETTER(vm_id) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->vm_id ?: ""); }
 JOB_GETTER(cpu_limit) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->record->cpu_limit ?: "unlimited"); }
 JOB_GETTER(network_limit) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->network_limit); }
 JOB_GETTER(pid) { return sd_bus_message_append(reply, "u", ((Job *) userdata)->v2v_pid); }
@@ -290,7 +289,6 @@ static const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("FinishedAt", "t", property_get_finished_at, 0, CHANGE),
         SD_BUS_PROPERTY("ExpectedEndTime", "t", property_get_expected_end, 0, CHANGE),
         SD_BUS_PROPERTY("ReturnCode", "i", property_get_return_code, 0, CHANGE),
-        SD_BUS_PROPERTY("VmId", "s", property_get_vm_id, 0, CHANGE),
         SD_BUS_PROPERTY("LastMessage", "(ss)", property_get_last_message, 0, CHANGE),
         SD_BUS_PROPERTY("CPULimit", "s", property_get_cpu_limit, 0, CHANGE),
         SD_BUS_PROPERTY("NetworkLimit", "t", property_get_network_limit, 0, CHANGE),
@@ -332,7 +330,6 @@ static const struct {
         { JOB_PROP_FINISHED_AT, "FinishedAt" },
         { JOB_PROP_EXPECTED_END, "ExpectedEndTime" },
         { JOB_PROP_RETURN_CODE, "ReturnCode" },
-        { JOB_PROP_VM_ID, "VmId" },
         { JOB_PROP_LAST_MESSAGE, "LastMessage" },
         { JOB_PROP_CPU_LIMIT, "CPULimit" },
         { JOB_PROP_NETWORK_LIMIT, "NetworkLimit" },

@@ -90,7 +90,6 @@ int job_write_state_file(Job *j, bool durable) {
                 .started = j->record->started_usec > 0,
                 .pid = j->v2v_pid,
                 .return_code = j->record->return_code,
-                .vm_id = j->vm_id,
                 .progress = j->progress,
                 .last_message_type = j->record->final_message_type,
                 .last_message_text = j->record->final_message_text,

@@ -96,7 +96,6 @@ Job *job_free(Job *j) {
         v2v_spec_free(j->spec);
         v2v_job_record_free(j->record);
         v2v_progress_free(j->progress);
-        g_free(j->vm_id);
         g_free(j);
         return NULL;
 }

@@ -35,7 +35,6 @@ typedef enum JobProperty {
         JOB_PROP_FINISHED_AT      = 1 << 6,
         JOB_PROP_EXPECTED_END     = 1 << 7,
         JOB_PROP_RETURN_CODE      = 1 << 8,
-        JOB_PROP_VM_ID            = 1 << 9,
         JOB_PROP_LAST_MESSAGE     = 1 << 10,
         JOB_PROP_CPU_LIMIT        = 1 << 11,
         JOB_PROP_NETWORK_LIMIT    = 1 << 12,
@@ -57,9 +56,6 @@ struct Job {
         bool counted;              /* in the manager's queue or running count, as its state says */
         V2vProgress *progress;
         uint32_t v2v_pid;
-        char *vm_id;
-        char *message_type;        /* the daemon's own last message (overrides progress's) */
-        char *message_text;
 
         /* running */
         int runner_pidfd;

@@ -144,8 +144,6 @@ char *v2v_statefile_render(const V2vStatus *st) {
 
         if (st->return_code >= 0)
                 add_int(b, "return_code", st->return_code);
-        if (st->vm_id && st->vm_id[0])
-                add_string(b, "vm_id", st->vm_id);
 
         if (st->last_message_type) {
                 msg_type = st->last_message_type;

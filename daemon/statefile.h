@@ -54,7 +54,6 @@ typedef struct V2vStatus {
         bool started;              /* virt-v2v was executed */
         uint32_t pid;              /* 0 = none */
         int return_code;           /* -1 = not exited */
-        const char *vm_id;         /* NULL or "" = none */
         const V2vProgress *progress;   /* phase, disks, disk_count, progress, last message */
         const char *last_message_type; /* overrides progress's when non-NULL (e.g. "killed by signal") */
         const char *last_message_text;
@@ -67,8 +66,8 @@ typedef struct V2vStatus {
  * Keys, in this order: "id", "state", "started" (always, false until
  * virt-v2v was executed), "pid" (when non-zero), "phase" (when known),
  * "progress" (always), "disk_count" (when known, i.e. non-zero), "disks"
- * (always, [{"path", "progress"}]), "return_code" (when >= 0), "vm_id"
- * (when non-empty), "last_message" ({"message", "type"}, when any),
+ * (always, [{"path", "progress"}]), "return_code" (when >= 0),
+ * "last_message" ({"message", "type"}, when any),
  * "throttling" (always: {"cpu": cpu_limit or "unlimited", "network": the
  * bytes per second as a string of digits, or "unlimited"} — strings, the
  * same form throttling.json takes), "finished" (true, only when the state

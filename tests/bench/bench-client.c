@@ -44,11 +44,13 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#define BUS_NAME   "org.v2vd.V2V1"
-#define MGR_PATH   "/org/v2vd/V2V1"
-#define MGR_IFACE  "org.v2vd.V2V1.Manager"
-#define JOB_IFACE  "org.v2vd.V2V1.Job"
-#define JOB_PREFIX "/org/v2vd/V2V1/job/"
+#include "bus-names.h"
+
+#define BUS_NAME   V2VD_BUS_NAME
+#define MGR_PATH   V2VD_MANAGER_PATH
+#define MGR_IFACE  V2VD_MANAGER_INTERFACE
+#define JOB_IFACE  V2VD_JOB_INTERFACE
+#define JOB_PREFIX V2VD_JOB_PATH_PREFIX "/"
 #define MAX_WATCHES 4096
 
 static uint64_t now_usec(clockid_t c) {
@@ -209,7 +211,7 @@ static int cmd_watch(int argc, char **argv) {
                 return fail("sd_bus_attach_event", r);
         r = sd_bus_add_match(bus, NULL,
                              "type='signal',sender='" BUS_NAME "',interface='org.freedesktop.DBus.Properties',"
-                             "member='PropertiesChanged',path_namespace='/org/v2vd/V2V1/job',arg0='" JOB_IFACE "'",
+                             "member='PropertiesChanged',path_namespace='" V2VD_JOB_PATH_PREFIX "',arg0='" JOB_IFACE "'",
                              on_properties_changed, &w);
         if (r < 0)
                 return fail("AddMatch", r);

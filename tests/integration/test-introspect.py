@@ -19,7 +19,7 @@ MANAGER_PROPS = {"Version": "s", "Mode": "s", "V2VVersion": "s", "V2VCapabilitie
 MANAGER_SIGNALS = {"JobNew": ["s", "o"], "JobFinished": ["s", "o", "s"], "JobRemoved": ["s", "o"]}
 JOB_PROPS = {"Id": "s", "VmName": "s", "OwnerUID": "u", "Spec": "s", "State": "s", "Phase": "s",
              "Progress": "d", "Disks": "a(sd)", "DiskCount": "u", "CreatedAt": "t", "StartedAt": "t",
-             "FinishedAt": "t", "ExpectedEndTime": "t", "ReturnCode": "i", "VmId": "s",
+             "FinishedAt": "t", "ExpectedEndTime": "t", "ReturnCode": "i",
              "LastMessage": "(ss)", "CPULimit": "s", "NetworkLimit": "t", "Unit": "s", "PID": "u",
              "StateFile": "s", "LogFile": "s", "MachineLogFile": "s", "ThrottlingFile": "s"}
 JOB_METHODS = {"Cancel": ([], []), "SetThrottling": (["a{sv}"], []), "Remove": ([], [])}
