@@ -26,7 +26,7 @@ def test(t):
     t.check_eq(path, "/org/v2vd/V2V1/job/1", "job object path")
 
     mon.wait(lambda m: m.get("member") == "JobNew" and m["payload"]["data"] == [job_id, path], 5, what="JobNew")
-    t.check(True, "JobNew(%s, %s) seen" % (job_id, path))
+    t.note("JobNew(%s, %s) seen" % (job_id, path))
     added = mon.wait(lambda m: m.get("member") == "InterfacesAdded" and m["payload"]["data"][0] == path, 5,
                      what="InterfacesAdded")
     ifaces = added["payload"]["data"][1]

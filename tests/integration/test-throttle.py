@@ -37,7 +37,7 @@ def test(t):
 
     call(pa, JOB_IFACE, "SetThrottling", "a{sv}", 2, "cpu", "s", "50%", "network", "s", "1048576")
     wait_for(lambda: quota(a) == "50000", 5, "cpu.cfs_quota_us 50000 after SetThrottling cpu=50%")
-    t.check(True, "SetThrottling cpu=50% → cpu.cfs_quota_us 50000")
+    t.note("SetThrottling cpu=50% → cpu.cfs_quota_us 50000")
     t.check_eq(t.prop(a, "CPULimit"), "50%", "CPULimit")
     t.check_eq(t.prop(a, "NetworkLimit"), 1048576, "NetworkLimit")
     st = wait_for(lambda: d.state(a).get("throttling", {}).get("cpu") == "50%" and d.state(a), 5,
@@ -48,11 +48,11 @@ def test(t):
     # only cpu: network left as it is
     call(pa, JOB_IFACE, "SetThrottling", "a{sv}", 1, "cpu", "s", "150%")
     wait_for(lambda: quota(a) == "150000", 5, "quota 150000 after cpu=150%")
-    t.check(True, "cpu=150% → 150000")
+    t.note("cpu=150% → 150000")
     t.check_eq(t.prop(a, "NetworkLimit"), 1048576, "absent key leaves NetworkLimit as it was")
     call(pa, JOB_IFACE, "SetThrottling", "a{sv}", 1, "cpu", "s", "unlimited")
     wait_for(lambda: quota(a) == "-1", 5, "quota -1 after cpu=unlimited")
-    t.check(True, "cpu=unlimited → -1")
+    t.note("cpu=unlimited → -1")
 
     # throttling.json
     tf = t.prop(a, "ThrottlingFile")
@@ -61,9 +61,9 @@ def test(t):
         json.dump({"cpu": "25%"}, f)
     os.rename(tf + ".tmp", tf)
     wait_for(lambda: quota(a) == "25000", 10, "quota 25000 after writing throttling.json")
-    t.check(True, "throttling.json cpu=25% applied")
+    t.note("throttling.json cpu=25% applied")
     wait_for(lambda: not os.path.exists(tf), 5, "throttling.json deleted")
-    t.check(True, "throttling.json deleted after use")
+    t.note("throttling.json deleted after use")
 
     # bad values
     p = subprocess.run(["busctl", "--user", "call", "org.v2vd.V2V1", pa, JOB_IFACE,
@@ -78,7 +78,7 @@ def test(t):
     call(pa, JOB_IFACE, "Cancel")
     t.wait_state(b, "running", timeout=15)
     wait_for(lambda: quota(b) == "30000", 10, "job b starts with quota 30000")
-    t.check(True, "queued job's throttle applied when it starts (30000)")
+    t.note("queued job's throttle applied when it starts (30000)")
 
     rec = wait_for(lambda: fake_records(img_b), 5, "fake's record of its run")
     t.check_eq(rec[0]["env"].get("V2VD_ENV_PROBE"), "from-config", "[environment] reaches virt-v2v")

@@ -78,15 +78,15 @@ def test(t):
         os.rename(tf + ".tmp", tf)
         wait_for(lambda: not os.path.exists(tf) and t.prop(jid, "NetworkLimit") == 2 * MB, 5,
                  "throttling.json applied and deleted")
-        t.check(True, "throttling.json applied and deleted")
+        t.note("throttling.json applied and deleted")
         wait_for(lambda: d.state(jid)["throttling"]["network"] == str(2 * MB), 3, "state.json throttling.network")
-        t.check(True, "state.json throttling.network == \"%d\"" % (2 * MB))
+        t.note("state.json throttling.network == \"%d\"" % (2 * MB))
         check_rate(t, rx, 2 * MB, "2 MB/s (throttling.json)")
 
         call(path, JOB_IFACE, "Cancel")
         t.check_eq(t.wait_finished(jid, 60), "cancelled", "job cancelled")
         wait_for(lambda: not nft_table_exists(name), 5, "the nft table removed")
-        t.check(True, "nft table gone after the job ended")
+        t.note("nft table gone after the job ended")
         t.check(not root_qdisc(pair.host_if).startswith("qdisc htb") and not htb_classes(pair.host_if),
                 "HTB qdisc and classes gone after the job ended", root_qdisc(pair.host_if))
         t.assert_no_leftovers()

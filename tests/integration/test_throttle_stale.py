@@ -36,10 +36,10 @@ def test(t):
         img = make_image(os.path.join(t.base, "a"), "a", control={"step_delay": 0.02, "copy_seconds": 3})
         jid, path = t.create_job(t.spec_disk(img, vm_name="a", throttling={"network": str(MB)}))
         wait_for(lambda: shaped(pair, name, jid), 20, "job %s shaped" % jid)
-        t.check(True, "job %s: rule, qdisc and class in place while it runs" % jid)
+        t.note("job %s: rule, qdisc and class in place while it runs" % jid)
         t.check_eq(t.wait_finished(jid, 60), "succeeded", "job %s succeeded" % jid)
         wait_for(lambda: clean(pair, name), 5, "shaping removed")
-        t.check(True, "job ended: nft table, HTB qdisc and class gone")
+        t.note("job ended: nft table, HTB qdisc and class gone")
 
         # 2. Restart while a shaped job runs: its rule survives, alone.
         img = make_image(os.path.join(t.base, "b"), "b", control={"step_delay": 0.02, "copy_seconds": 300})
@@ -63,7 +63,7 @@ def test(t):
         d.start()
         t.check(t.wait_finished(jid, 30) in ("failed", "cancelled"), "the job is concluded at start")
         wait_for(lambda: clean(pair, name), 5, "stale shaping removed at start")
-        t.check(True, "restart after the job ended: nft table, HTB qdisc and class gone")
+        t.note("restart after the job ended: nft table, HTB qdisc and class gone")
         d.stop()
 
         # 4. Egress that cannot be shaped: the job runs, LastMessage says so.

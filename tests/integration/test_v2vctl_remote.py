@@ -104,7 +104,7 @@ def test(t):
     sshd = None
     try:
         sshd, port, env, record, sshdir = setup_ssh(t)
-        t.check(True, "sshd on 127.0.0.1:%d" % port)
+        t.note("sshd on 127.0.0.1:%d" % port)
         host = "root@127.0.0.1:%d" % port
 
         def remote(*args, user=False, **kw):

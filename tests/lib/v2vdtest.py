@@ -517,6 +517,11 @@ class T:
         else:
             raise TestFailure("CHECK FAILED: %s%s" % (what, ("\n  got: %s" % (detail,)) if detail is not None else ""))
 
+    def note(self, what):
+        """Log what a preceding wait (wait_for, monitor.wait, …) established:
+        that wait fails the test itself, so this is no check of its own."""
+        log("  seen %s" % what)
+
     def check_eq(self, got, expected, what):
         r = repr(expected)
         if len(r) > 100:
