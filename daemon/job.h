@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * job: one conversion — its state machine (queued → running → succeeded |
- * failed | cancelled), its directory, the runner that waits for virt-v2v,
- * following virt-v2v's two log files, and publishing what changed.
+ * failed | cancelled, changed only by job_set_state()), its directory, the
+ * runner that waits for virt-v2v, following virt-v2v's two log files, and
+ * publishing what changed. Three files (job-private.h says which does what):
+ * job.c, job-follow.c, job-start.c.
  *
  * Files in <state-dir>/jobs/<id>/: spec.json (redacted), job.json (the
  * daemon's record), state.json (wrapper format), v2v.log, v2v-machine.log,
