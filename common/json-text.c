@@ -48,6 +48,11 @@ char *v2v_json_quote(const char *s) {
         return g_string_free(out, false);
 }
 
+JsonNode *v2v_json_member(JsonObject *o, const char *key) {
+        JsonNode *n = json_object_get_member(o, key);
+        return n && !JSON_NODE_HOLDS_NULL(n) ? n : NULL;
+}
+
 char *v2v_json_describe(JsonNode *n, bool secret) {
         if (secret || JSON_NODE_TYPE(n) != JSON_NODE_VALUE)
                 return g_strdup(v2v_json_type_name(n));

@@ -13,5 +13,7 @@ const char *v2v_json_type_name(JsonNode *n);
 /* s quoted for a message: at most 64 characters, escapes for '"', '\\'
  * and control characters, other text kept readable. */
 char *v2v_json_quote(const char *s);
+/* The member, or NULL when absent or JSON null (the same, to every reader). */
+JsonNode *v2v_json_member(JsonObject *o, const char *key);
 /* The value itself, or only its type for secrets and containers. */
 char *v2v_json_describe(JsonNode *n, bool secret);

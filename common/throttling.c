@@ -22,11 +22,6 @@ void v2v_throttling_free(V2vThrottling *t) {
         g_free(t);
 }
 
-static JsonNode *member(JsonObject *o, const char *key) {
-        JsonNode *n = json_object_get_member(o, key);
-        return n && !JSON_NODE_HOLDS_NULL(n) ? n : NULL;
-}
-
 static void problem(V2vThrottling *t, const char *key, JsonNode *n, const char *expected) {
         g_autofree char *got = v2v_json_describe(n, false);
 
@@ -76,9 +71,9 @@ void v2v_throttling_read_object(JsonObject *o, unsigned flags, V2vThrottling *t)
                                 g_ptr_array_add(t->problems,
                                                 g_strdup_printf("%s: unknown key, expected \"cpu\" or \"network\"", q));
                         }
-        if ((n = member(o, "cpu")))
+        if ((n = v2v_json_member(o, "cpu")))
                 read_cpu(n, flags, t);
-        if ((n = member(o, "network")))
+        if ((n = v2v_json_member(o, "network")))
                 read_network(n, t);
 }
 

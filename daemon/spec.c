@@ -172,8 +172,7 @@ static char *describe(JsonNode *n, bool secret) {
 
 /* The member, or NULL when absent or JSON null. */
 static JsonNode *member(JsonObject *o, const char *key) {
-        JsonNode *n = json_object_get_member(o, key);
-        return n && !JSON_NODE_HOLDS_NULL(n) ? n : NULL;
+        return v2v_json_member(o, key);
 }
 
 static bool node_string(JsonNode *n, const char *what, bool secret, char **ret, GError **error) {
