@@ -38,8 +38,11 @@ static void write_file(const char *path, const char *text) {
         g_assert_no_error(error);
 }
 
-/* n jobs, ids 1..n, queued with their secrets lost; max_running jobs at once. */
-static void fixture_setup(Fixture *f, unsigned n, unsigned max_running) {
+/* Writes more into job i's directory before the daemon loads it. */
+typedef void (*JobDirHook)(const char *jdir, unsigned i);
+
+/* n jobs, ids 1..n, in state (their secrets lost); max_running jobs at once. */
+static void fixture_setup_full(Fixture *f, unsigned n, unsigned max_running, V2vJobState job_state_, JobDirHook hook) {
         g_autoptr(GError) error = NULL;
         g_autofree char *config = NULL;
         g_autofree char *conf_text = NULL;
@@ -70,12 +73,14 @@ static void fixture_setup(Fixture *f, unsigned n, unsigned max_running) {
                 g_assert_cmpint(g_mkdir(jdir, 0750), ==, 0);
                 rec->id = g_strdup(id);
                 rec->owner_uid = getuid();
-                rec->state = V2V_JOB_QUEUED;
+                rec->state = job_state_;
                 rec->created_usec = 1;
                 rec->cpu_limit = g_strdup("unlimited");
                 json = v2v_job_record_render(rec);
                 write_file(rec_path, json);
                 write_file(spec_path, spec);
+                if (hook)
+                        hook(jdir, i);
         }
         opts.config_file = config;
         opts.state_dir = state;
@@ -84,6 +89,10 @@ static void fixture_setup(Fixture *f, unsigned n, unsigned max_running) {
         g_assert_cmpint(manager_new(&opts, &f->m), ==, 0);
         g_free((char *) opts.runtime_dir);
         g_assert_cmpint(manager_load_jobs(f->m), ==, 0);
+}
+
+static void fixture_setup(Fixture *f, unsigned n, unsigned max_running) {
+        fixture_setup_full(f, n, max_running, V2V_JOB_QUEUED, NULL);
 }
 
 static void fixture_teardown(Fixture *f) {
@@ -235,6 +244,48 @@ static void test_many_failing_starts(void) {
         pthread_attr_destroy(&attr);
 }
 
+/* What the runner recorded (runner-exit.h) decides how a job it ran ended,
+ * as a restarted daemon finds it: the runner gone, its record there. */
+static const char *const exit_records[] = { "exited 0\n", "exited 1\n", "killed 9\n", "lost 10\n" };
+
+static void write_exit_record(const char *jdir, unsigned i) {
+        g_autofree char *path = g_build_filename(jdir, "exit-status", NULL);
+        g_autofree char *pid = g_build_filename(jdir, "v2v.pid", NULL);
+
+        write_file(path, exit_records[i - 1]);
+        write_file(pid, "4242\n");
+}
+
+static void test_runner_records(void) {
+        Fixture f = {};
+        const char *type, *text;
+
+        fixture_setup_full(&f, G_N_ELEMENTS(exit_records), 4, V2V_JOB_RUNNING, write_exit_record);
+        /* Each concluded as it was adopted (its runner gone): none still runs. */
+        g_assert_cmpuint(f.m->n_running, ==, 0);
+        g_assert_cmpint(job(&f, 1)->record->return_code, ==, 0);
+        g_assert_cmpint(job(&f, 3)->record->return_code, ==, 128 + 9);
+        g_assert_cmpint(job(&f, 4)->record->return_code, ==, -1);
+        g_assert_cmpint(job_state(job(&f, 1)), ==, V2V_JOB_SUCCEEDED);
+        g_assert_cmpint(job_state(job(&f, 2)), ==, V2V_JOB_FAILED);
+        job_last_message(job(&f, 2), &type, &text);
+        g_assert_cmpstr(text, ==, "virt-v2v exited with status 1");
+        g_assert_cmpint(job_state(job(&f, 3)), ==, V2V_JOB_FAILED);
+        job_last_message(job(&f, 3), &type, &text);
+        g_assert_cmpstr(text, ==, "virt-v2v was killed by signal 9 (SIGKILL)");
+        /* The "lost" record: the runner lost virt-v2v; the end is unknown. */
+        g_assert_cmpint(job_state(job(&f, 4)), ==, V2V_JOB_FAILED);
+        job_last_message(job(&f, 4), &type, &text);
+        g_test_message("lost: %s", text);
+        g_assert_cmpstr(type, ==, "error");
+        g_assert_true(g_str_has_prefix(text, "v2vd-runner lost virt-v2v (waitpid: "));
+        {
+                g_autofree char *s = read_record_state(&f, 4);
+                g_assert_cmpstr(s, ==, "failed");
+        }
+        fixture_teardown(&f);
+}
+
 int main(int argc, char *argv[]) {
         /* 1,000 jobs write 2,000 fsync'ed records: on tmpfs, not on a
          * disk shared with the rest of the build. */
@@ -246,5 +297,6 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/job/transition-table", test_transition_table);
         g_test_add_func("/job/set-state", test_set_state);
         g_test_add_func("/job/many-failing-starts", test_many_failing_starts);
+        g_test_add_func("/job/runner-records", test_runner_records);
         return g_test_run();
 }
