@@ -3,8 +3,11 @@
  * job-private: what the three parts of a job share, and nothing else
  * includes. A job is split by concern:
  *
- *   job.c         its life: the record, create/load/adopt/cancel/remove,
- *                 how it ends (job_finish, job_conclude) and its limits
+ *   job.c         its life: the record, job_set_state() (the one writer of
+ *                 the state, the queue and the running count),
+ *                 create/load/adopt/cancel/remove, how it ends
+ *                 (job_finish, job_conclude), its limits and their egress
+ *                 shaping (throttle.c reports, job.c tells the caller)
  *   job-follow.c  following virt-v2v: the job directory and the logs
  *                 (inotify, reads into progress.c), the beat, publishing
  *                 (PropertiesChanged, state.json)
