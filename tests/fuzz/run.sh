@@ -30,8 +30,8 @@ fi
 pc=($(pkg-config --cflags --libs glib-2.0 json-glib-1.0)) || exit 1
 cflags=(-std=gnu11 -g -O1 -D_GNU_SOURCE -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-        -I"$top/daemon" -I"$top/common")
-rules="$top/common/json-text.c $top/common/throttling.c $top/common/v2v-limits.c"
+        -I"$top/daemon" -I"$top/daemon/common")
+rules="$top/daemon/common/json-text.c $top/daemon/common/throttling.c $top/daemon/common/v2v-limits.c"
 declare -A sources=(
     [spec]="$top/daemon/spec.c $top/daemon/v2v-argv.c $top/daemon/json-check.c $rules"
     [progress]="$top/daemon/progress.c $top/daemon/json-check.c"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The shared rules (common/): limits, the runner's exit record and the
+ * The shared rules (daemon/common/): limits, the runner's exit record and the
  * throttling object reader, as the daemon, the runner and v2vctl use them.
  */
 #include <errno.h>
