@@ -66,6 +66,13 @@ class CockpitWs:
             os.makedirs(run, exist_ok=True)
             self.env["XDG_RUNTIME_DIR"] = run
             self.env["USER"] = self.env["LOGNAME"] = user
+            # The bridge starts an ssh-agent when SSH_AUTH_SOCK is unset, and
+            # cockpit-bridge 287 crashes (a NULL GError in its "couldn't read
+            # address from ssh-agent" warning) when that agent cannot start
+            # for this user with no real home: the page needs no agent.
+            # TMPDIR of with-systemd-user is root's (0711).
+            self.env["SSH_AUTH_SOCK"] = os.path.join(run, "no-ssh-agent")
+            self.env["TMPDIR"] = run
             for d in (base, self.home, run, os.path.join(self.home, ".local"), data, os.path.join(data, "cockpit")):
                 os.chown(d, uid, gid)
             os.chmod(base, 0o755)

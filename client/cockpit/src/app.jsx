@@ -44,8 +44,12 @@ const STATE_ICONS = {
 function formatTime(us) {
     if (!us)
         return "";
-    return new Date(us / 1000).toLocaleString(cockpit.language || undefined,
-                                              { dateStyle: "short", timeStyle: "short" });
+    const d = new Date(us / 1000);
+    const today = new Date().toDateString() === d.toDateString();
+    return d.toLocaleString(cockpit.language || undefined,
+                            today
+                                ? { hour: "2-digit", minute: "2-digit", second: "2-digit" }
+                                : { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 }
 
 function errorText(ex) {

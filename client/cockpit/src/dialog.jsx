@@ -195,7 +195,11 @@ export function NewConversionDialog({ conn, onClose, onDenied }) {
                 .catch(() => setProfiles([]));
     }, [conn]);
 
-    const set = (k, v) => setForm(f => ({ ...f, [k]: v }));
+    // changing a field clears the daemon's complaint about it
+    const set = (k, v) => {
+        setForm(f => ({ ...f, [k]: v }));
+        setError(e => e && (e.key === k || (e.key === "throttling" && (k === "cpu" || k === "network"))) ? null : e);
+    };
     const setMapping = (i, k, v) => setForm(f => ({
         ...f, network_mappings: f.network_mappings.map((m, j) => j === i ? { ...m, [k]: v } : m)
     }));
