@@ -64,10 +64,10 @@ def no_page_errors(t, b):
     t.check_eq(errs, [], "no console error, page error or CSP violation")
 
 
-def start(t, user=None, query=""):
+def start(t, user=None, path=None):
     t.ws = CockpitWs(os.path.join(t.base, "ws-%s" % (user or "root")), user=user).start()
     t.browser = Browser()
-    t.browser.goto(t.ws.url(query))
+    t.browser.goto(t.ws.url() if path is None else "http://127.0.0.1:%d%s" % (t.ws.port, path))
     return t.browser
 
 
@@ -76,7 +76,27 @@ def scenario_main(t):
     imgs = os.path.join(t.base, "imgs")
     shots = screenshot_dir()
 
-    b = start(t)
+    b = start(t, path="/")
+    # the shell lists the page as "Conversions" under Tools, finds it by its
+    # keywords, and shows it in its frame
+    b.wait_visible("#host-apps a:has-text('Conversions')")
+    section = b.eval("""() => { const a = [...document.querySelectorAll('#host-apps a')].find(e => e.innerText === 'Conversions');
+                               const sec = a && a.closest('section');
+                               return sec ? sec.innerText.split('\\n')[0] : null; }""")
+    t.check_eq(section, "Tools", "shell menu: Conversions under Tools")
+    b.fill("input[aria-label='Search input']", "nothing-matches-this")
+    b.wait_gone("#host-apps a:has-text('Conversions')")
+    for word in ("virt-v2v", "migrate", "import", "convert", "v2v"):
+        b.fill("input[aria-label='Search input']", word)
+        b.wait_visible("#host-apps a:has-text('Conversions')")
+    t.check(True, "shell search finds Conversions by its keywords")
+    b.fill("input[aria-label='Search input']", "")
+    b.click("#host-apps a:has-text('Conversions')")
+    b.wait_js("""() => { const f = document.querySelector('iframe[name="cockpit1:localhost/v2v"]');
+                         return !!f && !!f.contentDocument && !!f.contentDocument.body && f.contentDocument.body.innerText.includes('No conversions yet'); }""")
+    t.check(True, "the shell shows the page in its frame")
+
+    b.goto(t.ws.url())
     # nothing yet: the empty state offers to start a conversion
     b.wait_text(".v2v-empty", "No conversions yet")
     t.check(b.text(".v2v-empty button.v2v-start") is not None, "empty state has a start button",
@@ -256,6 +276,18 @@ def scenario_main(t):
     t.check(True, "filter: only the failed job")
     b.select(FILTER, "all")
     b.wait_js("() => document.querySelectorAll('tbody.v2v-job').length === 3")
+
+    # Cockpit's dark style (localStorage "shell:style", the shell's
+    # "cockpit-style" event) switches PatternFly's dark theme
+    b.eval("() => localStorage.setItem('shell:style', 'dark')")
+    b.goto(t.ws.url())
+    b.wait_js("() => document.documentElement.classList.contains('pf-v5-theme-dark')")
+    b.wait_visible(row(new_id))
+    b.screenshot(os.path.join(shots, "list-dark.png"))
+    b.eval("() => window.dispatchEvent(new CustomEvent('cockpit-style', {detail: {style: 'light'}}))")
+    b.wait_js("() => !document.documentElement.classList.contains('pf-v5-theme-dark')")
+    t.check(True, "follows Cockpit's dark and light style")
+    b.eval("() => localStorage.removeItem('shell:style')")
 
     # the daemon stops: not-running state; it comes back: the list again
     d.stop()

@@ -238,11 +238,6 @@ export function buildSpec(f) {
     return s;
 }
 
-// POSIX shell quoting.
-export function shellQuote(s) {
-    return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : "'" + String(s).replace(/'/g, "'\\''") + "'";
-}
-
 // A command a page user can run to submit the same job again from a
 // terminal. The spec is the daemon's masked one: secrets read "*****" and
 // must be filled in before running it.
