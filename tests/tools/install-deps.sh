@@ -36,6 +36,9 @@ pkgs=(
 )
 if [[ -d $top/tests/browser ]]; then
     pkgs+=(cockpit-ws cockpit-bridge cockpit-system chromium)
+    # the Cockpit page's build (npm ci + esbuild) and playwright-core use
+    # the machine's Node.js and npm; Debian's (18) when it has none
+    command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 # shellcheck disable=SC2206
 pkgs+=(${V2VD_EXTRA_DEBS:-})
