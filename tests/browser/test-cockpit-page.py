@@ -269,13 +269,46 @@ def scenario_main(t):
     b.click(".v2v-new-dialog button:has-text('Cancel')")
     b.wait_gone(".v2v-new-dialog")
 
-    # filter by state
-    b.select(FILTER, "failed")
-    b.wait_js("() => [...document.querySelectorAll('tbody.v2v-job')].every(e => e.dataset.state === 'failed')"
-              " && document.querySelectorAll('tbody.v2v-job').length === 1")
-    t.check(True, "filter: only the failed job")
+    # a password typed in the dialog is sent once: the job's spec shows it
+    # masked, the page never shows it again, the v2vctl command says so
+    secret = "hunter2-not-shown"
+    open_dialog(b)
+    b.fill("#v2v-field-libvirt_uri", "esx://root@esxi.example.com/?no_verify=1")
+    b.fill("#v2v-field-libvirt_password", secret)
+    t.check_eq(b.eval("() => document.querySelector('#v2v-field-libvirt_password').type"), "password",
+               "password field is masked")
+    b.fill("#v2v-field-vm_name", "secretvm")
+    b.fill("#v2v-field-output_dir", out_dir)
+    b.click(".v2v-new-dialog .v2v-submit")
+    b.wait_gone(".v2v-new-dialog")
+    sec_id = [j for j in call(MANAGER_PATH, MANAGER_IFACE, "ListJobs")[0] if j[3] == "secretvm"][0][0]
+    b.wait_visible(row(sec_id))
+    expand(b, sec_id)
+    b.wait_text(row(sec_id) + " .v2v-spec", '"libvirt_password": "*****"')
+    b.click(row(sec_id) + " .v2v-command-button")
+    b.wait_visible(".v2v-command-dialog .pf-v5-c-alert")
+    t.check_eq(b.eval("() => document.querySelector('.v2v-command-dialog a[download]').getAttribute('download')"),
+               "secretvm.json", "Download spec link")
+    t.check(not b.eval("s => document.documentElement.outerHTML.includes(s) || "
+                       "[...document.querySelectorAll('input, textarea')].some(e => e.value.includes(s))", secret),
+            "the password is nowhere in the page after it was sent")
+    b.click(".v2v-command-dialog button:has-text('Close')")
+    open_dialog(b)
+    t.check_eq(b.eval("() => document.querySelector('#v2v-field-libvirt_password').value"), "",
+               "a new dialog starts without the password")
+    b.click(".v2v-new-dialog button:has-text('Cancel')")
+    t.wait_finished(sec_id, 60)
+
+    # filter by state: the rows are the daemon's jobs in that state
+    jobs = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs")[0]
+    for state in ("failed", "succeeded"):
+        want = sorted(j[0] for j in jobs if j[2] == state)
+        b.select(FILTER, state)
+        b.wait_js("ids => JSON.stringify([...document.querySelectorAll('tbody.v2v-job')].map(e => e.dataset.jobId)"
+                  ".sort()) === JSON.stringify(ids)", want)
+        t.check(True, "filter %s: jobs %s" % (state, want))
     b.select(FILTER, "all")
-    b.wait_js("() => document.querySelectorAll('tbody.v2v-job').length === 3")
+    b.wait_js("n => document.querySelectorAll('tbody.v2v-job').length === n", len(jobs))
 
     # Cockpit's dark style (localStorage "shell:style", the shell's
     # "cockpit-style" event) switches PatternFly's dark theme
@@ -294,6 +327,9 @@ def scenario_main(t):
     b.wait_text(".v2v-not-running", "v2vd is not running")
     t.check(True, "stopped daemon: not-running state")
     b.screenshot(os.path.join(shots, "not-running.png"))
+    b.goto(t.ws.url())
+    b.wait_text(".v2v-not-running", "v2vd is not running")
+    t.check(True, "a page opened while the daemon is down: not-running state")
     d.start()
     b.wait_visible(row(new_id), timeout=30)
     wait_row_state(b, new_id, "succeeded")

@@ -36,7 +36,29 @@ export class Connection {
         this.pending = false;
         this.closed = false;
         this.generation = 0;
+        this.watchName();
         this.connect();
+    }
+
+    // The bus itself tells when the daemon's name gets an owner: a channel
+    // opened while v2vd is not running is closed by the bridge ("not-found")
+    // and would hear nothing more.
+    watchName() {
+        const bus = cockpit.dbus("org.freedesktop.DBus", { bus: this.bus });
+        this.nameWatcher = bus;
+        const appeared = () => {
+            if (!this.closed && this.status === "not-running" && !this.client)
+                this.connect();
+        };
+        bus.subscribe({ path: "/org/freedesktop/DBus", interface: "org.freedesktop.DBus", member: "NameOwnerChanged", arg0: BUS_NAME },
+                      (path, iface, signal, args) => {
+                          if (args[2])
+                              appeared();
+                      });
+        this.checkName = () =>
+            bus.call("/org/freedesktop/DBus", "org.freedesktop.DBus", "NameHasOwner", [BUS_NAME])
+                    .then(([has]) => { if (has) appeared() })
+                    .catch(() => {});
     }
 
     options() {
@@ -71,7 +93,13 @@ export class Connection {
             if (gen !== this.generation || this.closed)
                 return;
             const problem = options && options.problem;
-            if (problem === "access-denied" || problem === "not-authorized")
+            this.client = null;
+            if (problem === "not-found") {
+                // opened while the daemon's name had no owner
+                this.jobs = new Map();
+                this.setStatus("not-running");
+                this.checkName(); // it may have come between
+            } else if (problem === "access-denied" || problem === "not-authorized")
                 this.setStatus("not-authorized");
             else if (problem)
                 this.setStatus("error", problem);
@@ -149,6 +177,8 @@ export class Connection {
     }
 
     call(path, iface, method, args) {
+        if (!this.client || this.status === "not-running")
+            return Promise.reject(new Error(cockpit.gettext("v2vd is not running")));
         return this.client.call(path, iface, method, args);
     }
 
@@ -183,6 +213,7 @@ export class Connection {
         this.generation++;
         if (this.client)
             this.client.close();
+        this.nameWatcher.close();
     }
 }
 
