@@ -57,6 +57,16 @@ def open_dialog(b):
     b.wait_visible(".v2v-new-dialog")
 
 
+def submit_disk_job(b, img, vm_name, output_dir):
+    """The dialog, filled for a local disk image to a local directory, submitted."""
+    open_dialog(b)
+    b.select("#v2v-field-input", "disk")
+    b.fill("#v2v-field-disk", img)
+    b.fill("#v2v-field-vm_name", vm_name)
+    b.fill("#v2v-field-output_dir", output_dir)
+    b.click(".v2v-new-dialog .v2v-submit")
+
+
 def no_page_errors(t, b):
     errs = b.errors()
     if errs:
@@ -206,12 +216,7 @@ def scenario_main(t):
     bad_spec = {"vm_name": "mailserver", "disk": [new_img], "output_dir": "relative/dir"}
     err_name, err_msg = call_error(MANAGER_PATH, MANAGER_IFACE, "CreateJob", "s", json.dumps(bad_spec))
     t.check_eq(err_name, ERROR_PREFIX + "InvalidSpec", "the bad spec is refused over D-Bus")
-    open_dialog(b)
-    b.select("#v2v-field-input", "disk")
-    b.fill("#v2v-field-disk", new_img)
-    b.fill("#v2v-field-vm_name", "mailserver")
-    b.fill("#v2v-field-output_dir", "relative/dir")
-    b.click(".v2v-new-dialog .v2v-submit")
+    submit_disk_job(b, new_img, "mailserver", "relative/dir")
     b.wait_visible('.v2v-field-error[data-key="output_dir"]')
     t.check_eq(b.text('.v2v-field-error[data-key="output_dir"]'), err_msg,
                "the daemon's InvalidSpec message next to the output_dir field")
@@ -347,12 +352,7 @@ def scenario_denied(t):
     os.chmod(img, 0o644)
     b = start(t, user="v2vdta")
     b.wait_text(".v2v-empty", "No conversions yet")
-    open_dialog(b)
-    b.select("#v2v-field-input", "disk")
-    b.fill("#v2v-field-disk", img)
-    b.fill("#v2v-field-vm_name", "guest")
-    b.fill("#v2v-field-output_dir", "/tmp")
-    b.click(".v2v-new-dialog .v2v-submit")
+    submit_disk_job(b, img, "guest", "/tmp")
     b.wait_text(".v2v-not-authorized", "Not authorized")
     t.check("org.v2vd.V2V1.create-job" in b.text(".v2v-not-authorized"), "says what to do",
             b.text(".v2v-not-authorized"))

@@ -97,7 +97,7 @@ function sourceOf(form) {
 }
 
 function formatBytes(n) {
-    return cockpit.format_bytes ? cockpit.format_bytes(n) : String(n);
+    return cockpit.format_bytes ? cockpit.format_bytes(n, 1024) : String(n);
 }
 
 function VmDetails({ vm }) {
