@@ -358,6 +358,22 @@ def scenario_denied(t):
             b.text(".v2v-not-authorized"))
     t.check_eq(call(MANAGER_PATH, MANAGER_IFACE, "ListJobs")[0], [], "no job was created")
     b.screenshot(os.path.join(screenshot_dir(), "not-authorized.png"))
+
+    # root's job: the user may list it but neither see its spec nor cancel it
+    root_img = make_image(imgs, "rootguest", {"step_delay": 0.05, "hang_at": "Copying disk 1/1"})
+    root_id, _ = t.create_job(t.spec_disk(root_img, vm_name="rootguest"))
+    t.wait_state(root_id, "running", 30)
+    wait_row_state(b, root_id, "running")
+    expand(b, root_id)
+    b.wait_text(row(root_id) + " .v2v-spec", "Only the job's owner or an administrator may see its spec.")
+    t.check(True, "another user's spec is not shown, and the page says why")
+    b.click(row(root_id) + " .v2v-cancel-button")
+    b.click(".v2v-cancel-dialog .v2v-cancel-confirm")
+    b.wait_text(".v2v-alert", "Cancel of rootguest failed")
+    b.wait_text(".pf-v5-c-alert.v2v-not-authorized", "Not authorized")
+    t.check_eq(get_property(job_path(root_id), JOB_IFACE, "State"), "running", "root's job still runs")
+    call(job_path(root_id), JOB_IFACE, "Cancel")
+    t.wait_finished(root_id, 30)
     no_page_errors(t, b)
 
 

@@ -57,13 +57,21 @@ function errorText(ex) {
 }
 
 // the job's spec text ("" until known), read from the daemon when the job
-// object came without it
+// object came without it; the daemon answers "" to whom may not see it
+// (another user's job, without org.v2vd.V2V1.manage-any-job)
+const SPEC_HIDDEN = _("Only the job's owner or an administrator may see its spec.");
+
 function useSpec(conn, job) {
     const [spec, setSpec] = useState(job.spec);
     const [error, setError] = useState(null);
     useEffect(() => {
         let live = true;
-        conn.spec(job).then(s => live && setSpec(s), ex => live && setError(errorText(ex)));
+        conn.spec(job).then(s => {
+            if (live) {
+                setSpec(s);
+                setError(s ? null : SPEC_HIDDEN);
+            }
+        }, ex => live && setError(errorText(ex)));
         return () => { live = false };
     }, [conn, job.path, job.spec]); // eslint-disable-line react-hooks/exhaustive-deps
     return [spec, error];
@@ -319,7 +327,7 @@ function LogModal({ job, conn, onClose }) {
 }
 
 function CommandModal({ job, conn, userBus, onClose }) {
-    const [spec] = useSpec(conn, job);
+    const [spec, specError] = useSpec(conn, job);
     const cmd = v2vctlCommand(spec, userBus);
     const url = useMemo(() => URL.createObjectURL(new Blob([JSON.stringify(parseSpec(spec) || {}, null, 2) + "\n"],
                                                            { type: "application/json" })), [spec]);
@@ -334,10 +342,12 @@ function CommandModal({ job, conn, userBus, onClose }) {
                ]}>
             {hasMaskedSecrets(spec) &&
                 <Alert isInline variant="info" title={_("Passwords are not shown: replace each \"*****\" before running the command.")} />}
-            <ClipboardCopy isReadOnly isCode isExpanded variant={ClipboardCopyVariant.expansion}
-                           hoverTip={_("Copy")} clickTip={_("Copied")} className="v2v-command">
-                {cmd}
-            </ClipboardCopy>
+            {specError
+                ? <Alert isInline variant="warning" title={specError} />
+                : <ClipboardCopy isReadOnly isCode isExpanded variant={ClipboardCopyVariant.expansion}
+                                 hoverTip={_("Copy")} clickTip={_("Copied")} className="v2v-command">
+                    {cmd}
+                </ClipboardCopy>}
         </Modal>
     );
 }
