@@ -17,7 +17,7 @@ import {
 
 import {
     compareJobs, filterJobs, formatRate, hasMaskedSecrets, isFinished, outputOf, parseCpu, parseRate,
-    parseSpec, v2vctlCommand,
+    parseSpec, terminalText, v2vctlCommand,
 } from "./model.js";
 import { Connection, decodeBytes, isAccessDenied } from "./bus.js";
 import { NewConversionDialog } from "./dialog.jsx";
@@ -309,6 +309,7 @@ function LogModal({ job, conn, onClose }) {
                 });
     };
 
+    const shown = useMemo(() => terminalText(text), [text]);
     useEffect(readMore, [job]); // eslint-disable-line react-hooks/exhaustive-deps
     useEffect(() => {
         if (pre.current)
@@ -321,7 +322,7 @@ function LogModal({ job, conn, onClose }) {
                description={isFinished(job.state) ? STATE_LABELS[job.state] : _("Following the log while the conversion runs")}
                actions={[<Button key="close" variant="secondary" onClick={onClose}>{_("Close")}</Button>]}>
             {error && <Alert isInline variant="danger" title={error} />}
-            <pre className="v2v-log" ref={pre}>{text}</pre>
+            <pre className="v2v-log" ref={pre}>{shown}</pre>
         </Modal>
     );
 }

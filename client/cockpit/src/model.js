@@ -251,3 +251,17 @@ export function v2vctlCommand(specText, userBus) {
 export function hasMaskedSecrets(specText) {
     return String(specText || "").includes('"*****"');
 }
+
+// A log as a terminal shows it: within a line, a carriage return starts
+// over (nbdcopy redraws its progress bar with "\r"), so only the text after
+// the last one stays; a line ending in "\r" keeps what came before it.
+export function terminalText(text) {
+    return String(text).split("\n").map(line => {
+        const parts = line.split("\r");
+        for (let i = parts.length - 1; i >= 0; i--) {
+            if (parts[i] !== "")
+                return parts[i];
+        }
+        return "";
+    }).join("\n");
+}

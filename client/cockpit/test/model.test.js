@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 
 import {
     buildSpec, compareJobs, errorKey, filterJobs, formatRate, jobSnapshot, outputOf, parseCpu, parseRate,
-    v2vctlCommand, hasMaskedSecrets,
+    v2vctlCommand, hasMaskedSecrets, terminalText,
 } from "../src/model.js";
 
 test("errorKey: the key an InvalidSpec message names", () => {
@@ -120,4 +120,11 @@ test("v2vctl command and masked secrets", () => {
     assert.match(v2vctlCommand(spec, true), /^v2vctl --user submit/);
     assert.ok(hasMaskedSecrets(spec));
     assert.ok(!hasMaskedSecrets('{"vm_name": "x"}'));
+});
+
+test("terminalText keeps what a terminal would show", () => {
+    assert.equal(terminalText("a\n  0% [--]\r 50% [*-]\r100% [**]\nb"), "a\n100% [**]\nb");
+    assert.equal(terminalText(" 10% [-]\r 20% [*]\r"), " 20% [*]");
+    assert.equal(terminalText("plain\n\nlines\n"), "plain\n\nlines\n");
+    assert.equal(terminalText(""), "");
 });
