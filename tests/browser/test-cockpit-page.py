@@ -10,8 +10,10 @@ default bus: "system"), and the fake virt-v2v.
                                   succeeds, a bad value shown next to its
                                   field, the VM picker), filter, daemon
                                   stopped and back; screenshots
-    test-cockpit-page.py denied   a user whom polkit denies (v2vdta) sees the
-                                  not-authorized state
+    test-cockpit-page.py users    a user whom polkit denies (v2vdta) sees the
+                                  not-authorized state and no one else's spec;
+                                  one it allows (v2vdtb) starts a conversion
+                                  and cancels root's job
     test-cockpit-page.py load     300 jobs: all listed, the page stays quick
 
 Every scenario ends with no console error and no CSP violation.
@@ -24,7 +26,7 @@ import time
 import minibus
 from v2vdtest import (run_test, call, call_error, get_property, make_image, job_path, log, wait_for,
                       MANAGER_PATH, MANAGER_IFACE, JOB_IFACE, BUS_NAME, ERROR_PREFIX, TestFailure)
-from cockpittest import SystemDaemon, CockpitWs, Browser, row, screenshot_dir, log_console
+from cockpittest import SystemDaemon, CockpitWs, Browser, row, screenshot_dir, log_console, test_users
 
 FILTER = ".v2v-filter select"
 SCENARIO = sys.argv[1] if len(sys.argv) > 1 else "main"
@@ -75,8 +77,12 @@ def no_page_errors(t, b):
 
 
 def start(t, user=None, path=None):
+    """cockpit-ws (as USER) and a browser on the page (or PATH); they become
+    t.ws and t.browser, and are stopped at the end."""
     t.ws = CockpitWs(os.path.join(t.base, "ws-%s" % (user or "root")), user=user).start()
+    t.servers.append(t.ws)
     t.browser = Browser()
+    t.browsers.append(t.browser)
     t.browser.goto(t.ws.url() if path is None else "http://127.0.0.1:%d%s" % (t.ws.port, path))
     return t.browser
 
@@ -347,7 +353,7 @@ def scenario_main(t):
     no_page_errors(t, b)
 
 
-def scenario_denied(t):
+def scenario_users(t):
     users = os.environ["V2VD_TEST_USERS"].split()
     t.check(any(u.startswith("v2vdta:") for u in users), "test user v2vdta exists")
     imgs = os.path.join(t.base, "imgs")
@@ -377,9 +383,31 @@ def scenario_denied(t):
     b.wait_text(".v2v-alert", "Cancel of rootguest failed")
     b.wait_text(".pf-v5-c-alert.v2v-not-authorized", "Not authorized")
     t.check_eq(get_property(job_path(root_id), JOB_IFACE, "State"), "running", "root's job still runs")
-    call(job_path(root_id), JOB_IFACE, "Cancel")
-    t.wait_finished(root_id, 30)
     no_page_errors(t, b)
+
+    # v2vdtb, whom the test's polkit rules allow create-job and
+    # manage-any-job, starts a conversion and may cancel root's job
+    uid_b = test_users()["v2vdtb"][0]
+    out_b = os.path.join(t.base, "out-b")
+    os.makedirs(out_b)
+    os.chown(out_b, uid_b, uid_b)
+    b2 = start(t, user="v2vdtb")
+    wait_row_state(b2, root_id, "running")
+    submit_disk_job(b2, img, "guestb", out_b)
+    b2.wait_gone(".v2v-new-dialog")
+    mine = [j for j in call(MANAGER_PATH, MANAGER_IFACE, "ListJobs")[0] if j[3] == "guestb"]
+    t.check_eq(len(mine), 1, "v2vdtb's job was created")
+    b_id = mine[0][0]
+    t.check_eq(get_property(job_path(b_id), JOB_IFACE, "OwnerUID"), uid_b, "owned by v2vdtb")
+    wait_row_state(b2, b_id, "succeeded", 90)
+    expand(b2, root_id)
+    b2.wait_text(row(root_id) + " .v2v-spec", '"vm_name": "rootguest"')
+    t.check(True, "manage-any-job: v2vdtb sees root's spec")
+    b2.click(row(root_id) + " .v2v-cancel-button")
+    b2.click(".v2v-cancel-dialog .v2v-cancel-confirm")
+    wait_row_state(b2, root_id, "cancelled", 60)
+    t.check_eq(get_property(job_path(root_id), JOB_IFACE, "State"), "cancelled", "v2vdtb cancelled root's job")
+    no_page_errors(t, b2)
 
 
 N_LOAD = 300
@@ -444,23 +472,24 @@ def scenario_load(t):
 def test(t):
     t.ws = None
     t.browser = None
+    t.servers, t.browsers = [], []
     d = SystemDaemon(os.path.join(t.base, "daemon"))
     t.daemon = d
     d.start()
     log("  daemon --system started (pid %d)" % d.proc.pid)
     try:
-        {"main": scenario_main, "denied": scenario_denied, "load": scenario_load}[SCENARIO](t)
+        {"main": scenario_main, "users": scenario_users, "load": scenario_load}[SCENARIO](t)
     except Exception:
-        if t.browser:
-            log_console(t.browser)
-        if t.ws:
-            log("  cockpit-ws log:\n" + t.ws.log())
+        for b in t.browsers:
+            log_console(b)
+        for ws in t.servers:
+            log("  cockpit-ws log (%s):\n%s" % (ws.user or "root", ws.log()))
         raise
     finally:
-        if t.browser:
-            t.browser.close()
-        if t.ws:
-            t.ws.stop()
+        for b in t.browsers:
+            b.close()
+        for ws in t.servers:
+            ws.stop()
 
 
 run_test(test, "cockpit-page-" + SCENARIO)
