@@ -125,7 +125,8 @@ def scenario_main(t):
     bad_id, _ = t.create_job(t.spec_disk(bad_img, vm_name="database"))
     t.wait_state(ok_id, "succeeded", 60)
     t.wait_state(bad_id, "failed", 60)
-    slow_img = make_image(imgs, "fileserver", {"step_delay": 0.05, "copy_seconds": 40, "disks": 2})
+    # slow enough to stay running through the steps below on a loaded machine
+    slow_img = make_image(imgs, "fileserver", {"step_delay": 0.05, "copy_seconds": 150, "disks": 2})
     slow_id, _ = t.create_job(t.spec_disk(slow_img, vm_name="fileserver", throttling={"cpu": "80%"}))
     t.wait_state(slow_id, "running", 30)
 
