@@ -20,6 +20,7 @@ Every scenario ends with no console error and no CSP violation.
 """
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -57,6 +58,25 @@ def expand(b, job_id):
 def open_dialog(b):
     b.click("button.v2v-start")
     b.wait_visible(".v2v-new-dialog")
+
+
+def allow_sudo(t, user):
+    """sudo without a password for USER, keeping the test's system bus
+    address, in this test's private mount namespace (with-systemd-user):
+    a sudoers.d of its own, and a shadow entry so that PAM's account check
+    passes for the test user (with-system-bus adds it to passwd only)."""
+    d = os.path.join(t.base, "sudoers.d")
+    os.makedirs(d)
+    f = os.path.join(d, "v2vd-browser-test")
+    with open(f, "w") as fh:
+        fh.write('Defaults:%s env_keep += "DBUS_SYSTEM_BUS_ADDRESS"\n%s ALL=(ALL) NOPASSWD: ALL\n' % (user, user))
+    os.chmod(f, 0o440)
+    shadow = os.path.join(t.base, "shadow")
+    with open("/etc/shadow") as src, open(shadow, "w") as dst:
+        dst.write(src.read() + "%s:*:19000:0:99999:7:::\n" % user)
+    os.chmod(shadow, 0o640)
+    for src, dst in ((d, "/etc/sudoers.d"), (shadow, "/etc/shadow")):
+        subprocess.run(["mount", "--bind", src, dst], check=True)
 
 
 def submit_disk_job(b, img, vm_name, output_dir):
@@ -370,6 +390,26 @@ def scenario_users(t):
             b.text(".v2v-not-authorized"))
     t.check_eq(call(MANAGER_PATH, MANAGER_IFACE, "ListJobs")[0], [], "no job was created")
     b.screenshot(os.path.join(screenshot_dir(), "not-authorized.png"))
+
+    # "Turn on administrative access": Cockpit's sudo bridge (sudo allowed
+    # without a password for v2vdta, in this test's mount namespace only)
+    # makes the page talk as root; it reads everything again and may start
+    # conversions, until the access is turned off
+    allow_sudo(t, "v2vdta")
+    b.eval("() => cockpit.dbus(null, {bus: 'internal'}).call('/superuser', 'cockpit.Superuser', 'Start', ['sudo'])")
+    b.wait_text(".v2v-empty", "No conversions yet", timeout=60)
+    t.check(True, "with administrative access the not-authorized state is gone")
+    submit_disk_job(b, img, "adminguest", "/tmp")
+    b.wait_gone(".v2v-new-dialog")
+    admin = [j for j in call(MANAGER_PATH, MANAGER_IFACE, "ListJobs")[0] if j[3] == "adminguest"]
+    t.check_eq(len(admin), 1, "a job started with administrative access")
+    t.check_eq(get_property(job_path(admin[0][0]), JOB_IFACE, "OwnerUID"), 0, "owned by root")
+    wait_row_state(b, admin[0][0], "succeeded", 90)
+    b.eval("() => cockpit.dbus(null, {bus: 'internal'}).call('/superuser', 'cockpit.Superuser', 'Stop', [])")
+    expand(b, admin[0][0])
+    b.wait_text(row(admin[0][0]) + " .v2v-spec", "Only the job's owner or an administrator may see its spec.",
+                timeout=60)
+    t.check(True, "administrative access off: root's spec is hidden again")
 
     # root's job: the user may list it but neither see its spec nor cancel it
     root_img = make_image(imgs, "rootguest", {"step_delay": 0.05, "hang_at": "Copying disk 1/1"})

@@ -425,6 +425,10 @@ export function App({ bus }) {
         return n;
     }), []);
 
+    // a new connection (daemon back, administrative access changed) may be
+    // allowed what the last one was not
+    useEffect(() => setDenied(false), [data.generation]);
+
     const jobs = useMemo(() => [...data.jobs.values()].sort(compareJobs), [data.jobs]);
     const shown = useMemo(() => filterJobs(jobs, filter), [jobs, filter]);
     // the dialogs follow the live job

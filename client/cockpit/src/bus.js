@@ -37,7 +37,40 @@ export class Connection {
         this.closed = false;
         this.generation = 0;
         this.watchName();
+        this.watchSuperuser();
         this.connect();
+    }
+
+    // With superuser: "try" the page talks as root while the user has
+    // administrative access turned on in Cockpit, else as the user. When
+    // that changes, what the page may see and do changes: read it again.
+    watchSuperuser() {
+        this.internal = cockpit.dbus(null, { bus: "internal" });
+        const su = this.internal.proxy("cockpit.Superuser", "/superuser");
+        let current = null;
+        su.addEventListener("changed", () => {
+            const now = su.Current;
+            if (!now || now === "init")
+                return;
+            if (current !== null && now !== current && !this.closed)
+                this.reconnect();
+            current = now;
+        });
+        su.wait().then(() => {
+            if (su.valid && su.Current && su.Current !== "init")
+                current = su.Current;
+        }).catch(() => {});
+    }
+
+    reconnect() {
+        const client = this.client;
+        this.client = null;
+        this.jobs = new Map();
+        this.specs = null;
+        this.setStatus("connecting");
+        this.connect();
+        if (client)
+            client.close();
     }
 
     // The bus itself tells when the daemon's name gets an owner: a channel
@@ -76,8 +109,7 @@ export class Connection {
             if (owner) {
                 if (hadOwner === false) {
                     // The daemon came back: read everything anew.
-                    client.close();
-                    this.connect();
+                    this.reconnect();
                     return;
                 }
                 hadOwner = true;
@@ -172,7 +204,8 @@ export class Connection {
         window.requestAnimationFrame(() => {
             this.pending = false;
             if (!this.closed)
-                this.onUpdate({ status: this.status, error: this.error, jobs: this.jobs, manager: this.manager });
+                this.onUpdate({ status: this.status, error: this.error, jobs: this.jobs, manager: this.manager,
+                                generation: this.generation });
         });
     }
 
@@ -214,6 +247,7 @@ export class Connection {
         if (this.client)
             this.client.close();
         this.nameWatcher.close();
+        this.internal.close();
     }
 }
 
