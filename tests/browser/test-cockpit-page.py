@@ -79,6 +79,24 @@ def allow_sudo(t, user):
         subprocess.run(["mount", "--bind", src, dst], check=True)
 
 
+def install_profile(t, name, keys):
+    """NAME.json in the system daemon's profile directory
+    ($V2VD_SYSCONFDIR/v2vd/profiles.d), seen only in this test's mount
+    namespace: a tmpfs over $V2VD_SYSCONFDIR (never over /etc itself).
+    False, logged, when that cannot be done here."""
+    sysconf = os.environ.get("V2VD_SYSCONFDIR", "")
+    if not sysconf or os.path.realpath(sysconf) == "/etc" or not os.path.isdir(sysconf):
+        log("  (profile part left out: sysconfdir %r cannot be covered by a tmpfs)" % sysconf)
+        return False
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755", "v2vd-test-sysconf", sysconf], check=True)
+    d = os.path.join(sysconf, "v2vd", "profiles.d")
+    os.makedirs(d)
+    with open(os.path.join(d, name + ".json"), "w") as f:
+        json.dump(keys, f)
+    t.check_eq(call(MANAGER_PATH, MANAGER_IFACE, "ListProfiles")[0], [name], "ListProfiles")
+    return True
+
+
 def submit_disk_job(b, img, vm_name, output_dir):
     """The dialog, filled for a local disk image to a local directory, submitted."""
     open_dialog(b)
@@ -278,6 +296,28 @@ def scenario_main(t):
                ([new_img], out_dir, {"cpu": "50%"}, [{"source": "VM Network", "destination": "br0"}]),
                "the dialog's spec")
     t.check(any(f.startswith("mailserver") for f in os.listdir(out_dir)), "the conversion wrote its output")
+
+    # a profile from ListProfiles gives the output
+    prof_out = os.path.join(t.base, "out-profile")
+    os.makedirs(prof_out)
+    if install_profile(t, "lab-local", {"output_dir": prof_out, "output_format": "qcow2"}):
+        open_dialog(b)
+        b.wait_js("() => !!document.querySelector(\"#v2v-field-profile option[value='lab-local']\")")
+        b.select("#v2v-field-input", "disk")
+        b.fill("#v2v-field-disk", new_img)
+        b.fill("#v2v-field-vm_name", "profiled")
+        b.select("#v2v-field-profile", "lab-local")
+        b.select("#v2v-field-output", "profile")
+        b.click(".v2v-new-dialog .v2v-submit")
+        b.wait_gone(".v2v-new-dialog")
+        prof_id = [j for j in call(MANAGER_PATH, MANAGER_IFACE, "ListJobs")[0] if j[3] == "profiled"][0][0]
+        wait_row_state(b, prof_id, "succeeded", 90)
+        t.check_eq(json.loads(get_property(job_path(prof_id), JOB_IFACE, "Spec")).get("profile"), "lab-local",
+                   "the dialog's spec names the profile")
+        t.check(any(f.startswith("profiled") for f in os.listdir(prof_out)), "the profile's output_dir was used",
+                os.listdir(prof_out))
+        call(job_path(prof_id), JOB_IFACE, "Remove")
+        b.wait_gone(row(prof_id))
 
     # the VM picker: offered when ListSourceVMs answers, a name field when NotSupported
     open_dialog(b)
