@@ -452,8 +452,8 @@ export function App({ bus }) {
                                   icon={<EmptyStateIcon icon={ExclamationCircleIcon} />} />
                 <EmptyStateBody>
                     {bus === "session"
-                        ? _("Start the conversion service of your session: systemctl --user start v2vd.service")
-                        : _("Start the conversion service: systemctl start v2vd.service (it also starts on demand when D-Bus activation is installed). This page updates by itself when it runs.")}
+                        ? _("Start the conversion service of your session (systemctl --user start v2vd.service). This page updates by itself when it runs.")
+                        : _("Start the conversion service (systemctl start v2vd.service, or in Services). This page updates by itself when it runs.")}
                 </EmptyStateBody>
             </EmptyState>
         );

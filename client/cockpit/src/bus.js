@@ -127,7 +127,10 @@ export class Connection {
             const problem = options && options.problem;
             this.client = null;
             if (problem === "not-found") {
-                // opened while the daemon's name had no owner
+                // opened while the daemon's name had no owner (the bridge
+                // asked the bus to activate it when it opened the channel,
+                // as any client's first call would: there was nothing to
+                // activate)
                 this.jobs = new Map();
                 this.setStatus("not-running");
                 this.checkName(); // it may have come between
