@@ -285,7 +285,17 @@ def scenario_main(t):
     out_dir = os.path.join(t.base, "out-mailserver")
     os.makedirs(out_dir)
     b.fill("#v2v-field-output_dir", out_dir)
+    # a bad limit: the daemon's message under the limits
+    cpu_spec = {"vm_name": "mailserver", "disk": [new_img], "output_dir": out_dir, "throttling": {"cpu": "lots"}}
+    cpu_err = call_error(MANAGER_PATH, MANAGER_IFACE, "CreateJob", "s", json.dumps(cpu_spec))
+    t.check_eq(cpu_err[0], ERROR_PREFIX + "InvalidSpec", "a bad CPU limit is refused over D-Bus")
+    b.fill("#v2v-field-cpu", "lots")
+    b.click(".v2v-new-dialog .v2v-submit")
+    b.wait_visible('.v2v-field-error[data-key="throttling"]')
+    t.check_eq(b.text('.v2v-field-error[data-key="throttling"]'), cpu_err[1],
+               "the daemon's message about the CPU limit under the limits")
     b.fill("#v2v-field-cpu", "50%")
+    b.wait_gone('.v2v-field-error[data-key="throttling"]')
     b.click("#v2v-mapping-add")
     b.fill(".v2v-mapping input[aria-label='Source network']", "VM Network")
     b.fill(".v2v-mapping input[aria-label='Destination bridge or network']", "br0")

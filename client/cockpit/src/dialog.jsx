@@ -225,6 +225,13 @@ export function NewConversionDialog({ conn, onClose, onDenied }) {
                 });
     };
 
+    // a key with no field on the form as it is now (another input or
+    // output, no profiles): show the message above the form instead
+    useEffect(() => {
+        if (error && error.key && !document.querySelector('.v2v-field-error[data-key="' + error.key + '"]'))
+            setError({ key: null, message: error.message });
+    }, [error]);
+
     const f = { form, set, error };
     const generalError = error && !error.key;
 
