@@ -460,7 +460,9 @@ def scenario_users(t):
     os.chmod(img, 0o644)
     b = start(t, user="v2vdta")
     b.wait_text(".v2v-empty", "No conversions yet")
-    submit_disk_job(b, img, "guest", "/tmp")
+    out_a = os.path.join(t.base, "out-a")
+    os.makedirs(out_a)
+    submit_disk_job(b, img, "guest", out_a)
     b.wait_text(".v2v-not-authorized", "Not authorized")
     t.check("org.v2vd.V2V1.create-job" in b.text(".v2v-not-authorized"), "says what to do",
             b.text(".v2v-not-authorized"))
@@ -475,7 +477,7 @@ def scenario_users(t):
     b.eval("() => cockpit.dbus(null, {bus: 'internal'}).call('/superuser', 'cockpit.Superuser', 'Start', ['sudo'])")
     b.wait_text(".v2v-empty", "No conversions yet", timeout=60)
     t.check(True, "with administrative access the not-authorized state is gone")
-    submit_disk_job(b, img, "adminguest", "/tmp")
+    submit_disk_job(b, img, "adminguest", out_a)
     b.wait_gone(".v2v-new-dialog")
     admin = [j for j in call(MANAGER_PATH, MANAGER_IFACE, "ListJobs")[0] if j[3] == "adminguest"]
     t.check_eq(len(admin), 1, "a job started with administrative access")
