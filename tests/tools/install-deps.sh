@@ -35,7 +35,10 @@ pkgs=(
     openssh-server openssh-client bash-completion  # v2vctl: -H tests (loopback sshd), completion dir
 )
 if [[ -d $top/tests/browser ]]; then
-    pkgs+=(cockpit-ws cockpit-bridge cockpit-system chromium)
+    pkgs+=(cockpit-ws cockpit-bridge cockpit-system chromium sudo)  # sudo: Cockpit's superuser bridge
+    # the Cockpit page's build (npm ci + esbuild) and playwright-core use
+    # the machine's Node.js and npm; Debian's (18) when it has none
+    command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 fi
 # shellcheck disable=SC2206
 pkgs+=(${V2VD_EXTRA_DEBS:-})
