@@ -139,6 +139,25 @@ check(parsed == in_help, f"v2vd --help names the parsed keys (help {sorted(in_he
 for p in ("v2vd(8)", "org.v2vd.V2V1(5)", "v2vd.job(5)", "v2vd.conf(5)"):
     check(p in helptext, f"v2vd --help points to {p}")
 
+# The annotated example (installed under the doc folder): every key, each
+# after a comment saying why, with the daemon's default as its value.
+example = (top / "daemon" / "examples" / "v2vd.conf").read_text()
+ex_daemon = example.split("[daemon]", 1)[-1].split("[environment]")[0]
+ex_keys = {}
+prev = ""
+for line in ex_daemon.splitlines():
+    m = re.fullmatch(r"#([a-z_0-9]+)=(.*)", line)
+    if m:
+        ex_keys[m.group(1)] = (m.group(2), prev.startswith("# "))
+    prev = line
+check(set(ex_keys) == parsed, f"examples/v2vd.conf has every parsed key (example {sorted(ex_keys)})")
+for k, (value, commented) in sorted(ex_keys.items()):
+    check(commented, f"examples/v2vd.conf: {k}= follows a line saying why")
+    # v2vd(8) gives each key's default in parentheses after it.
+    m = re.search(r"\b" + k + r"= \" \((.*?)[),]", conf8)
+    if m and not m.group(1).startswith("the ") and not " in " in m.group(1):
+        check(m.group(1) == value, f"{k}: example value {value!r} is the default v2vd(8) gives ({m.group(1)!r})")
+
 # --------------------------------------------------------------- all pages
 for name, path in pages.items():
     text = path.read_text()
