@@ -7,7 +7,8 @@
 #   V2VD_DEBIAN_MIRROR=URL    debootstrap mirror (default: the first Debian URI
 #                             apt uses, else http://deb.debian.org/debian)
 #
-# `debootstrap --variant=minbase --include=<rootfs-packages> bookworm`, packed
+# `debootstrap --variant=minbase --include=<rootfs-packages' first part>
+# bookworm`, then `apt-get install` of the rest inside the new root, packed
 # as $CACHE/rootfs-<hash>.tar where <hash> is the first 16 hex digits of the
 # sha256 of this script and rootfs-packages: changing either builds a new tar
 # (older rootfs-*.tar are removed then). The build happens beside the cache
@@ -56,17 +57,32 @@ fi
 work=$(mktemp -d "$cache_root/.rootfs-build.XXXXXX")
 cleanup() {
     # debootstrap leaves /proc and /sys mounted in the root when it fails
-    for m in proc sys dev/pts dev; do
-        mountpoint -q "$work/root/$m" 2>/dev/null && umount -l "$work/root/$m" || true
+    for m in proc sys dev; do
+        mountpoint -q "$work/root/$m" 2>/dev/null && umount -R -l "$work/root/$m" || true
     done
     rm -rf --one-file-system "$work"
 }
 trap cleanup EXIT
 
-include=$(grep -v '^\s*#' "$pkgfile" | grep -v '^\s*$' | paste -sd, -)
+# packages: the lines before "# ---" go to debootstrap, the rest to apt-get
+packages() { sed -n "$1" "$pkgfile" | grep -v '^\s*#' | grep -v '^\s*$' || true; }
+include=$(packages '1,/^# ---/p' | paste -sd, -)
+rest=$(packages '/^# ---/,$p' | paste -sd' ' -)
 log "debootstrap bookworm from $mirror with: $include"
 start=$SECONDS
 debootstrap --variant=minbase --include="$include" bookworm "$work/root" "$mirror" >&2
+log "apt-get install in the root: $rest"
+printf '#!/bin/sh\nexit 101\n' >"$work/root/usr/sbin/policy-rc.d"   # start no services
+chmod 755 "$work/root/usr/sbin/policy-rc.d"
+mount -t proc proc "$work/root/proc"
+mount --rbind /sys "$work/root/sys"
+mount --rbind /dev "$work/root/dev"
+# shellcheck disable=SC2086
+chroot "$work/root" env DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 \
+    install -y --no-install-recommends $rest >&2
+chroot "$work/root" apt-get clean
+umount -R "$work/root/dev" "$work/root/sys" "$work/root/proc"
+rm -f "$work/root/usr/sbin/policy-rc.d" "$work/root/var/lib/apt/lists/"*_Packages
 # what a fresh installation has and the container needs: a hostname, no apt
 # cache, an empty machine-id (systemd makes one at first boot)
 echo v2vd-system-test >"$work/root/etc/hostname"
