@@ -37,13 +37,7 @@ if [[ $(id -u) != 0 ]]; then
 fi
 command -v debootstrap >/dev/null || { log "debootstrap not found: run tests/tools/install-deps.sh"; exit 1; }
 
-mirror=${V2VD_DEBIAN_MIRROR:-}
-if [[ -z $mirror ]]; then
-    mirror=$( (grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}';
-               grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}') |
-              grep -E '/debian/?$' | head -n1 || true)
-    mirror=${mirror:-http://deb.debian.org/debian}
-fi
+mirror=$(bash "$here/../lib/debian-mirror")
 
 mkdir -p "$cache_root"
 exec 9>"$cache_root/.build-rootfs.lock"

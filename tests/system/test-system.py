@@ -237,6 +237,14 @@ def wait_copying(c, job):
                     lambda: (lambda s: s if s["phase"].startswith("Copying") else None)(status(c, job)), 60)
 
 
+def start_copying(c, name, copy_seconds):
+    """A fake job as root that copies for copy_seconds → (id, its status once copying) or (id, None)."""
+    img = "/srv/%s-guest.img" % name
+    fake_image(c, img, {"step_delay": 0.1, "copy_seconds": copy_seconds})
+    job = submit_id(c, {"vm_name": name + "guest", "disk": [img], "output_dir": "/srv/out"})
+    return job, wait_copying(c, job)
+
+
 def main_pid(c):
     return int(prop(c, "v2vd.service", "MainPID")["MainPID"])
 
@@ -373,9 +381,7 @@ def check_journal(c, markers):
 
 
 def check_restart_mid_job(c):
-    fake_image(c, "/srv/restart-guest.img", {"step_delay": 0.1, "copy_seconds": 8})
-    job = submit_id(c, {"vm_name": "restartguest", "disk": ["/srv/restart-guest.img"], "output_dir": "/srv/out"})
-    s = wait_copying(c, job)
+    job, s = start_copying(c, "restart", 8)
     if not s:
         return
     before = main_pid(c)
@@ -391,9 +397,8 @@ def check_restart_mid_job(c):
 
 
 def check_kill(c):
-    fake_image(c, "/srv/kill-guest.img", {"step_delay": 0.1, "copy_seconds": 8})
-    job = submit_id(c, {"vm_name": "killguest", "disk": ["/srv/kill-guest.img"], "output_dir": "/srv/out"})
-    if not wait_copying(c, job):
+    job, s = start_copying(c, "kill", 8)
+    if not s:
         return
     n0 = int(prop(c, "v2vd.service", "NRestarts")["NRestarts"])
     before = main_pid(c)
@@ -427,9 +432,7 @@ def check_watchdog(c):
 
 
 def check_stop_start(c):
-    fake_image(c, "/srv/stop-guest.img", {"step_delay": 0.1, "copy_seconds": 10})
-    job = submit_id(c, {"vm_name": "stopguest", "disk": ["/srv/stop-guest.img"], "output_dir": "/srv/out"})
-    s = wait_copying(c, job)
+    job, s = start_copying(c, "stop", 10)
     if not s:
         return
     c.sh("systemctl stop v2vd.service")
