@@ -108,7 +108,10 @@ for iface in xml.findall("interface"):
 
 src = "\n".join(p.read_text() for d in ("daemon", "client", "common") if (top / d).is_dir() for p in sorted((top / d).rglob("*.[ch]")))
 errors = set(re.findall(r"org\.v2vd\.V2V1\.Error\.([A-Za-z]+)", src))
-check(len(errors) >= 5, f"error names found in daemon/ ({sorted(errors)})")
+# ... also spelled as a prefix macro and a name: PREFIX "InvalidSpec"
+for prefix in re.findall(r'#define\s+(\w+)\s+"org\.v2vd\.V2V1\.Error\."', src):
+    errors |= set(re.findall(r"\b" + prefix + r'\s+"([A-Za-z]+)"', src))
+check(len(errors) >= 5, f"error names found in the sources ({sorted(errors)})")
 documented = set(re.findall(r"^\.B org\.v2vd\.V2V1\.Error\.([A-Za-z]+)$", api, re.M))
 check(errors == documented,
       f"org.v2vd.V2V1(5) ERRORS equal the daemon's error names (code {sorted(errors)}, page {sorted(documented)})")
