@@ -454,8 +454,9 @@ def check_user_mode(c):
                                                          check=False).stdout.strip() == "active", 30)
     wait_for("alice's session bus socket exists", lambda: c.sh("test -S /run/user/%d/bus" % uid,
                                                                check=False).returncode == 0, 30)
-    c.sh("mkdir -p ~/.config/v2vd && printf '[daemon]\\nvirt_v2v=/opt/v2vd-test/virt-v2v\\n"
-         "egress_interfaces=none\\n' > ~/.config/v2vd/v2vd.conf", user="alice")
+    # only what the test needs: the fake virt-v2v (egress shaping as by default)
+    c.sh("mkdir -p ~/.config/v2vd && printf '[daemon]\\nvirt_v2v=/opt/v2vd-test/virt-v2v\\n'"
+         " > ~/.config/v2vd/v2vd.conf", user="alice")
     check(c.sh("systemctl --user is-active v2vd.service", user="alice", check=False).stdout.strip() == "inactive",
           "alice's user v2vd.service is not running yet")
     r = c.sh("busctl --user call org.v2vd.V2V1 /org/v2vd/V2V1 org.freedesktop.DBus.Peer Ping", user="alice",
