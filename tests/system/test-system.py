@@ -306,6 +306,8 @@ def check_root_job(c):
     if not s:
         return
     unit = "v2vd-job-%s.scope" % job
+    st = prop(c, "v2vd.service", "StatusText")["StatusText"]
+    check(st == "1 running, 0 queued", "the service's status text follows the job (%r)" % st)
     p = prop(c, unit, "Slice", "CPUQuotaPerSecUSec", "ActiveState")
     check(p["Slice"] == "v2vd.slice" and p["ActiveState"] == "active", "%s is active in v2vd.slice" % unit, p)
     check(p["CPUQuotaPerSecUSec"] == "1s", "the profile's cpu 100%% is the scope's quota (%s)"
