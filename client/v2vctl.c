@@ -797,7 +797,7 @@ static void help_main(void) {
                "  -f --follow            log: follow the log\n"
                "     --cpu, --network    throttle: the new limits\n"
                "     --uri, --ova, --password-file  sources, inspect: the source\n"
-               "\nSee the v2vctl(1) manual page for the exit statuses and the job spec.\n");
+               "\nSee v2vctl(1) for the exit statuses, v2vd.job(5) for the job spec and org.v2vd.V2V1(5) for the D-Bus API.\n");
 }
 
 static void help_verb(const Verb *v) {

@@ -29,8 +29,11 @@ static void help(void) {
                "  -h, --help          show this help\n"
                "      --version       show the version\n"
                "\n"
+               "Configuration keys: [daemon] max_running_jobs= max_queued_jobs= cancel_grace_sec=\n"
+               "  progress_interval_ms= virt_v2v= default_cpu= default_network= egress_interfaces=\n"
+               "  throttle_name=; [environment] NAME=value for virt-v2v. See v2vd.conf(5).\n"
                "Environment: V2VD_VIRT_V2V overrides the virt-v2v path; V2VD_LOG_TARGET=console|journal.\n"
-               "See v2vd(8).\n");
+               "See v2vd(8), org.v2vd.V2V1(5) (the D-Bus API) and v2vd.job(5) (job spec, state file).\n");
 }
 
 int main(int argc, char *argv[]) {

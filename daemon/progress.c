@@ -120,7 +120,7 @@ static unsigned update_expected_end(V2vProgress *p, uint64_t now_usec) {
 }
 
 /* Floors of the whole job's progress, by phase (the phases of a 2.2 run,
- * ENVIRONMENT.md). Unknown phases leave it where it is. */
+ * tests/data/disk-to-local.v2v.log). Unknown phases leave it where it is. */
 static const struct {
         const char *prefix;
         double floor;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * spec: parse and validate a job spec (API.md "Job spec").
+ * spec: parse and validate a job spec (v2vd.job(5)).
  *
  * Decisions:
  * - The text is untrusted (it comes over D-Bus). Before json-glib sees it we
@@ -633,7 +633,7 @@ static bool check_keys(V2vSpec *spec, JsonObject *o, GError **error) {
                         continue;
                 }
                 g_autofree char *q = quote(k);
-                return fail(error, "%s: unknown key (expected one of the keys of API.md \"Job spec\")", q);
+                return fail(error, "%s: unknown key (expected one of the keys of v2vd.job(5))", q);
         }
         return true;
 }

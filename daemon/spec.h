@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * spec: the job spec (API.md "Job spec", a superset of the virt-v2v-wrapper
+ * spec: the job spec (v2vd.job(5), a superset of the virt-v2v-wrapper
  * input JSON) → a validated V2vSpec, with its secrets held apart.
  *
  * Pure: JSON text and a context in, a V2vSpec or a GError

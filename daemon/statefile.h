@@ -2,7 +2,7 @@
 /*
  * statefile: job fields → files, and back.
  *
- *  - state.json: the virt-v2v-wrapper state file (API.md "State file"),
+ *  - state.json: the virt-v2v-wrapper state file (v2vd.job(5), "THE STATE FILE"),
  *    rendered from a V2vStatus. Keys with no value yet are left out, as the
  *    wrapper did; "failed" is present only when the job failed.
  *  - job.json: the daemon's own record of a job (who, when, which unit,

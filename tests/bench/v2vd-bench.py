@@ -537,7 +537,7 @@ def e2e_scratch_dir(work):
     shared virtual disk of the machines this was written on, such reads
     sometimes wait for seconds, noise on top of virt-v2v's own (the long
     "Mapping filesystem data" stalls are qemu's TCG inside the appliance
-    and come on the tmpfs too: README "Performance"). So both arms convert
+    and come on the tmpfs too: tests/bench/README.md). So both arms convert
     a copy of the guest on the tmpfs, with TMPDIR and VIRT_V2V_TMPDIR
     there. V2VD_BENCH_E2E_TMPDIR= picks another directory (say, /var/tmp to
     include the disk)."""

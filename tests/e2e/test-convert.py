@@ -32,7 +32,7 @@ from v2vdtest import (run_test, call, log, MANAGER_PATH, MANAGER_IFACE, JOB_IFAC
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
-# The phases of a virt-v2v 2.2 run, in order (shared/design/ENVIRONMENT.md).
+# The phases of a virt-v2v 2.2 run, in order (tests/data/disk-to-local.v2v.log).
 V2V_PHASES = ["Setting up the source", "Opening the source", "Inspecting the source",
               "Checking for sufficient free disk space in the guest", "Converting ",
               "Mapping filesystem data", "Closing the overlay", "Assigning disks to buses",

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Introspection of /org/v2vd/V2V1 and of a job object matches API.md."""
+"""Introspection of /org/v2vd/V2V1 and of a job object matches org.v2vd.V2V1(5)."""
 import os
 import xml.etree.ElementTree as ET
 

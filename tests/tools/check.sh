@@ -11,7 +11,9 @@
 #  4. build-asan/ : the same with -Db_sanitize=address,undefined -Db_lundef=false
 #  5. once the guest image is there: the unit and integration suites in both
 #     builds, then the e2e suite in build/ (real virt-v2v converts the guest
-#     through the daemon, 3–5 minutes)
+#     through the daemon, 3–5 minutes), then the system suite in build/
+#     (tests/system: a booted Debian 12 container, v2vd installed from
+#     `meson install`, its rootfs tar built in the background with step 2)
 #     (the browser suite, tests/browser, runs with unit and integration in
 #     build/: the Cockpit page is built there with -Dcockpit=enabled, its
 #     npm packages fetched by `npm ci` into the build directory)
@@ -26,6 +28,7 @@
 #   V2VD_GUEST_IMAGE: use this image instead of building one
 #   V2VD_CHECK_SKIP_E2E=1: leave out the e2e suite (and the guest build)
 #   V2VD_CHECK_SKIP_ASAN=1: leave out the sanitizer build
+#   V2VD_CHECK_SKIP_SYSTEM=1: leave out the system suite (and its rootfs build)
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -56,6 +59,19 @@ if [[ $skip_e2e != 1 && -z ${V2VD_GUEST_IMAGE:-} ]]; then
     say "guest image: tests/fixtures/build-guest.sh in the background (log: $guest_log)"
     bash tests/fixtures/build-guest.sh >"$guest_out" 2>"$guest_log" &
     guest_pid=$!
+fi
+
+# ----------------------------------------------- system suite rootfs (deploy)
+# tests/system/build-rootfs.sh: the cached Debian 12 rootfs tar the system
+# suite boots (debootstrap, ~5 minutes when not cached), built while the code
+# compiles; V2VD_CHECK_SKIP_SYSTEM=1 leaves the system suite out.
+skip_system=${V2VD_CHECK_SKIP_SYSTEM:-0}
+rootfs_pid=
+rootfs_log=$top/$build.rootfs-build.log
+if [[ $skip_system != 1 ]]; then
+    say "system rootfs: tests/system/build-rootfs.sh in the background (log: $rootfs_log)"
+    bash tests/system/build-rootfs.sh >/dev/null 2>"$rootfs_log" &
+    rootfs_pid=$!
 fi
 
 # ---------------------------------------------------------------- builds
@@ -118,10 +134,19 @@ if [[ -n $guest_pid ]]; then
     fi
 fi
 
+if [[ -n $rootfs_pid ]]; then
+    say "waiting for the system rootfs"
+    if ! wait "$rootfs_pid"; then
+        echo "check: the system rootfs could not be built; its log:" >&2
+        tail -n 60 "$rootfs_log" >&2
+        step_failed "system rootfs (tests/system/build-rootfs.sh)"
+    fi
+fi
+
 # ------------------------------------------------------------------ tests
 if [[ $main_ok == 1 ]]; then
     say "unit + integration suites in $build"
-    run_tests "$build" testlog-main --no-suite e2e --no-suite valgrind
+    run_tests "$build" testlog-main --no-suite e2e --no-suite valgrind --no-suite system
 fi
 if [[ $asan_ok == 1 ]]; then
     say "unit + integration suites in $asan"
@@ -130,6 +155,13 @@ fi
 if [[ $skip_e2e != 1 && $main_ok == 1 && -n ${V2VD_GUEST_IMAGE:-} ]]; then
     say "e2e suite in $build (guest $V2VD_GUEST_IMAGE)"
     run_tests "$build" testlog-e2e --suite e2e
+fi
+
+# The system suite (deploy): a booted Debian 12 container with v2vd installed
+# from `meson install`, the fake and then the real virt-v2v (the guest image).
+if [[ $skip_system != 1 && $main_ok == 1 ]]; then
+    say "system suite in $build (booted container${V2VD_GUEST_IMAGE:+, guest $V2VD_GUEST_IMAGE})"
+    run_tests "$build" testlog-system --suite system
 fi
 
 # ------------------------------------------------ fuzz, valgrind (security)

@@ -33,6 +33,9 @@ pkgs=(
     python3 man-db valgrind util-linux procps psmisc kmod git ca-certificates
     libglib2.0-bin  # gdbus (throttle-errors test)
     openssh-server openssh-client bash-completion  # v2vctl: -H tests (loopback sshd), completion dir
+    # deploy (issue 14): the system suite boots a debootstrap'ed Debian 12 under
+    # systemd-nspawn; groff-base lints the man pages
+    systemd-container groff-base
 )
 if [[ -d $top/tests/browser ]]; then
     pkgs+=(cockpit-ws cockpit-bridge cockpit-system chromium sudo)  # sudo: Cockpit's superuser bridge

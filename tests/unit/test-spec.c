@@ -45,7 +45,7 @@ static const ErrCase err_cases[] = {
         { "{\"vm_name\": \"-oo\", " DISK ", " OUT "}", "vm_name: expected a name not starting with \"-\", got \"-oo\"" },
         { "{\"vm_name\": \"g\", \"name\": \"x/y\", " DISK ", " OUT "}", "name: expected a name without \"/\", got \"x/y\"" },
         { "{\"vm_name\": \"g\", \"vm_nmae\": \"g\", " DISK ", " OUT "}",
-          "\"vm_nmae\": unknown key (expected one of the keys of API.md \"Job spec\")" },
+          "\"vm_nmae\": unknown key (expected one of the keys of v2vd.job(5))" },
         /* inputs */
         { "{\"vm_name\": \"g\", " OUT "}",
           "no input: expected one of transport_method (VMware, with vmware_uri), libvirt_uri, ova, disk or libvirtxml" },
@@ -287,7 +287,7 @@ static void test_limits(void) {
         g_string_append(ok, "\", \"x\": 1}");
         spec = v2v_spec_parse(ok->str, &ctx, &error);
         g_assert_null(spec);
-        g_assert_cmpstr(error->message, ==, "\"x\": unknown key (expected one of the keys of API.md \"Job spec\")");
+        g_assert_cmpstr(error->message, ==, "\"x\": unknown key (expected one of the keys of v2vd.job(5))");
         g_clear_error(&error);
 
         big = g_strnfill(1024 * 1024 + 1, ' ');
