@@ -185,7 +185,6 @@ function JobDetails({ job, conn, act, onLog, onCommand, onCancel }) {
                     <DescriptionListTerm>{_("Output")}</DescriptionListTerm>
                     <DescriptionListDescription className="v2v-output">
                         {out.type ? out.type + (out.destination ? ": " + out.destination : "") : (spec ? _("From the profile") : "")}
-                        {job.vmId && <div>{cockpit.format(_("VM id: $0"), job.vmId)}</div>}
                     </DescriptionListDescription>
                 </DescriptionListGroup>
                 <DescriptionListGroup>

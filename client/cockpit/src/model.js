@@ -42,7 +42,6 @@ export function jobSnapshot(path, d) {
         finishedAt: usec(d.FinishedAt),
         expectedEnd: usec(d.ExpectedEndTime),
         returnCode: d.ReturnCode === undefined ? -1 : d.ReturnCode,
-        vmId: d.VmId || "",
         lastMessage: { type: lm[0] || "", text: lm[1] || "" },
         cpuLimit: d.CPULimit || "unlimited",
         networkLimit: Number(d.NetworkLimit || 0),
