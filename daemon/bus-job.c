@@ -58,12 +58,26 @@ static int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, ch
 JOB_GETTER(id) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->id); }
 JOB_GETTER(vm_name) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->vm_name); }
 JOB_GETTER(owner_uid) { return sd_bus_message_append(reply, "u", (uint32_t) ((Job *) userdata)->record->owner_uid); }
+/* A finished job keeps no spec in memory: its spec.json is read. */
 JOB_GETTER(spec) {
-        return sd_bus_message_append(reply, "s", polkit_may_see_job_details(userdata, reply)
-                                                 ? ((Job *) userdata)->spec_redacted : "");
+        Job *j = userdata;
+        g_autofree char *spec_path = NULL, *text = NULL;
+
+        if (!polkit_may_see_job_details(j, reply))
+                return sd_bus_message_append(reply, "s", "");
+        if (j->spec_redacted)
+                return sd_bus_message_append(reply, "s", j->spec_redacted);
+        spec_path = g_build_filename(j->dir, "spec.json", NULL);
+        if (read_small_file(spec_path, 16 * 1024 * 1024, &text, NULL) < 0 || !g_utf8_validate(text, -1, NULL))
+                return sd_bus_message_append(reply, "s", "{}");
+        return sd_bus_message_append(reply, "s", text);
 }
 JOB_GETTER(state) { return sd_bus_message_append(reply, "s", v2v_job_state_to_string(job_state(userdata))); }
-JOB_GETTER(phase) { return sd_bus_message_append(reply, "s", job_phase(userdata)); }
+/* virt-v2v's Phase, LastMessage and the Disks' paths name the source: for
+ * the owner and manage-any-job only (polkit.h), like Spec. */
+JOB_GETTER(phase) {
+        return sd_bus_message_append(reply, "s", polkit_may_see_job_details(userdata, reply) ? job_phase(userdata) : "");
+}
 JOB_GETTER(progress) { return sd_bus_message_append(reply, "d", job_progress(userdata)); }
 JOB_GETTER(disk_count) { return sd_bus_message_append(reply, "u", ((Job *) userdata)->progress->disk_count); }
 JOB_GETTER(created_at) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->created_usec); }
@@ -88,6 +102,8 @@ JOB_GETTER(disks) {
         r = sd_bus_message_open_container(reply, 'a', "(sd)");
         if (r < 0)
                 return r;
+        if (!polkit_may_see_job_details(j, reply))
+                disks = NULL;
         for (guint i = 0; disks && i < disks->len; i++) {
                 const V2vDiskProgress *d = &g_array_index(disks, V2vDiskProgress, i);
                 r = sd_bus_message_append(reply, "(sd)", d->path ?: "", d->progress);
@@ -100,14 +116,17 @@ JOB_GETTER(disks) {
 JOB_GETTER(last_message) {
         const char *type, *text;
 
+        if (!polkit_may_see_job_details(userdata, reply))
+                return sd_bus_message_append(reply, "(ss)", "", "");
         job_last_message(userdata, &type, &text);
         return sd_bus_message_append(reply, "(ss)", type, text);
 }
 
 /* The properties only root, the owner and who may manage any job read
- * (polkit.h): the spec and the paths of the job's files. */
+ * (polkit.h): the spec, the paths of the job's files, and what virt-v2v
+ * says (its phases, messages and the disks' paths name the source). */
 static const char *const job_detail_properties[] = {
-        "Spec", "StateFile", "LogFile", "MachineLogFile", "ThrottlingFile", NULL
+        "Spec", "StateFile", "LogFile", "MachineLogFile", "ThrottlingFile", "Phase", "LastMessage", "Disks", NULL
 };
 
 bool bus_job_property_is_detail(const char *name) {
@@ -273,44 +292,52 @@ static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *
 #define CHANGE SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
 #define CONST SD_BUS_VTABLE_PROPERTY_CONST
 
-static const sd_bus_vtable job_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_PROPERTY("Id", "s", property_get_id, 0, CONST),
-        SD_BUS_PROPERTY("VmName", "s", property_get_vm_name, 0, CONST),
-        SD_BUS_PROPERTY("OwnerUID", "u", property_get_owner_uid, 0, CONST),
-        SD_BUS_PROPERTY("Spec", "s", property_get_spec, 0, CONST),
-        SD_BUS_PROPERTY("State", "s", property_get_state, 0, CHANGE),
-        SD_BUS_PROPERTY("Phase", "s", property_get_phase, 0, CHANGE),
-        SD_BUS_PROPERTY("Progress", "d", property_get_progress, 0, CHANGE),
-        SD_BUS_PROPERTY("Disks", "a(sd)", property_get_disks, 0, CHANGE),
-        SD_BUS_PROPERTY("DiskCount", "u", property_get_disk_count, 0, CHANGE),
-        SD_BUS_PROPERTY("CreatedAt", "t", property_get_created_at, 0, CONST),
-        SD_BUS_PROPERTY("StartedAt", "t", property_get_started_at, 0, CHANGE),
-        SD_BUS_PROPERTY("FinishedAt", "t", property_get_finished_at, 0, CHANGE),
-        SD_BUS_PROPERTY("ExpectedEndTime", "t", property_get_expected_end, 0, CHANGE),
-        SD_BUS_PROPERTY("ReturnCode", "i", property_get_return_code, 0, CHANGE),
-        SD_BUS_PROPERTY("LastMessage", "(ss)", property_get_last_message, 0, CHANGE),
-        SD_BUS_PROPERTY("CPULimit", "s", property_get_cpu_limit, 0, CHANGE),
-        SD_BUS_PROPERTY("NetworkLimit", "t", property_get_network_limit, 0, CHANGE),
-        SD_BUS_PROPERTY("Unit", "s", property_get_unit, 0, CHANGE),
-        SD_BUS_PROPERTY("PID", "u", property_get_pid, 0, CHANGE),
-        SD_BUS_PROPERTY("StateFile", "s", property_get_state_file, 0, CONST),
-        SD_BUS_PROPERTY("LogFile", "s", property_get_log_file, 0, CONST),
-        SD_BUS_PROPERTY("MachineLogFile", "s", property_get_machine_log_file, 0, CONST),
-        SD_BUS_PROPERTY("ThrottlingFile", "s", property_get_throttling_file, 0, CONST),
-        SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("SetThrottling", SD_BUS_ARGS("a{sv}", limits), SD_BUS_NO_RESULT,
-                                method_set_throttling, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD("Remove", "", "", method_remove, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("ReadLog", SD_BUS_ARGS("t", offset, "u", max_bytes), SD_BUS_RESULT("ay", data),
-                                method_read_log, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_VTABLE_END
-};
+/* On the system bus a signal reaches every listener: the details there
+ * change by invalidation (the name only; listeners read them again, with
+ * their own rights). v2vctl watch reloads on invalidation. */
+#define JOB_VTABLE(NAME, DETAIL)                                                                 \
+static const sd_bus_vtable NAME[] = {                                                                \
+        SD_BUS_VTABLE_START(0),                                                                      \
+        SD_BUS_PROPERTY("Id", "s", property_get_id, 0, CONST),                                       \
+        SD_BUS_PROPERTY("VmName", "s", property_get_vm_name, 0, CONST),                              \
+        SD_BUS_PROPERTY("OwnerUID", "u", property_get_owner_uid, 0, CONST),                          \
+        SD_BUS_PROPERTY("Spec", "s", property_get_spec, 0, CONST),                                   \
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, CHANGE),                                \
+        SD_BUS_PROPERTY("Phase", "s", property_get_phase, 0, DETAIL),                                \
+        SD_BUS_PROPERTY("Progress", "d", property_get_progress, 0, CHANGE),                          \
+        SD_BUS_PROPERTY("Disks", "a(sd)", property_get_disks, 0, DETAIL),                            \
+        SD_BUS_PROPERTY("DiskCount", "u", property_get_disk_count, 0, CHANGE),                       \
+        SD_BUS_PROPERTY("CreatedAt", "t", property_get_created_at, 0, CONST),                        \
+        SD_BUS_PROPERTY("StartedAt", "t", property_get_started_at, 0, CHANGE),                       \
+        SD_BUS_PROPERTY("FinishedAt", "t", property_get_finished_at, 0, CHANGE),                     \
+        SD_BUS_PROPERTY("ExpectedEndTime", "t", property_get_expected_end, 0, CHANGE),               \
+        SD_BUS_PROPERTY("ReturnCode", "i", property_get_return_code, 0, CHANGE),                     \
+        SD_BUS_PROPERTY("LastMessage", "(ss)", property_get_last_message, 0, DETAIL),                \
+        SD_BUS_PROPERTY("CPULimit", "s", property_get_cpu_limit, 0, CHANGE),                         \
+        SD_BUS_PROPERTY("NetworkLimit", "t", property_get_network_limit, 0, CHANGE),                 \
+        SD_BUS_PROPERTY("Unit", "s", property_get_unit, 0, CHANGE),                                  \
+        SD_BUS_PROPERTY("PID", "u", property_get_pid, 0, CHANGE),                                    \
+        SD_BUS_PROPERTY("StateFile", "s", property_get_state_file, 0, CONST),                        \
+        SD_BUS_PROPERTY("LogFile", "s", property_get_log_file, 0, CONST),                            \
+        SD_BUS_PROPERTY("MachineLogFile", "s", property_get_machine_log_file, 0, CONST),             \
+        SD_BUS_PROPERTY("ThrottlingFile", "s", property_get_throttling_file, 0, CONST),              \
+        SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),                  \
+        SD_BUS_METHOD_WITH_ARGS("SetThrottling", SD_BUS_ARGS("a{sv}", limits), SD_BUS_NO_RESULT,     \
+                                method_set_throttling, SD_BUS_VTABLE_UNPRIVILEGED),                  \
+        SD_BUS_METHOD("Remove", "", "", method_remove, SD_BUS_VTABLE_UNPRIVILEGED),                  \
+        SD_BUS_METHOD_WITH_ARGS("ReadLog", SD_BUS_ARGS("t", offset, "u", max_bytes), SD_BUS_RESULT("ay", data), \
+                                method_read_log, SD_BUS_VTABLE_UNPRIVILEGED),                        \
+        SD_BUS_VTABLE_END                                                                            \
+}
+JOB_VTABLE(job_vtable_user, CHANGE);
+JOB_VTABLE(job_vtable_system, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION);
+
 
 int bus_job_register(Manager *m) {
         int r;
 
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, V2VD_JOB_PATH_PREFIX, V2VD_JOB_INTERFACE, job_vtable,
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, V2VD_JOB_PATH_PREFIX, V2VD_JOB_INTERFACE,
+                                       m->user_mode ? job_vtable_user : job_vtable_system,
                                        job_object_find, m);
         if (r < 0)
                 return r;

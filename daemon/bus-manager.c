@@ -7,6 +7,7 @@
 
 #include "bus-job.h"
 #include "bus-manager.h"
+#include "owner.h"
 #include "job.h"
 #include "polkit.h"
 #include "util.h"
@@ -62,12 +63,14 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
         Job *j;
         int r;
 
-        r = polkit_check_async(m, message, V2VD_POLKIT_ACTION_CREATE_JOB, NULL, true, error);
-        if (r <= 0)
-                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
+        /* The caller's bounds first, before polkit is asked (which holds the
+         * message while it answers): the spec's size, the queue. */
         r = sd_bus_message_read(message, "s", &text);
         if (r < 0)
                 return r;
+        if (strlen(text) > V2V_SPEC_MAX_SIZE)
+                return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
+                                         "the spec is %zu bytes, more than %u", strlen(text), V2V_SPEC_MAX_SIZE);
         r = bus_sender_uid(message, &uid);
         if (r < 0)
                 return r;
@@ -75,6 +78,19 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
                 return sd_bus_error_setf(error, V2VD_ERROR_TOO_MANY_JOBS,
                                          "%u jobs are already queued; wait or raise max_queued_jobs",
                                          g_queue_get_length(&m->queue));
+        if (m->max_queued_jobs_per_user > 0 && manager_queued_of(m, uid) >= m->max_queued_jobs_per_user)
+                return sd_bus_error_setf(error, V2VD_ERROR_TOO_MANY_JOBS,
+                                         "uid %u has %u jobs queued already (max_queued_jobs_per_user=%u)",
+                                         (unsigned) uid, manager_queued_of(m, uid), m->max_queued_jobs_per_user);
+        r = sd_bus_message_rewind(message, true);
+        if (r < 0)
+                return r;
+        r = polkit_check_async(m, message, V2VD_POLKIT_ACTION_CREATE_JOB, NULL, true, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
+        r = sd_bus_message_read(message, "s", &text);
+        if (r < 0)
+                return r;
 
         home = home_of(uid);
         {
@@ -83,10 +99,29 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
                         .owner_home = home,
                         .profile_dirs = (const char *const *) m->profile_dirs,
                 };
+                /* The caller's paths are checked with the caller's rights
+                 * (owner.c): no message about what it cannot see. */
+                if (uid != geteuid()) {
+                        g_autofree char *msg = NULL;
+                        r = owner_check_spec(uid, text, &ctx, &msg);
+                        if (r < 0)
+                                return sd_bus_error_set_errnof(error, r, "cannot check the spec as uid %u: %s",
+                                                               (unsigned) uid, g_strerror(-r));
+                        if (r == 0)
+                                return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", msg);
+                        ctx.paths_checked = true;
+                }
                 spec = v2v_spec_parse(text, &ctx, &gerror);
         }
         if (!spec)
                 return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", gerror->message);
+        if (!m->user_mode && uid != 0 && owner_root_output(spec) &&
+            owner_job_uid(m->user_mode, m->root_outputs, uid, spec) != (uid_t) -1)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "the %s output (-o %s) needs root, and v2vd runs a job as its owner "
+                                         "(uid %u); an administrator can allow it with root_outputs=%s in v2vd.conf",
+                                         owner_root_output(spec), owner_root_output(spec), (unsigned) uid,
+                                         owner_root_output(spec));
 
         r = job_create(m, &spec, uid, &j);
         if (r < 0)

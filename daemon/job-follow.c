@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "beat.h"
@@ -34,6 +35,11 @@
 #define EMIT_ACCURACY_USEC       (1 * 1000ULL)
 #define STATE_FILE_INTERVAL_USEC (1000 * 1000ULL)
 #define LOG_READ_CHUNK           (64 * 1024)
+/* While following, at most this much of each log per event-loop turn; the
+ * rest on the next turns (an idle-priority defer), so that a job writing
+ * fast cannot make bus calls wait. */
+#define LOG_READ_SLICE           (1024 * 1024)
+#define LOG_TAIL_BYTES           (1024 * 1024)
 /* Replace PATH atomically without fsync, for the once-a-second progress
  * rewrites of state.json (a restarted daemon re-derives them from the logs):
  * the new text goes to SPARE, which is then exchanged with PATH
@@ -260,7 +266,7 @@ static void job_stop_beat(Job *j) {
         if (job_watch_logs(j) < 0)
                 log_full(LOG_WARNING, j->id, "cannot watch the job's logs again: progress is read on the job's directory events only");
         /* What was written since the last read raised no event. */
-        job_read_logs(j);
+        job_read_logs_from(j, true, true);
         if (j->dirty)
                 arm_timer(j, &j->emit_timer,
                           v2v_beat_emit_time(EMIT_INTERVAL_USEC, j->last_emit_usec, now_usec(CLOCK_MONOTONIC)),
@@ -362,44 +368,104 @@ static int job_log_fd(Job *j, bool machine, int *own_fd) {
         return fd;
 }
 
-/* Feed what a log file gained since *offset. Returns the change mask. */
-unsigned job_read_log(Job *j, uint64_t *offset, bool machine) {
+/* Feed what a log file gained since *offset, at most max bytes (*ret_more
+ * set when it stopped there). Returns the change mask. */
+static unsigned job_read_log_upto(Job *j, uint64_t *offset, bool machine, uint64_t max, bool *ret_more) {
         _cleanup_close_ int own_fd = -1;
         char buf[LOG_READ_CHUNK];
         unsigned change = 0;
+        uint64_t done = 0;
         int fd = job_log_fd(j, machine, &own_fd);
 
         if (fd < 0)
                 return 0;
         for (;;) {
-                ssize_t n = pread(fd, buf, sizeof buf, (off_t) *offset);
+                ssize_t n;
                 uint64_t now;
 
+                if (done >= max) {
+                        if (ret_more)
+                                *ret_more = true;
+                        break;
+                }
+                n = pread(fd, buf, (size_t) MIN((uint64_t) sizeof buf, max - done), (off_t) *offset);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
                         break;
                 *offset += (uint64_t) n;
+                done += (uint64_t) n;
                 now = now_usec(CLOCK_REALTIME);
                 change |= machine ? v2v_progress_feed_machine(j->progress, buf, (size_t) n, now)
                                   : v2v_progress_feed_log(j->progress, buf, (size_t) n, now);
                 /* A short read is the end for now: what is appended later
                  * raises its own inotify event (saves a read per step). */
-                if ((size_t) n < sizeof buf)
+                if ((size_t) n < sizeof buf && done < max)
                         break;
         }
         return change;
 }
 
-/* Only the file an inotify event named needs reading (two files opened per
- * progress step were the larger part of the daemon's work per step). */
-static void job_read_logs_from(Job *j, bool machine_log, bool log) {
-        unsigned change = 0;
+/* Reading a log to its end at once (a job's end, its load after a
+ * restart) is done from its last LOG_TAIL_BYTES when more is unread: what
+ * counts then is how it ended, and a job that wrote gigabytes must not hold
+ * the loop for seconds. The skipped part starts at a line's beginning. */
+static void job_skip_to_tail(Job *j, uint64_t *offset, bool machine) {
+        _cleanup_close_ int own_fd = -1;
+        int fd = job_log_fd(j, machine, &own_fd);
+        char buf[4096];
+        struct stat st;
+        uint64_t from;
+        ssize_t n;
 
+        if (fd < 0 || fstat(fd, &st) < 0 || (uint64_t) st.st_size <= *offset + 4 * LOG_TAIL_BYTES)
+                return;
+        from = (uint64_t) st.st_size - LOG_TAIL_BYTES;
+        n = pread(fd, buf, sizeof buf, (off_t) from);
+        if (n <= 0)
+                return;
+        for (ssize_t i = 0; i < n; i++)
+                if (buf[i] == '\n') {
+                        *offset = from + (uint64_t) i + 1;
+                        return;
+                }
+        *offset = from;
+}
+
+unsigned job_read_log(Job *j, uint64_t *offset, bool machine) {
+        job_skip_to_tail(j, offset, machine);
+        return job_read_log_upto(j, offset, machine, UINT64_MAX, NULL);
+}
+
+static void job_read_logs_upto(Job *j, bool machine_log, bool log, uint64_t max);
+static void job_cap_log(Job *j);
+static void job_cap_wait(Job *j);
+
+static int on_log_more(sd_event_source *s, void *userdata) {
+        Job *j = userdata;
+
+        job_read_logs_upto(j, true, true, LOG_READ_SLICE);
+        job_flush_if_due(j);
+        return 0;
+}
+
+static void job_read_logs_upto(Job *j, bool machine_log, bool log, uint64_t max) {
+        unsigned change = 0;
+        bool more = false;
+
+        if (max == UINT64_MAX) {
+                job_skip_to_tail(j, &j->machine_log_offset, true);
+                job_skip_to_tail(j, &j->log_offset, false);
+        }
         if (machine_log)
-                change |= job_read_log(j, &j->machine_log_offset, true);
-        if (log)
-                change |= job_read_log(j, &j->log_offset, false);
+                change |= job_read_log_upto(j, &j->machine_log_offset, true, max, &more);
+        if (log && max == UINT64_MAX)
+                job_cap_wait(j);
+        if (log && !j->log_cap) {
+                change |= job_read_log_upto(j, &j->log_offset, false, max, &more);
+                if (j->inotify_source)
+                        job_cap_log(j);
+        }
         if (change & V2V_PROGRESS_CHANGED_LAST_MESSAGE && j->record->final_message_type &&
             !v2v_job_state_is_finished(j->record->state)) {
                 /* virt-v2v's own newer message supersedes the daemon's (spec warnings). */
@@ -407,10 +473,127 @@ static void job_read_logs_from(Job *j, bool machine_log, bool log) {
                 g_clear_pointer(&j->record->final_message_text, g_free);
         }
         job_mark_dirty(j, progress_change_to_props(change));
+        if (more && j->inotify_source) {
+                if (!j->log_more &&
+                    sd_event_add_defer(j->manager->event, &j->log_more, on_log_more, j) >= 0) {
+                        (void) sd_event_source_set_priority(j->log_more, SD_EVENT_PRIORITY_IDLE);
+                        sd_event_source_set_description(j->log_more, "job-log-more");
+                }
+                if (j->log_more)
+                        (void) sd_event_source_set_enabled(j->log_more, SD_EVENT_ONESHOT);
+        }
 }
 
+/* v2v.log over max_log_size=: drop its oldest part (only what was read
+ * already), in whole blocks, and put a marker line in its place. With
+ * FALLOC_FL_COLLAPSE_RANGE + INSERT_RANGE (ext4, xfs) the file shrinks and
+ * the read offset moves back; elsewhere (tmpfs) the part becomes a hole
+ * (its space is freed, the size stays). virt-v2v appends (O_APPEND) and
+ * goes on writing at the new end. The file system writes the range's dirty
+ * pages out first (tens of MB at 100 MB/s, 100 ms and more), so a child
+ * process does it while the loop goes on; v2v.log is not read until it is
+ * done (on_log_capped), since its offsets move. Exit status: 0 collapsed
+ * and marked, 1 collapsed, 2 punched and marked, 3 nothing. */
+#define LOG_CAP_BLOCK 4096
+
+static int cap_log_child(const char *path, uint64_t cut, uint64_t max) {
+        int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        char marker[LOG_CAP_BLOCK];
+        int len;
+
+        if (fd < 0)
+                return 3;
+        len = snprintf(marker, sizeof marker, "[v2vd: %" G_GUINT64_FORMAT " bytes of this log were dropped here "
+                       "to keep it under max_log_size=%" G_GUINT64_FORMAT "]", cut - LOG_CAP_BLOCK, max);
+        memset(marker + len, ' ', sizeof marker - (size_t) len - 1);
+        marker[sizeof marker - 1] = '\n';
+        if (fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 0, (off_t) cut) == 0) {
+                if (fallocate(fd, FALLOC_FL_INSERT_RANGE, 0, LOG_CAP_BLOCK) < 0)
+                        return 1;
+                (void) pwrite(fd, marker, sizeof marker, 0);
+                return 0;
+        }
+        if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0, (off_t) cut) == 0)
+        {
+                (void) pwrite(fd, marker, sizeof marker, 0);
+                return 2;
+        }
+        return 3;
+}
+
+static int on_log_capped(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Job *j = userdata;
+        uint64_t cut = j->log_cap_cut;
+        int status = si->si_code == CLD_EXITED ? si->si_status : 3;
+
+        j->log_cap = sd_event_source_disable_unref(j->log_cap);
+        if (status == 0)
+                j->log_offset -= cut - LOG_CAP_BLOCK;
+        else if (status == 1)
+                j->log_offset -= cut;
+        if (status <= 2)
+                log_full(LOG_INFO, j->id, "dropped the first %" G_GUINT64_FORMAT " bytes of v2v.log (max_log_size=%"
+                         G_GUINT64_FORMAT ")", cut - (status == 1 ? 0 : LOG_CAP_BLOCK), j->manager->max_log_size);
+        else
+                log_full(LOG_WARNING, j->id, "cannot cap v2v.log at max_log_size=%" G_GUINT64_FORMAT,
+                         j->manager->max_log_size);
+        if (j->inotify_source)
+                job_read_logs_from(j, false, true);
+        return 0;
+}
+
+static void job_cap_log(Job *j) {
+        uint64_t max = j->manager->max_log_size, cut;
+        g_autofree char *path = NULL;
+        struct stat st;
+        pid_t pid;
+
+        if (max == 0 || j->log_offset <= max || j->log_cap)
+                return;
+        path = job_log_path(j);
+        if (stat(path, &st) < 0 || (uint64_t) st.st_size <= max)
+                return;
+        /* Keep about half: not a cut per slice. */
+        cut = MIN((uint64_t) st.st_size - max / 2, j->log_offset) / LOG_CAP_BLOCK * LOG_CAP_BLOCK;
+        if (cut <= LOG_CAP_BLOCK)
+                return;
+        pid = fork();
+        if (pid < 0)
+                return;
+        if (pid == 0)
+                _exit(cap_log_child(path, cut, max));
+        j->log_cap_cut = cut;
+        if (sd_event_add_child(j->manager->event, &j->log_cap, pid, WEXITED, on_log_capped, j) < 0) {
+                (void) waitpid(pid, NULL, 0);
+                j->log_cap = NULL;
+                return;
+        }
+        sd_event_source_set_description(j->log_cap, "job-log-cap");
+}
+
+/* A cap under way ends before the log is read on (its offsets move). */
+static void job_cap_wait(Job *j) {
+        siginfo_t si = { 0 };
+        pid_t pid;
+
+        if (!j->log_cap || sd_event_source_get_child_pid(j->log_cap, &pid) < 0)
+                return;
+        if (waitid(P_PID, (id_t) pid, &si, WEXITED) == 0)
+                (void) on_log_capped(j->log_cap, &si, j);
+        else
+                j->log_cap = sd_event_source_disable_unref(j->log_cap);
+}
+
+/* Only the file an inotify event named needs reading (two files opened per
+ * progress step were the larger part of the daemon's work per step); a
+ * slice of it per loop turn. */
+static void job_read_logs_from(Job *j, bool machine_log, bool log) {
+        job_read_logs_upto(j, machine_log, log, LOG_READ_SLICE);
+}
+
+/* All of both logs, now (a job's end, its load). */
 void job_read_logs(Job *j) {
-        job_read_logs_from(j, true, true);
+        job_read_logs_upto(j, true, true, UINT64_MAX);
 }
 
 void job_read_v2v_pid(Job *j) {
@@ -432,7 +615,7 @@ static int on_log_event(sd_event_source *s, const struct inotify_event *ev, void
         bool machine = s == j->machine_log_watch;
 
         if (ev->mask & IN_Q_OVERFLOW)
-                job_read_logs(j);
+                job_read_logs_from(j, true, true);
         else
                 job_read_logs_from(j, machine, !machine);
         /* A value sent as it was written: read the next ones on its beat. */
@@ -481,7 +664,7 @@ static int on_job_dir_event(sd_event_source *s, const struct inotify_event *ev, 
         Job *j = userdata;
 
         if (ev->mask & IN_Q_OVERFLOW) {
-                job_read_logs(j);
+                job_read_logs_from(j, true, true);
                 job_read_v2v_pid(j);
                 return 0;
         }
@@ -510,6 +693,7 @@ int job_follow_dir(Job *j) {
         if (r < 0)
                 return log_error_errno(r, "job %s: cannot watch %s: %m", j->id, j->dir);
         sd_event_source_set_description(j->inotify_source, "job-dir");
+        (void) job_watch_outputs(j);
         r = job_watch_logs(j);
         if (r < 0) {
                 j->inotify_source = sd_event_source_disable_unref(j->inotify_source);
@@ -520,6 +704,9 @@ int job_follow_dir(Job *j) {
 
 void job_follow_stop(Job *j) {
         j->inotify_source = sd_event_source_disable_unref(j->inotify_source);
+        j->log_more = sd_event_source_disable_unref(j->log_more);
+        j->outputs_watch = sd_event_source_disable_unref(j->outputs_watch);
+        job_cap_wait(j);
         job_unwatch_logs(j);
         j->beating = false;
         if (j->log_fd >= 0)

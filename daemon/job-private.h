@@ -63,5 +63,7 @@ void job_runner_release(Job *j);
 int job_write_bandwidth_file(Job *j);
 /* A cancelled job's output files that were not there before it ran. */
 void job_remove_partial_output(Job *j);
+/* Record the job's output files by identity as they appear (job-start.c). */
+int job_watch_outputs(Job *j);
 /* Give back the space reserved beyond the logs' ends. */
 void job_release_log_space(Job *j);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "job-private.h"
+#include "owner.h"
 #include "scope.h"
 #include "throttle.h"
 #include "util.h"
@@ -42,37 +43,72 @@ static int pidfd_open_compat(pid_t pid) {
         return (int) syscall(SYS_pidfd_open, pid, 0);
 }
 
-/* Remove the output files a cancelled job created; never ones that were
- * there before it ran. */
+/* Remove the output files a cancelled job created — those recorded by
+ * identity as they appeared (job_watch_outputs) and still the same file —
+ * never through a link, only with its owner's rights
+ * (owner_remove_outputs). A job cancelled before it ran created nothing. */
 void job_remove_partial_output(Job *j) {
         g_autofree char *dir = NULL;
         g_autoptr(GPtrArray) patterns = NULL;
-        g_autoptr(GDir) d = NULL;
-        const char *name;
+        g_autofree char *removed = NULL;
+        int r;
 
-        if (!j->spec || !v2v_spec_output_files(j->spec, &dir, &patterns))
+        if (!j->spec || !j->record->started_usec || j->record->created_outputs->len == 0 ||
+            !v2v_spec_output_files(j->spec, &dir, &patterns))
                 return;
-        d = g_dir_open(dir, 0, NULL);
-        if (!d)
-                return;
-        while ((name = g_dir_read_name(d))) {
-                bool match = false;
+        r = owner_remove_outputs(j->record->owner_uid, dir, patterns, j->record->created_outputs, &removed);
+        if (r < 0)
+                log_full(LOG_WARNING, j->id, "cannot remove the partial output in %s: %s", dir, g_strerror(-r));
+        else if (removed && *removed)
+                log_full(LOG_INFO, j->id, "removed partial output in %s: %s", dir, g_strchomp(removed));
+}
 
-                for (guint i = 0; i < patterns->len && !match; i++)
-                        match = g_pattern_match_simple(patterns->pdata[i], name);
-                if (!match)
-                        continue;
-                if (j->record->preexisting_outputs &&
-                    g_ptr_array_find_with_equal_func(j->record->preexisting_outputs, name, g_str_equal, NULL))
-                        continue;
-                {
-                        g_autofree char *path = g_build_filename(dir, name, NULL);
-                        if (unlink(path) < 0 && errno != ENOENT)
-                                log_full(LOG_WARNING, j->id, "cannot remove partial output %s: %m", path);
-                        else
-                                log_full(LOG_INFO, j->id, "removed partial output %s", path);
-                }
-        }
+static bool output_name_matches(const GPtrArray *patterns, const char *name) {
+        for (guint i = 0; i < patterns->len; i++)
+                if (g_pattern_match_simple(patterns->pdata[i], name))
+                        return true;
+        return false;
+}
+
+/* A file of the job's output names appeared: record it by identity
+ * ("DEV:INO:NAME") if it is a regular file of the job's owner that was not
+ * there before the job ran. */
+static int on_output_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        Job *j = userdata;
+        g_autofree char *dir = NULL, *path = NULL, *entry = NULL;
+        g_autoptr(GPtrArray) patterns = NULL;
+        struct stat st;
+
+        if (ev->len == 0 || !j->spec || !v2v_spec_output_files(j->spec, &dir, &patterns) ||
+            !output_name_matches(patterns, ev->name) ||
+            g_ptr_array_find_with_equal_func(j->record->preexisting_outputs, ev->name, g_str_equal, NULL))
+                return 0;
+        path = g_build_filename(dir, ev->name, NULL);
+        if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != j->record->owner_uid)
+                return 0;
+        entry = g_strdup_printf("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%s", (guint64) st.st_dev,
+                                (guint64) st.st_ino, ev->name);
+        if (g_ptr_array_find_with_equal_func(j->record->created_outputs, entry, g_str_equal, NULL))
+                return 0;
+        g_ptr_array_add(j->record->created_outputs, g_steal_pointer(&entry));
+        (void) job_save_record(j);
+        return 0;
+}
+
+int job_watch_outputs(Job *j) {
+        g_autofree char *dir = NULL;
+        g_autoptr(GPtrArray) patterns = NULL;
+        int r;
+
+        if (j->outputs_watch || !j->spec || !v2v_spec_output_files(j->spec, &dir, &patterns))
+                return 0;
+        r = sd_event_add_inotify(j->manager->event, &j->outputs_watch, dir,
+                                 IN_CREATE | IN_MOVED_TO | IN_ONLYDIR, on_output_event, j);
+        if (r < 0)
+                return log_full(LOG_WARNING, j->id, "cannot watch %s for the job's output files (cancel will "
+                                "remove none): %s", dir, g_strerror(-r)), 0;
+        sd_event_source_set_description(j->outputs_watch, "job-outputs");
+        return 0;
 }
 
 static void job_record_preexisting_outputs(Job *j) {
@@ -164,7 +200,11 @@ static int write_secret_file(const char *dir, const V2vSecret *s) {
         _cleanup_close_ int fd = -1;
         size_t len = strlen(s->value);
 
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+        /* Made anew: after a first start the directory lets the job's
+         * owner in (owner.c), which may have put a FIFO or link there. */
+        if (unlink(path) < 0 && errno != ENOENT)
+                return -errno;
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
         if (fd < 0)
                 return -errno;
         if (fchmod(fd, 0600) < 0)
@@ -310,6 +350,7 @@ int job_start(Job *j) {
         g_auto(GStrv) envp = NULL;
         uint64_t quota = UINT64_MAX;
         int go[2] = { -1, -1 };
+        uid_t run_as;
         pid_t pid;
         int r;
         V2vCommandPaths paths = {
@@ -398,6 +439,18 @@ int job_start(Job *j) {
                 envp = g_environ_setenv(envp, "V2VD_RUNNER_SSH_AUTH_SOCK", agent_sock, TRUE);
         }
 
+        run_as = owner_job_uid(m->user_mode, m->root_outputs, j->record->owner_uid, j->spec);
+        if (run_as != (uid_t) -1) {
+                g_autofree char *uid_text = g_strdup_printf("%u", (unsigned) run_as);
+                r = owner_prepare_start(j->dir, j->secret_dir, machine_log, run_as);
+                if (r < 0) {
+                        g_autofree char *msg = g_strdup_printf("cannot prepare the job's files for uid %u: %s",
+                                                               (unsigned) run_as, g_strerror(-r));
+                        job_finish(j, V2V_JOB_FAILED, "error", msg);
+                        return 0;
+                }
+                envp = g_environ_setenv(envp, "V2VD_RUNNER_UID", uid_text, TRUE);
+        }
         if (pipe2(go, O_CLOEXEC) < 0) {
                 job_finish(j, V2V_JOB_FAILED, "error", "cannot create a pipe for the runner");
                 return 0;

@@ -27,6 +27,7 @@
 #include "runner-exit.h"
 #include "throttling.h"
 #include "v2v-limits.h"
+#include "owner.h"
 #include "scope.h"
 #include "throttle.h"
 #include "util.h"
@@ -317,6 +318,7 @@ void job_finish(Job *j, V2vJobState state, const char *msg_type, const char *msg
         if (r < 0)
                 log_full(LOG_ERR, j->id, "cannot remove the job's secrets in %s: %s", j->secret_dir, g_strerror(-r));
         g_clear_pointer(&j->spec, v2v_spec_free);
+        g_clear_pointer(&j->spec_redacted, g_free);   /* read from spec.json when asked */
 
         log_full(state == V2V_JOB_SUCCEEDED ? LOG_INFO : LOG_WARNING, j->id, "%s: %s%s%s",
                  v2v_job_state_to_string(state), j->vm_name,
@@ -467,12 +469,17 @@ void job_apply_throttling_file(Job *j) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GString) problems = g_string_new(NULL);
         size_t len = 0;
+        uid_t run_as;
         int r;
 
         r = read_small_file(path, 64 * 1024, &text, &len);
-        if (r == -ENOENT)
+        if (r == -ENOENT || (r >= 0 && strspn(text, " \t\r\n") == len))   /* the owner's empty one */
                 return;
         (void) unlink(path);
+        /* The owner writes the next one in place (owner.c). */
+        run_as = owner_job_uid(j->manager->user_mode, j->manager->root_outputs, j->record->owner_uid, j->spec);
+        if (run_as != (uid_t) -1)
+                (void) owner_offer_file(j->dir, "throttling.json", run_as);
         if (r < 0)
                 g_string_append_printf(problems, "cannot read it: %s", g_strerror(-r));
         else if (!(t = v2v_throttling_parse(text, len, V2V_THROTTLING_WRAPPER, &error)))
@@ -548,6 +555,9 @@ int job_create(Manager *m, V2vSpec **spec, uid_t owner, Job **ret) {
                 *spec = g_steal_pointer(&j->spec);
                 return log_error_errno(r, "cannot create %s: %m", j->dir);
         }
+        /* The owner reads its job's files (owner.c): before any is made. */
+        if (!m->user_mode && owner != 0 && (r = owner_grant_job_dir(j->dir, owner, NULL, 0)) < 0)
+                log_full(LOG_WARNING, id, "cannot let uid %u read %s: %s", (unsigned) owner, j->dir, g_strerror(-r));
         spec_path = job_file(j, "spec.json");
         r = v2v_write_file_atomic(spec_path, j->spec_redacted, strlen(j->spec_redacted), 0640);
         if (r < 0)
@@ -604,6 +614,8 @@ static void job_load_spec(Job *j) {
                 .owner_uid = j->record->owner_uid,
                 .owner_home = home,
                 .profile_dirs = (const char *const *) m->profile_dirs,
+                /* checked as the owner when it was created (owner.c) */
+                .paths_checked = j->record->owner_uid != geteuid(),
         };
 
         if (read_small_file(full_path, 16 * 1024 * 1024, &full, NULL) < 0) {
@@ -656,8 +668,11 @@ int job_load(Manager *m, const char *id, Job **ret) {
 
         if (j->record->state == V2V_JOB_QUEUED || j->record->state == V2V_JOB_RUNNING)
                 job_load_spec(j);
-        else
+        else {
                 (void) remove_tree(j->secret_dir);
+                /* A finished job's Spec is read from spec.json when asked. */
+                g_clear_pointer(&j->spec_redacted, g_free);
+        }
         job_seed_disks(j);
         if (j->record->state != V2V_JOB_QUEUED) {
                 (void) job_read_log(j, &j->machine_log_offset, true);

@@ -65,6 +65,10 @@ struct Job {
         sd_event_source *runner_source;
         sd_event_source *inotify_source;   /* the job's directory: files closed or renamed */
         sd_event_source *log_watch, *machine_log_watch;  /* IN_MODIFY; off while beating */
+        sd_event_source *log_more;  /* a log has more than a slice unread: next loop turn (job-follow.c) */
+        sd_event_source *log_cap;   /* the child cutting v2v.log to max_log_size= (job-follow.c) */
+        sd_event_source *outputs_watch;  /* the output directory: files the job creates (job-start.c) */
+        uint64_t log_cap_cut;
         bool beating;              /* the logs are read on the emit timer's beat (job-follow.c) */
         sd_bus_slot *scope_slot;   /* StartTransientUnit reply */
         char *scope_job;           /* systemd job path we wait for in JobRemoved */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <systemd/sd-daemon.h>
 
+#include "expire.h"
 #include "manager.h"
 #include "polkit.h"
 #include "util.h"
@@ -31,7 +32,9 @@ static void help(void) {
                "\n"
                "Configuration keys: [daemon] max_running_jobs= max_queued_jobs= cancel_grace_sec=\n"
                "  progress_interval_ms= virt_v2v= default_cpu= default_network= egress_interfaces=\n"
-               "  throttle_name=; [environment] NAME=value for virt-v2v. See v2vd.conf(5).\n"
+               "  throttle_name= root_outputs= max_queued_jobs_per_user=\n"
+               "  max_pending_authorizations_per_user= keep_finished_jobs_days= keep_finished_jobs=\n"
+               "  max_log_size=; [environment] NAME=value for virt-v2v. See v2vd.conf(5).\n"
                "Environment: V2VD_VIRT_V2V overrides the virt-v2v path; V2VD_LOG_TARGET=console|journal.\n"
                "See v2vd(8), org.v2vd.V2V1(5) (the D-Bus API) and v2vd.job(5) (job spec, state file).\n");
 }
@@ -110,10 +113,16 @@ int main(int argc, char *argv[]) {
         r = manager_connect_bus(m);
         if (r < 0)
                 goto fail;
+        r = manager_make_dirs(m);
+        if (r < 0)
+                goto fail;
         r = polkit_setup(m);
         if (r < 0)
                 goto fail;
         r = manager_load_jobs(m);
+        if (r < 0)
+                goto fail;
+        r = expire_setup(m);
         if (r < 0)
                 goto fail;
         manager_schedule(m);

@@ -12,6 +12,7 @@
 #include "bus-job.h"
 #include "bus-manager.h"
 #include "polkit.h"
+#include "expire.h"
 #include "job.h"
 #include "scope.h"
 #include "throttle.h"
@@ -87,6 +88,10 @@ static int load_config(Manager *m, const char *path, bool explicit) {
         }
         GET_UINT("max_running_jobs", m->max_running_jobs, 1);
         GET_UINT("max_queued_jobs", m->max_queued_jobs, 1);
+        GET_UINT("max_queued_jobs_per_user", m->max_queued_jobs_per_user, 0);
+        GET_UINT("keep_finished_jobs_days", m->keep_finished_jobs_days, 0);
+        GET_UINT("keep_finished_jobs", m->keep_finished_jobs, 0);
+        GET_UINT("max_pending_authorizations_per_user", m->max_pending_auth_per_user, 1);
         if (g_key_file_has_key(kf, "daemon", "cancel_grace_sec", NULL)) {
                 unsigned sec = 0;
                 GET_UINT("cancel_grace_sec", sec, 1);
@@ -131,6 +136,25 @@ static int load_config(Manager *m, const char *path, bool explicit) {
                 g_free(m->throttle_name);
                 m->throttle_name = g_key_file_get_string(kf, "daemon", "throttle_name", NULL);
         }
+        if (g_key_file_has_key(kf, "daemon", "max_log_size", NULL)) {
+                gint64 v = g_key_file_get_int64(kf, "daemon", "max_log_size", &error);
+                if (error || (v != 0 && v < 1024 * 1024)) {
+                        log_error("%s: [daemon] max_log_size= expects bytes, at least 1048576 (0: no cap)", path);
+                        return -EINVAL;
+                }
+                m->max_log_size = (uint64_t) v;
+        }
+        if (g_key_file_has_key(kf, "daemon", "root_outputs", NULL)) {
+                g_autofree char *v = g_key_file_get_string(kf, "daemon", "root_outputs", NULL);
+                g_strfreev(m->root_outputs);
+                m->root_outputs = g_strsplit_set(v ? g_strstrip(v) : "", " ,", -1);
+                for (char **o = m->root_outputs; *o; o++)
+                        if (**o && !g_str_equal(*o, "openstack") && !g_str_equal(*o, "rhv")) {
+                                log_error("%s: [daemon] root_outputs=: expected \"openstack\" and/or \"rhv\", got \"%s\"",
+                                          path, *o);
+                                return -EINVAL;
+                        }
+        }
         keys = g_key_file_get_keys(kf, "environment", NULL, NULL);
         for (char **k = keys; k && *k; k++) {
                 g_autofree char *v = g_key_file_get_string(kf, "environment", *k, NULL);
@@ -155,6 +179,8 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
         m->user_mode = opts->user_mode;
         m->max_running_jobs = DEFAULT_MAX_RUNNING_JOBS;
         m->max_queued_jobs = DEFAULT_MAX_QUEUED_JOBS;
+        m->max_pending_auth_per_user = 32;
+        m->max_log_size = 256ULL * 1024 * 1024;
         m->cancel_grace_usec = DEFAULT_CANCEL_GRACE_SEC * 1000000ULL;
         m->progress_interval_usec = DEFAULT_PROGRESS_INTERVAL_MS * 1000ULL;
         m->default_cpu = g_strdup("unlimited");
@@ -192,21 +218,6 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
         }
         m->runner_path = find_runner();
         m->jobs_dir = g_build_filename(m->state_dir, "jobs", NULL);
-
-        r = mkdir_parents_mode(m->state_dir, 0755);
-        if (r >= 0)
-                r = mkdir_parents_mode(m->jobs_dir, 0755);
-        if (r < 0)
-                return log_error_errno(r, "cannot create %s: %m", m->jobs_dir);
-        r = mkdir_parents_mode(m->runtime_dir, 0700);
-        if (r >= 0) {
-                g_autofree char *jobs = g_build_filename(m->runtime_dir, "jobs", NULL);
-                r = mkdir_parents_mode(jobs, 0700);
-                if (r >= 0 && (chmod(m->runtime_dir, 0700) < 0 || chmod(jobs, 0700) < 0))
-                        r = -errno;
-        }
-        if (r < 0)
-                return log_error_errno(r, "cannot create %s: %m", m->runtime_dir);
 
         last_id_path = g_build_filename(m->state_dir, "last-job-id", NULL);
         if (read_small_file(last_id_path, 64, &last_id, NULL) >= 0)
@@ -247,6 +258,8 @@ Manager *manager_free(Manager *m) {
         m->polkit = polkit_free(m->polkit);
         sd_event_source_disable_unref(m->status_defer);
         sd_event_source_disable_unref(m->schedule_defer);
+        sd_event_source_disable_unref(m->expire_timer);
+        sd_event_source_disable_unref(m->expire_defer);
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         g_free(m->state_dir);
@@ -261,6 +274,7 @@ Manager *manager_free(Manager *m) {
         g_free(m->default_cpu);
         g_strfreev(m->extra_env);
         g_strfreev(m->egress_interfaces);
+        g_strfreev(m->root_outputs);
         g_free(m->throttle_name);
         throttle_free(m->throttle);
         g_free(m);
@@ -288,6 +302,32 @@ static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error 
                         break;
                 }
         }
+        return 0;
+}
+
+/* The state and runtime directories: made once the bus is there, so that
+ * a daemon that cannot run leaves nothing behind. */
+int manager_make_dirs(Manager *m) {
+        mode_t rt_mode;
+        int r;
+
+        r = mkdir_parents_mode(m->state_dir, 0755);
+        if (r >= 0)
+                r = mkdir_parents_mode(m->jobs_dir, 0755);
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s: %m", m->jobs_dir);
+        /* --system: 0711, so that a job's virt-v2v, running as its owner,
+         * reaches its own secret directory (owner.c), listing none. */
+        rt_mode = m->user_mode ? 0700 : 0711;
+        r = mkdir_parents_mode(m->runtime_dir, rt_mode);
+        if (r >= 0) {
+                g_autofree char *jobs = g_build_filename(m->runtime_dir, "jobs", NULL);
+                r = mkdir_parents_mode(jobs, rt_mode);
+                if (r >= 0 && (chmod(m->runtime_dir, rt_mode) < 0 || chmod(jobs, rt_mode) < 0))
+                        r = -errno;
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s: %m", m->runtime_dir);
         return 0;
 }
 
@@ -448,6 +488,14 @@ bool manager_queue_is_full(const Manager *m) {
         return g_queue_get_length((GQueue *) &m->queue) >= m->max_queued_jobs;
 }
 
+unsigned manager_queued_of(const Manager *m, uid_t uid) {
+        unsigned n = 0;
+
+        for (GList *l = m->queue.head; l; l = l->next)
+                n += ((Job *) l->data)->record->owner_uid == uid;
+        return n;
+}
+
 static int on_status_defer(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
 
@@ -466,4 +514,5 @@ void manager_counts_changed(Manager *m) {
                 sd_event_source_set_description(m->status_defer, "status");
         }
         sd_event_source_set_enabled(m->status_defer, SD_EVENT_ONESHOT);
+        expire_soon(m);
 }

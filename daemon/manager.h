@@ -9,6 +9,7 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -33,6 +34,8 @@ typedef struct Manager {
 
         unsigned max_running_jobs;
         unsigned max_queued_jobs;
+        unsigned max_queued_jobs_per_user;   /* 0 = no per-user bound */
+        unsigned max_pending_auth_per_user;  /* polkit checks in flight per uid (polkit.c) */
         char *default_cpu;         /* "unlimited" or "N%" */
         uint64_t default_network;  /* bytes/s, 0 = unlimited */
         uint64_t cancel_grace_usec;
@@ -40,6 +43,7 @@ typedef struct Manager {
         char **extra_env;          /* [environment] as KEY=VALUE */
         char **egress_interfaces;  /* [daemon] egress_interfaces=, NULL = default routes' (throttle.h) */
         char *throttle_name;       /* [daemon] throttle_name=, NULL = derived from state_dir */
+        char **root_outputs;       /* [daemon] root_outputs=: -o names whose jobs run as root (owner.c) */
         Throttle *throttle;        /* egress shaping (throttle.c); NULL if unusable */
         Polkit *polkit;            /* questions to polkit in flight (polkit.c) */
 
@@ -47,6 +51,11 @@ typedef struct Manager {
         GQueue queue;              /* Job* waiting, in id order: job_set_state() only */
         unsigned n_running;        /* job_set_state() only */
         uint64_t last_id;
+
+        uint64_t max_log_size;             /* bytes of v2v.log kept, 0 = all (job-follow.c) */
+        unsigned keep_finished_jobs_days;  /* 0 = forever (expire.c) */
+        unsigned keep_finished_jobs;       /* 0 = all */
+        sd_event_source *expire_timer, *expire_defer;
 
         sd_bus_slot *job_removed_slot;
         sd_event_source *status_defer;
@@ -66,6 +75,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(Manager, manager_free)
 
 /* Connects to the bus, registers objects, takes the name. */
 int manager_connect_bus(Manager *m);
+/* Creates the state and runtime directories (after manager_connect_bus). */
+int manager_make_dirs(Manager *m);
 /* Reads every job directory: finished jobs listed again, running ones
  * re-adopted or failed, queued ones queued again. */
 int manager_load_jobs(Manager *m);
@@ -75,6 +86,8 @@ int manager_load_jobs(Manager *m);
 void manager_schedule(Manager *m);
 /* CreateJob's rule: no new job while max_queued_jobs wait. */
 bool manager_queue_is_full(const Manager *m);
+/* How many of the queued jobs uid owns (max_queued_jobs_per_user=). */
+unsigned manager_queued_of(const Manager *m, uid_t uid);
 /* Running/queued counts changed: PropertiesChanged and STATUS= soon. */
 void manager_counts_changed(Manager *m);
 

@@ -14,12 +14,15 @@
 #define POLKIT_IFACE "org.freedesktop.PolicyKit1.Authority"
 #define POLKIT_FLAG_ALLOW_USER_INTERACTION 1u
 
+#define POLKIT_MAX_PENDING_PER_SENDER 8u
+
 #define POLKIT_TIMEOUT_USEC (25ULL * 1000000ULL)
 #define POLKIT_INTERACTIVE_TIMEOUT_USEC (300ULL * 1000000ULL)
 
 /* One question to polkit about one method call. */
 typedef struct PolkitQuery {
         sd_bus_message *request;        /* the caller's method call (ref) */
+        uid_t uid;                      /* the caller's */
         char *action;
         sd_bus_slot *slot;              /* CheckAuthorization in flight */
         sd_bus_message *reply;          /* its answer, once there */
@@ -109,7 +112,8 @@ static int on_check_authorization_reply(sd_bus_message *reply, void *userdata, s
         return 1;
 }
 
-static int polkit_query_start(Polkit *p, sd_bus_message *call, const char *action, const char *const *details,
+static int polkit_query_start(Polkit *p, sd_bus_message *call, uid_t uid, const char *action,
+                              const char *const *details,
                               bool interactive, PolkitQuery **ret) {
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL;
         sd_bus *bus = sd_bus_message_get_bus(call);
@@ -144,6 +148,7 @@ static int polkit_query_start(Polkit *p, sd_bus_message *call, const char *actio
 
         q = g_new0(PolkitQuery, 1);
         q->request = sd_bus_message_ref(call);
+        q->uid = uid;
         q->action = g_strdup(action);
         q->polkit = p;
         r = sd_bus_call_async(bus, &q->slot, m, on_check_authorization_reply, q,
@@ -184,6 +189,34 @@ static int polkit_query_result(const PolkitQuery *q, uid_t uid, sd_bus_error *er
                                  (unsigned) uid, q->action);
 }
 
+static int polkit_pending_check(Manager *m, sd_bus_message *call, uid_t uid, sd_bus_error *error) {
+        const char *sender = sd_bus_message_get_sender(call);
+        unsigned same_sender = 0, same_uid = 0;
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, m->polkit->queries);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                const PolkitQuery *q = value;
+                if (q->reply)
+                        continue;
+                if (q->uid == uid)
+                        same_uid++;
+                if (sender && g_strcmp0(sender, sd_bus_message_get_sender(q->request)) == 0)
+                        same_sender++;
+        }
+        if (same_sender >= POLKIT_MAX_PENDING_PER_SENDER)
+                return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
+                                         "%u authorization checks of this connection (%s) are still pending; "
+                                         "wait for their answers", same_sender, sender);
+        if (same_uid >= m->max_pending_auth_per_user)
+                return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
+                                         "%u authorization checks of uid %u are still pending "
+                                         "(max_pending_authorizations_per_user=%u)",
+                                         same_uid, (unsigned) uid, m->max_pending_auth_per_user);
+        return 0;
+}
+
 int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, const char *const *details,
                        bool interactive, sd_bus_error *error) {
         __attribute__((cleanup(sd_bus_creds_unrefp))) sd_bus_creds *creds = NULL;
@@ -210,8 +243,14 @@ int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, con
         if (q && !q->reply && g_str_equal(q->action, action))
                 return 0;   /* still waiting */
 
+        /* Each question in flight holds the caller's message (a spec of up
+         * to 1 MiB) for as long as polkit or an authentication agent takes:
+         * bounded per connection and per uid, before polkit is asked. */
+        r = polkit_pending_check(m, call, uid, error);
+        if (r < 0)
+                return r;
         interactive = interactive && sd_bus_message_get_allow_interactive_authorization(call) > 0;
-        r = polkit_query_start(m->polkit, call, action, details, interactive, &q);
+        r = polkit_query_start(m->polkit, call, uid, action, details, interactive, &q);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "cannot ask polkit about %s: %s", action, g_strerror(-r));
         return 0;

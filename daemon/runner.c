@@ -24,6 +24,14 @@
  * then runs PROGRAM with SSH_AUTH_SOCK=SOCK, and stops the agent at the end.
  * The agent lives inside the job's scope, so it can never outlive the job.
  *
+ * With V2VD_RUNNER_UID=UID (v2vd --system, a job of a user other than
+ * root) everything the runner starts — virt-v2v and its children, ssh-agent,
+ * ssh-add — runs as that user: its uid, primary gid and supplementary
+ * groups from the passwd and group databases, with PR_SET_NO_NEW_PRIVS
+ * (cred.c). The runner itself stays root: it only writes v2v.log, v2v.pid
+ * and exit-status in the job directory, whose names the user cannot
+ * change. A UID without a passwd entry runs nothing.
+ *
  * The runner's own exit status repeats virt-v2v's (N, or 128+SIG when it
  * was killed), so that the daemon, when it is the runner's parent, still
  * learns the outcome where exit-status could not be written (a full disk).
@@ -42,6 +50,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cred.h"
 #include "runner-exit.h"
 
 
@@ -88,7 +97,21 @@ static void reset_signals(void) {
         (void) sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
-static pid_t start_ssh_agent(const char *sock, const char *key, int log_fd) {
+/* In a child: become the job's owner, or end. */
+static void child_drop(const Cred *owner, int log_fd) {
+        int r;
+
+        if (!owner)
+                return;
+        r = cred_drop(owner);
+        if (r < 0) {
+                dprintf(log_fd, "virt-v2v: error: v2vd-runner cannot drop to uid %u: %s\n",
+                        (unsigned) owner->uid, strerror(-r));
+                _exit(127);
+        }
+}
+
+static pid_t start_ssh_agent(const char *sock, const char *key, int log_fd, const Cred *owner) {
         pid_t agent, add;
         int status;
 
@@ -99,6 +122,7 @@ static pid_t start_ssh_agent(const char *sock, const char *key, int log_fd) {
                 int null_fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
 
                 reset_signals();
+                child_drop(owner, log_fd);
                 /* Its "SSH_AUTH_SOCK=…; export" banner is noise in v2v.log. */
                 if (null_fd >= 0) {
                         (void) fd_onto(null_fd, 0);
@@ -118,6 +142,7 @@ static pid_t start_ssh_agent(const char *sock, const char *key, int log_fd) {
                 int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
 
                 reset_signals();
+                child_drop(owner, log_fd);
                 if (null_fd >= 0)
                         (void) fd_onto(null_fd, 0);
                 (void) fd_onto(log_fd, 1);
@@ -141,7 +166,9 @@ int main(int argc, char *argv[]) {
         V2vExit e;
         pid_t pid, agent = 0;
         ssize_t n;
-        char *ssh_key, *ssh_sock;
+        char *ssh_key, *ssh_sock, *owner_uid;
+        static Cred owner_cred;
+        const Cred *owner = NULL;
 
         if (argc < 4) {
                 fprintf(stderr, "usage: v2vd-runner JOBDIR GO_FD PROGRAM [ARG…]\n"
@@ -175,10 +202,29 @@ int main(int argc, char *argv[]) {
                 return V2V_RUNNER_SETUP_FAILED;
         }
 
+        owner_uid = getenv("V2VD_RUNNER_UID");
+        if (owner_uid && *owner_uid) {
+                char *end = NULL;
+                unsigned long uid = strtoul(owner_uid, &end, 10);
+                int r = *end || uid >= (unsigned long) (uid_t) -1 ? -EINVAL : cred_lookup((uid_t) uid, &owner_cred);
+
+                if (r < 0) {
+                        dprintf(log_fd, "virt-v2v: error: v2vd-runner: the job's owner, uid %s, has no usable "
+                                "passwd entry (%s); nothing runs on its behalf\n", owner_uid, strerror(-r));
+                        (void) write_file_atomic(dirfd, "exit-status", "exited 1\n");
+                        return 1;
+                }
+                owner = &owner_cred;
+                setenv("HOME", owner_cred.home, 1);
+                setenv("USER", owner_cred.name, 1);
+                setenv("LOGNAME", owner_cred.name, 1);
+        }
+        unsetenv("V2VD_RUNNER_UID");
+
         ssh_key = getenv("V2VD_RUNNER_SSH_KEY");
         ssh_sock = getenv("V2VD_RUNNER_SSH_AUTH_SOCK");
         if (ssh_key && ssh_sock && *ssh_key && *ssh_sock) {
-                agent = start_ssh_agent(ssh_sock, ssh_key, log_fd);
+                agent = start_ssh_agent(ssh_sock, ssh_key, log_fd, owner);
                 setenv("SSH_AUTH_SOCK", ssh_sock, 1);
         }
         unsetenv("V2VD_RUNNER_SSH_KEY");
@@ -196,6 +242,7 @@ int main(int argc, char *argv[]) {
                 int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
 
                 reset_signals();
+                child_drop(owner, log_fd);
                 if (null_fd < 0 || fd_onto(null_fd, 0) < 0 || fd_onto(log_fd, 1) < 0 || fd_onto(log_fd, 2) < 0)
                         _exit(127);
                 execvp(argv[3], argv + 3);

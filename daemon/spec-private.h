@@ -33,6 +33,7 @@ typedef struct V2vLuksKey {
 } V2vLuksKey;
 
 typedef struct V2vSpecPriv {
+        bool paths_checked;     /* V2vSpecContext.paths_checked */
         /* input */
         char *vmware_uri;       /* vddk: libvirt URI; ssh: the ssh://…vmx URI */
         char *vmware_fingerprint;

@@ -50,7 +50,7 @@
 
 G_DEFINE_QUARK(v2v-spec-error-quark, v2v_spec_error)
 
-#define MAX_DOCUMENT_SIZE (1024 * 1024)
+#define MAX_DOCUMENT_SIZE V2V_SPEC_MAX_SIZE
 #define MAX_DEPTH 32
 #define MAX_NAME_LENGTH 200
 #define DEFAULT_VIRTIO_WIN "/usr/share/virtio-win/virtio-win.iso"
@@ -237,14 +237,22 @@ static bool opt_choice(JsonObject *o, const char *key, const char *a, const char
 
 typedef enum { PATH_FILE, PATH_DISK, PATH_DIR, PATH_FILE_OR_DIR } PathKind;
 
-/* A local path virt-v2v will read (or, for PATH_DIR, write into). */
-static bool check_path(const char *what, const char *path, PathKind kind, uint64_t *ret_size,
-                       GError **error) {
+/* A local path virt-v2v will read (or, for PATH_DIR, write into). With
+ * paths_checked (the daemon ran this same parse as the owner first, in a
+ * helper with the owner's credentials: owner.c), only the size is taken,
+ * and nothing fails, so that no message tells what the owner cannot see. */
+static bool check_path(const V2vSpecPriv *p, const char *what, const char *path, PathKind kind,
+                       uint64_t *ret_size, GError **error) {
         g_autofree char *q = quote(path);
         struct stat st;
 
         if (!g_path_is_absolute(path))
                 return fail(error, "%s: expected an absolute path, got %s", what, q);
+        if (p->paths_checked) {
+                if (ret_size)
+                        *ret_size = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0;
+                return true;
+        }
         if (stat(path, &st) < 0)
                 return fail(error, "%s: cannot access %s: %s", what, q, g_strerror(errno));
         switch (kind) {
@@ -630,6 +638,9 @@ static bool check_keys(V2vSpec *spec, JsonObject *o, GError **error) {
                         continue;
                 if (strv_has(ignored_keys, k)) {
                         warn(spec, "%s: accepted for virt-v2v-wrapper compatibility, not used by v2vd", k);
+                        /* Not kept: a job holds its spec while queued, its
+                         * redacted text for as long as it is listed. */
+                        json_object_remove_member(o, k);
                         continue;
                 }
                 g_autofree char *q = quote(k);
@@ -767,12 +778,12 @@ static bool parse_input(V2vSpec *spec, JsonObject *o, GError **error) {
         if (strcmp(first, "ova") == 0) {
                 spec->input = V2V_INPUT_OVA;
                 return opt_string(o, "ova", &p->ova, error) &&
-                       check_path("ova", p->ova, PATH_FILE_OR_DIR, NULL, error);
+                       check_path(p, "ova", p->ova, PATH_FILE_OR_DIR, NULL, error);
         }
         if (strcmp(first, "libvirtxml") == 0) {
                 spec->input = V2V_INPUT_LIBVIRTXML;
                 return opt_string(o, "libvirtxml", &p->libvirtxml, error) &&
-                       check_path("libvirtxml", p->libvirtxml, PATH_FILE, NULL, error);
+                       check_path(p, "libvirtxml", p->libvirtxml, PATH_FILE, NULL, error);
         }
 
         spec->input = V2V_INPUT_DISK;
@@ -791,7 +802,7 @@ static bool parse_input(V2vSpec *spec, JsonObject *o, GError **error) {
                 if (!node_string(json_array_get_element(a, i), what, false, &path, error))
                         return false;
                 g_ptr_array_add(p->disks, path);
-                if (!check_path(what, path, PATH_DISK, &size, error))
+                if (!check_path(p, what, path, PATH_DISK, &size, error))
                         return false;
                 g_ptr_array_add(spec->source_disks, g_strdup(path));
                 g_array_append_val(spec->source_disk_sizes, size);
@@ -937,7 +948,7 @@ static bool parse_output(V2vSpec *spec, JsonObject *o, GError **error) {
                     !req_string(o, "rhv_storage", why, &p->rhv_storage, error) ||
                     !opt_string(o, "rhv_cafile", &p->rhv_cafile, error))
                         return false;
-                if (p->rhv_cafile && !check_path("rhv_cafile", p->rhv_cafile, PATH_FILE, NULL, error))
+                if (p->rhv_cafile && !check_path(p, "rhv_cafile", p->rhv_cafile, PATH_FILE, NULL, error))
                         return false;
                 break;
         case V2V_OUTPUT_RHV:
@@ -983,7 +994,7 @@ static bool parse_output(V2vSpec *spec, JsonObject *o, GError **error) {
         case V2V_OUTPUT_QEMU:
         case V2V_OUTPUT_KUBEVIRT:
                 if (!opt_string(o, chosen->selector, &p->out_dir, error) ||
-                    !check_path(chosen->selector, p->out_dir, PATH_DIR, NULL, error))
+                    !check_path(p, chosen->selector, p->out_dir, PATH_DIR, NULL, error))
                         return false;
                 if (chosen->kind == V2V_OUTPUT_QEMU && !opt_bool(o, "qemu_boot", &p->qemu_boot, error))
                         return false;
@@ -1104,7 +1115,7 @@ static bool parse_drivers(V2vSpec *spec, JsonObject *o, const V2vSpecContext *ct
             !opt_string(o, "virtio_win", &p->virtio_win, error))
                 return false;
         if (p->virtio_win)
-                return check_path("virtio_win", p->virtio_win, PATH_FILE_OR_DIR, NULL, error);
+                return check_path(p, "virtio_win", p->virtio_win, PATH_FILE_OR_DIR, NULL, error);
         if (install) {
                 const char *def = ctx->virtio_win_default ? ctx->virtio_win_default : DEFAULT_VIRTIO_WIN;
                 if (access(def, R_OK) < 0)
@@ -1257,6 +1268,7 @@ V2vSpec *v2v_spec_parse(const char *json, const V2vSpecContext *ctx, GError **er
                 ctx = &empty_ctx;
 
         spec->priv = p = g_new0(V2vSpecPriv, 1);
+        p->paths_checked = ctx->paths_checked;
         spec->source_disks = g_ptr_array_new_with_free_func(g_free);
         spec->source_disk_sizes = g_array_new(false, true, sizeof(uint64_t));
         spec->secrets = g_ptr_array_new_with_free_func((GDestroyNotify) secret_free);
@@ -1339,7 +1351,11 @@ V2vSpec *v2v_spec_parse(const char *json, const V2vSpecContext *ctx, GError **er
 }
 
 char *v2v_spec_render_redacted(const V2vSpec *spec) {
-        g_autoptr(JsonNode) copy = json_node_copy(spec->root);
+        /* A deep copy: json_node_copy() shares the object, and masking that
+         * would take the secrets from the live spec — the one written for a
+         * queued job to be started after a restart. */
+        g_autofree char *text = json_to_string(spec->root, false);
+        g_autoptr(JsonNode) copy = json_from_string(text, NULL);
         JsonObject *o = json_node_get_object(copy);
 
         for (const char *const *k = secret_keys; *k; k++)

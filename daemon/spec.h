@@ -25,6 +25,9 @@ typedef enum { V2V_SPEC_ERROR_INVALID } V2vSpecError;
 
 #define V2V_SECRET_MASK "*****"
 
+/* The largest spec (and LUKS keys vault) taken, in bytes. */
+#define V2V_SPEC_MAX_SIZE (1024u * 1024u)
+
 typedef enum V2vInputKind {
         V2V_INPUT_DISK,        /* -i disk IMG… */
         V2V_INPUT_OVA,         /* -i ova FILE|DIR */
@@ -57,6 +60,8 @@ typedef struct V2vSpecContext {
         const char *owner_home;           /* for ~/.v2v_luks_keys_vault.json; NULL = unknown */
         const char *const *profile_dirs;  /* NULL-terminated, searched in order */
         const char *virtio_win_default;   /* NULL = /usr/share/virtio-win/virtio-win.iso (tests override) */
+        bool paths_checked;               /* local paths were checked as the owner already (owner.c):
+                                           * take their sizes, fail on none */
 } V2vSpecContext;
 
 typedef struct V2vSpec V2vSpec;   /* defined in spec.c's companion below */

@@ -185,6 +185,7 @@ V2vJobRecord *v2v_job_record_new(void) {
         r->state = V2V_JOB_QUEUED;
         r->return_code = -1;
         r->preexisting_outputs = g_ptr_array_new_with_free_func(g_free);
+        r->created_outputs = g_ptr_array_new_with_free_func(g_free);
         return r;
 }
 
@@ -198,12 +199,22 @@ void v2v_job_record_free(V2vJobRecord *r) {
         g_free(r->final_message_text);
         if (r->preexisting_outputs)
                 g_ptr_array_unref(r->preexisting_outputs);
+        if (r->created_outputs)
+                g_ptr_array_unref(r->created_outputs);
         g_free(r);
 }
 
 static void add_opt_string(JsonBuilder *b, const char *key, const char *value) {
         if (value)
                 add_string(b, key, value);
+}
+
+static void add_string_array(JsonBuilder *b, const char *key, const GPtrArray *a) {
+        json_builder_set_member_name(b, key);
+        json_builder_begin_array(b);
+        for (unsigned i = 0; a && i < a->len; i++)
+                json_builder_add_string_value(b, g_ptr_array_index(a, i));
+        json_builder_end_array(b);
 }
 
 char *v2v_job_record_render(const V2vJobRecord *r) {
@@ -224,11 +235,8 @@ char *v2v_job_record_render(const V2vJobRecord *r) {
         add_int(b, "return_code", r->return_code);
         add_opt_string(b, "final_message_type", r->final_message_type);
         add_opt_string(b, "final_message_text", r->final_message_text);
-        json_builder_set_member_name(b, "preexisting_outputs");
-        json_builder_begin_array(b);
-        for (unsigned i = 0; r->preexisting_outputs && i < r->preexisting_outputs->len; i++)
-                json_builder_add_string_value(b, g_ptr_array_index(r->preexisting_outputs, i));
-        json_builder_end_array(b);
+        add_string_array(b, "preexisting_outputs", r->preexisting_outputs);
+        add_string_array(b, "created_outputs", r->created_outputs);
         json_builder_end_object(b);
 
         return generate(b);
@@ -306,10 +314,28 @@ static bool get_bool(JsonObject *o, const char *key, bool *ret, GError **error) 
         return true;
 }
 
+static bool get_string_array(JsonObject *o, const char *key, GPtrArray *into, GError **error) {
+        JsonNode *n = json_object_get_member(o, key);
+        JsonArray *a;
+
+        if (!n)
+                return true;
+        if (!JSON_NODE_HOLDS_ARRAY(n))
+                return invalid(error, key, "must be an array of strings");
+        a = json_node_get_array(n);
+        for (unsigned i = 0; i < json_array_get_length(a); i++) {
+                JsonNode *e = json_array_get_element(a, i);
+
+                if (!node_is(e, G_TYPE_STRING))
+                        return invalid(error, key, "must be an array of strings");
+                g_ptr_array_add(into, g_strdup(json_node_get_string(e)));
+        }
+        return true;
+}
+
 static bool parse_record_object(JsonObject *o, V2vJobRecord *r, GError **error) {
         g_autofree char *state = NULL;
         int64_t uid = -1, pid = r->runner_pid, rc = r->return_code;
-        JsonNode *outputs;
 
         if (!get_string(o, "id", &r->id, error))
                 return false;
@@ -345,22 +371,8 @@ static bool parse_record_object(JsonObject *o, V2vJobRecord *r, GError **error) 
         r->runner_pid = (uint32_t) pid;
         r->return_code = (int) rc;
 
-        outputs = json_object_get_member(o, "preexisting_outputs");
-        if (outputs) {
-                JsonArray *a;
-
-                if (!JSON_NODE_HOLDS_ARRAY(outputs))
-                        return invalid(error, "preexisting_outputs", "must be an array of strings");
-                a = json_node_get_array(outputs);
-                for (unsigned i = 0; i < json_array_get_length(a); i++) {
-                        JsonNode *e = json_array_get_element(a, i);
-
-                        if (!node_is(e, G_TYPE_STRING))
-                                return invalid(error, "preexisting_outputs", "must be an array of strings");
-                        g_ptr_array_add(r->preexisting_outputs, g_strdup(json_node_get_string(e)));
-                }
-        }
-        return true;
+        return get_string_array(o, "preexisting_outputs", r->preexisting_outputs, error) &&
+               get_string_array(o, "created_outputs", r->created_outputs, error);
 }
 
 V2vJobRecord *v2v_job_record_parse(const char *json, GError **error) {

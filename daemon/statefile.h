@@ -90,6 +90,8 @@ typedef struct V2vJobRecord {
         char *final_message_type; /* set when the daemon itself decided the end (killed, lost) */
         char *final_message_text;
         GPtrArray *preexisting_outputs; /* output files that existed before the job ran: never removed on cancel */
+        GPtrArray *created_outputs;     /* "DEV:INO:NAME" of each output file the job created, recorded when
+                                         * it appeared: the only files cancel removes (owner.c) */
 } V2vJobRecord;
 
 V2vJobRecord *v2v_job_record_new(void);
@@ -99,7 +101,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(V2vJobRecord, v2v_job_record_free)
 /* Every field round-trips (NULL and "" strings are kept apart). Parse:
  * "id", "owner_uid" and "state" are required, other missing keys keep
  * v2v_job_record_new()'s defaults (return_code -1, empty
- * preexisting_outputs, never NULL), unknown keys are ignored; a key of the
+ * preexisting_outputs and created_outputs, never NULL), unknown keys are ignored; a key of the
  * wrong type or value is V2V_STATEFILE_ERROR_INVALID with a message naming
  * it. */
 char *v2v_job_record_render(const V2vJobRecord *r);

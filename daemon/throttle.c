@@ -504,8 +504,7 @@ static int sync_iface(Throttle *t, const char *iface) {
         g_hash_table_iter_init(&it, t->jobs);
         while (g_hash_table_iter_next(&it, NULL, &v)) {
                 const ThrottleJob *tj = v;
-                /* bits/s, saturating: tc takes 64-bit rates */
-                uint64_t bits = tj->bytes_per_sec > UINT64_MAX / 8 ? UINT64_MAX / 8 * 8 : tj->bytes_per_sec * 8;
+                uint64_t bits = throttle_rate_bits(tj->bytes_per_sec);
                 g_autofree char *classid = g_strdup_printf("%x:%x", t->major, tj->minor);
                 g_autofree char *rate = g_strdup_printf("%" G_GUINT64_FORMAT "bit", bits);
                 char *argv[] = { t->tc, (char *) "class", (char *) "replace", (char *) "dev", (char *) iface,

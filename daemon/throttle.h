@@ -58,6 +58,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* The HTB rate of a limit in bytes/s, in bits/s, clamped to
+ * THROTTLE_MAX_BITS (2^62 bit/s, far beyond any link): tc(8) reads a rate
+ * through a double, and one of 2^64 bit/s or more (INT64_MAX bytes/s × 8)
+ * wraps to "rate 0bit", which would stop the job's traffic instead of not
+ * limiting it. tests/unit/test-throttle-rate.c */
+#define THROTTLE_MAX_BITS (UINT64_C(1) << 62)
+static inline uint64_t throttle_rate_bits(uint64_t bytes_per_sec) {
+        return bytes_per_sec >= THROTTLE_MAX_BITS / 8 ? THROTTLE_MAX_BITS : bytes_per_sec * 8;
+}
+
 typedef struct Throttle Throttle;
 
 /* The default instance name for a state directory (see above). */

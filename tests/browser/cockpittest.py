@@ -14,16 +14,10 @@ import socket
 import subprocess
 import time
 
-from v2vdtest import Daemon, TestFailure, log, env_path
+from v2vdtest import TestFailure, log, env_path
+from v2vdsystem import SystemDaemon, users   # noqa: F401 (SystemDaemon: the tests' daemon)
 
 COCKPIT_WS = "/usr/lib/cockpit/cockpit-ws"
-
-
-class SystemDaemon(Daemon):
-    """v2vd --system on the test's private system bus."""
-    def argv(self):
-        return [self.binary, "--system", "--config", self.config_path,
-                "--state-dir", self.state_dir, "--runtime-dir", self.runtime_dir]
 
 
 def free_port():
@@ -33,11 +27,7 @@ def free_port():
 
 
 def test_users():
-    out = {}
-    for u in os.environ.get("V2VD_TEST_USERS", "").split():
-        name, uid, gid = u.split(":")
-        out[name] = (int(uid), int(gid))
-    return out
+    return users()
 
 
 class CockpitWs:

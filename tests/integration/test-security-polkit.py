@@ -7,60 +7,18 @@ project's actions and tests/integration/security-polkit.rules
 Two unprivileged users created for the test: v2vdta (nothing granted beyond
 the .policy defaults) and v2vdtb (the rules grant create-job and
 manage-any-job). Root's jobs need no polkit.
+
+Issue 13 here: Phase, LastMessage and Disks change by invalidation on the
+system bus; one connection has at most 8 authorization checks in flight.
 """
 import json
 import os
-import re
 import subprocess
 
-from v2vdtest import (run_test, Daemon, TestFailure, call, make_image, job_path, log, wait_for,
-                      MANAGER_PATH, MANAGER_IFACE, JOB_IFACE, BUS_NAME, PROPS_IFACE, unwrap)
-
-ACCESS_DENIED = "org.freedesktop.DBus.Error.AccessDenied"
-
-
-class SystemDaemon(Daemon):
-    def argv(self):
-        return [self.binary, "--system", "--config", self.config_path,
-                "--state-dir", self.state_dir, "--runtime-dir", self.runtime_dir]
-
-
-def users():
-    out = {}
-    for u in os.environ["V2VD_TEST_USERS"].split():
-        name, uid, gid = u.split(":")
-        out[name] = (int(uid), int(gid))
-    return out
-
-
-def as_user(user, argv):
-    uid, gid = users()[user]
-    return ["setpriv", "--reuid=%d" % uid, "--regid=%d" % gid, "--clear-groups"] + argv
-
-
-def user_call(user, path, iface, method, signature="", *args):
-    """→ ("ok", values) or ("error", name, message). Without interactive
-    authorization (dbus-send), as a script would call."""
-    argv = ["dbus-send", "--session", "--print-reply=literal", "--reply-timeout=30000", "--dest=" + BUS_NAME,
-            path, "%s.%s" % (iface, method)]
-    for sig, v in zip(signature, args):
-        argv.append({"s": "string"}[sig] + ":" + v)
-    p = subprocess.run(as_user(user, argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=40)
-    if p.returncode == 0:
-        return ("ok", p.stdout.strip())
-    m = re.match(r"Error (\S+): (.*)", p.stderr.strip(), re.S)
-    if not m:
-        raise TestFailure("cannot parse dbus-send error: %r" % p.stderr)
-    return ("error", m.group(1), m.group(2))
-
-
-def user_props(user, job_id):
-    argv = ["busctl", "--user", "--json=short", "call", BUS_NAME, job_path(job_id), PROPS_IFACE, "GetAll", "s",
-            JOB_IFACE]
-    p = subprocess.run(as_user(user, argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=40)
-    if p.returncode != 0:
-        raise TestFailure("GetAll as %s failed: %s" % (user, p.stderr))
-    return {k: unwrap(v) for k, v in json.loads(p.stdout)["data"][0].items()}
+from v2vdtest import (run_test, call, make_image, job_path, log, wait_for,
+                      MANAGER_PATH, MANAGER_IFACE, JOB_IFACE, BUS_NAME, unwrap)
+from v2vdsystem import (SystemDaemon, ACCESS_DENIED, users, as_user, user_call, user_props, give,
+                        user_create_job_burst)
 
 
 def test(t):
@@ -76,15 +34,21 @@ def test(t):
     imgs = os.path.join(t.base, "imgs")
     hang = {"step_delay": 0.05, "hang_at": "Copying disk 1/1"}
     root_img = make_image(imgs, "rootguest", hang)
-    b_img = make_image(imgs, "bguest", hang)
+    imgs_b = os.path.join(t.base, "imgs-b")   # v2vdtb's own: the fake records next to the image
+    b_img = make_image(imgs_b, "bguest", hang)
+    give("v2vdtb", imgs_b, b_img, b_img + ".fake.json")
     out = os.path.join(t.base, "out")
     os.makedirs(out)
+    # A job runs with its owner's rights: v2vdtb's output directory is its own.
+    out_b = os.path.join(t.base, "out-b")
+    os.makedirs(out_b)
+    give("v2vdtb", out_b)
     os.chmod(t.base, 0o755)
 
     # Root: no polkit involved.
     root_job, _ = t.create_job(t.spec_disk(root_img, out, vm_name="rootguest"))
     t.wait_state(root_job, "running", timeout=30)
-    spec_b = json.dumps({"vm_name": "bguest", "disk": [b_img], "output_dir": out})
+    spec_b = json.dumps({"vm_name": "bguest", "disk": [b_img], "output_dir": out_b})
 
     # v2vdta: refused what needs authorization.
     r = user_call("v2vdta", MANAGER_PATH, MANAGER_IFACE, "CreateJob", "s", spec_b)
@@ -130,6 +94,17 @@ def test(t):
         t.check(unwrap(props.get("Spec")) == "" and unwrap(props.get("StateFile")) == "",
                 "InterfacesAdded of %s carries no Spec or path" % m["payload"]["data"][0])
 
+    # PropertiesChanged goes to every listener too: Phase, LastMessage and
+    # Disks change there by invalidation only (issue 13).
+    def job_changed(m):
+        return m.get("member") == "PropertiesChanged" and str(m.get("path", "")).startswith("/org/v2vd/V2V1/job/")
+    t.monitor.wait(lambda m: job_changed(m) and "Phase" in m["payload"]["data"][2], 15,
+                   what="a Phase change sent as an invalidation")
+    t.note("Phase changes are sent as invalidations")
+    changed = [m for m in t.monitor.signals("PropertiesChanged") if job_changed(m)]
+    t.check(all(not set(m["payload"]["data"][1]) & {"Phase", "LastMessage", "Disks"} for m in changed),
+            "none of %d PropertiesChanged carries a Phase, LastMessage or Disks value" % len(changed))
+
     # Several callers at once while polkit answers: none waits for another.
     procs = [subprocess.Popen(as_user(u, ["dbus-send", "--session", "--print-reply", "--dest=" + BUS_NAME,
                                           MANAGER_PATH, MANAGER_IFACE + ".CreateJob", "string:" + spec_b]),
@@ -137,6 +112,12 @@ def test(t):
              for u in ["v2vdta"] * 20]
     errs = [p.communicate(timeout=60)[1] for p in procs]
     t.check(all(ACCESS_DENIED in e for e in errs), "20 concurrent refused CreateJob calls all answered")
+
+    # One connection, 12 calls before reading an answer: at most 8 of its
+    # authorization checks are held at once, the rest refused at once.
+    got = user_create_job_burst("v2vdta", spec_b, 12)
+    t.check_eq(got, [ACCESS_DENIED] * 8 + ["org.v2vd.V2V1.Error.LimitsExceeded"] * 4,
+               "12 CreateJob calls on one connection: 8 asked of polkit, 4 LimitsExceeded")
 
     r = user_call("v2vdtb", job_path(root_job), JOB_IFACE, "Cancel")
     t.check(r[0] == "ok", "v2vdtb: Cancel of root's job allowed (manage-any-job)", r)

@@ -478,6 +478,29 @@ def scope_gone(job_id):
         and not scope_cgroup_dirs(job_id) and not pids_in_scope(job_id)
 
 
+def rss_kb(pid):
+    """The resident set size of pid, in KiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def memory_checker(pid):
+    """'AddressSanitizer' or 'valgrind' when the daemon runs under one, else None."""
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            maps = f.read()
+    except OSError:
+        return None
+    if "libasan" in maps:
+        return "AddressSanitizer"
+    if "vgpreload" in maps or "valgrind" in maps:
+        return "valgrind"
+    return None
+
+
 def make_image(directory, name="guest", control=None, size=10 * 1024 * 1024):
     """A fake input disk (sparse file) and optionally its control file."""
     os.makedirs(directory, exist_ok=True)

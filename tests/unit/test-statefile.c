@@ -411,7 +411,15 @@ static V2vJobRecord *full_record(void) {
         r->final_message_text = g_strdup("cancelled by uid 1000\n\"quoted\" \xc3\xa9");
         g_ptr_array_add(r->preexisting_outputs, g_strdup("/srv/out/guest-sda"));
         g_ptr_array_add(r->preexisting_outputs, g_strdup("/srv/out/guest.xml"));
+        g_ptr_array_add(r->created_outputs, g_strdup("64769:1234567:guest-sdb"));
         return r;
+}
+
+static void assert_same_strings(const GPtrArray *a, const GPtrArray *b) {
+        g_assert_nonnull(b);
+        g_assert_cmpuint(a->len, ==, b->len);
+        for (unsigned i = 0; i < a->len; i++)
+                g_assert_cmpstr(g_ptr_array_index(a, i), ==, g_ptr_array_index(b, i));
 }
 
 static void assert_same_record(const V2vJobRecord *a, const V2vJobRecord *b) {
@@ -429,11 +437,8 @@ static void assert_same_record(const V2vJobRecord *a, const V2vJobRecord *b) {
         g_assert_cmpint(a->return_code, ==, b->return_code);
         g_assert_cmpstr(a->final_message_type, ==, b->final_message_type);
         g_assert_cmpstr(a->final_message_text, ==, b->final_message_text);
-        g_assert_nonnull(b->preexisting_outputs);
-        g_assert_cmpuint(a->preexisting_outputs->len, ==, b->preexisting_outputs->len);
-        for (unsigned i = 0; i < a->preexisting_outputs->len; i++)
-                g_assert_cmpstr(g_ptr_array_index(a->preexisting_outputs, i), ==,
-                                g_ptr_array_index(b->preexisting_outputs, i));
+        assert_same_strings(a->preexisting_outputs, b->preexisting_outputs);
+        assert_same_strings(a->created_outputs, b->created_outputs);
 }
 
 static void test_record_roundtrip(void) {
@@ -502,6 +507,7 @@ static void test_record_errors(void) {
                 { "{\"id\": \"a\", \"owner_uid\": 0, \"state\": \"queued\", \"runner_pid\": -2}", "\"runner_pid\"" },
                 { "{\"id\": \"a\", \"owner_uid\": 0, \"state\": \"queued\", \"preexisting_outputs\": \"x\"}", "\"preexisting_outputs\"" },
                 { "{\"id\": \"a\", \"owner_uid\": 0, \"state\": \"queued\", \"preexisting_outputs\": [\"x\", 1]}", "\"preexisting_outputs\"" },
+                { "{\"id\": \"a\", \"owner_uid\": 0, \"state\": \"queued\", \"created_outputs\": [2]}", "\"created_outputs\"" },
         };
 
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
