@@ -314,6 +314,11 @@ int manager_make_dirs(Manager *m) {
         r = mkdir_parents_mode(m->state_dir, 0755);
         if (r >= 0)
                 r = mkdir_parents_mode(m->jobs_dir, 0755);
+        /* --system: 0755 whatever the umask (the unit's is 0027), so that a
+         * job's virt-v2v, running as its owner, reaches its own job
+         * directory (0750 plus an ACL for that owner, owner.c). */
+        if (r >= 0 && !m->user_mode && (chmod(m->state_dir, 0755) < 0 || chmod(m->jobs_dir, 0755) < 0))
+                r = -errno;
         if (r < 0)
                 return log_error_errno(r, "cannot create %s: %m", m->jobs_dir);
         /* --system: 0711, so that a job's virt-v2v, running as its owner,
