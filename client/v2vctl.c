@@ -62,7 +62,7 @@ static int read_spec(const char *file, char **ret_text, char **ret_label) {
         return 0;
 }
 
-static int create_job(Ctl *c, const char *text, const char *label, char **ret_id, char **ret_path) {
+int ctl_create_job(Ctl *c, const char *text, const char *label, char **ret_id, char **ret_path) {
         __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
         const char *id, *path;
@@ -105,7 +105,7 @@ static int verb_submit(Ctl *c, int argc, char **argv) {
         r = read_spec(argv[1], &text, &label);
         if (r < 0)
                 return r;
-        r = create_job(c, text, label, &id, &path);
+        r = ctl_create_job(c, text, label, &id, &path);
         if (r < 0)
                 return r;
         printf("%s\n", id);
@@ -678,35 +678,15 @@ static int verb_profiles(Ctl *c, int argc, char **argv) {
         return 0;
 }
 
-/* virt-v2v-wrapper's entry point: spec on stdin, paths on stdout. */
+/* virt-v2v-wrapper's entry point (wrapper.c): options on stdin, paths on stdout. */
 static int verb_wrapper(Ctl *c, int argc, char **argv) {
-        g_autofree char *text = NULL, *label = NULL, *id = NULL, *path = NULL;
-        g_autoptr(JsonObject) props = NULL;
-        g_autoptr(JsonObject) out = json_object_new();
+        g_autofree char *text = NULL, *label = NULL;
         int r;
 
         r = read_spec("-", &text, &label);
         if (r < 0)
                 return r;
-        r = create_job(c, text, label, &id, &path);
-        if (r < 0)
-                return r;
-        r = ctl_job_properties(c, path, &props);
-        if (r < 0)
-                return r;
-        /* The wrapper's own log was its progress record: the closest thing
-         * is virt-v2v's machine-readable log, which v2vd parses. */
-        json_object_set_string_member(out, "wrapper_log", json_get_str(props, "machine_log_file"));
-        json_object_set_string_member(out, "v2v_log", json_get_str(props, "log_file"));
-        json_object_set_string_member(out, "state_file", json_get_str(props, "state_file"));
-        json_object_set_string_member(out, "throttling_file", json_get_str(props, "throttling_file"));
-        {
-                g_autoptr(JsonNode) root = json_node_init_object(json_node_alloc(), out);
-                Ctl oneline = *c;
-                oneline.json = c->json == JSON_PRETTY ? JSON_PRETTY : JSON_SHORT;
-                json_print(&oneline, root);
-        }
-        return 0;
+        return wrapper_run(c, text, label);
 }
 
 static int verb_help(Ctl *c, int argc, char **argv);
@@ -763,9 +743,13 @@ static const Verb verbs[] = {
         { "profiles", 0, 0, verb_profiles, "profiles [--json]", "List the output profiles",
           "Lists the output profiles a job spec can name with \"profile\".\n" },
         { "wrapper", 0, 0, verb_wrapper, "wrapper", "Drop-in for virt-v2v-wrapper",
-          "Reads the virt-v2v-wrapper's JSON on standard input, submits it and prints\n"
-          "{\"wrapper_log\", \"v2v_log\", \"state_file\", \"throttling_file\"}; the caller\n"
-          "then polls the state file and may write the throttling file as before.\n" },
+          "Reads the virt-v2v-wrapper's JSON on standard input (as ManageIQ sends it),\n"
+          "submits it and prints {\"v2v_log\", \"wrapper_log\", \"state_file\",\n"
+          "\"throttling_file\"}; then follows the job in the background, keeping those\n"
+          "files (owned by sudo's SUDO_UID, else the caller) up to date until it ends.\n"
+          "Keys the old wrapper ignored are ignored with a line in wrapper_log; warm:\n"
+          "true and osp_source_vm_id are refused. SIGTERM to the pid in the state file\n"
+          "cancels a queued job. Installed as /usr/bin/virt-v2v-wrapper; see v2vctl(1).\n" },
         { "help", 0, 1, verb_help, "help [COMMAND]", "Show help", NULL },
 };
 
@@ -999,6 +983,37 @@ static int exit_status(int r) {
         }
 }
 
+/* Run as /usr/bin/virt-v2v-wrapper: the old wrapper's command line (no
+ * arguments; --version). */
+static int main_wrapper(int argc, char **argv) {
+        Ctl c = {};
+        int r;
+
+        if (argc > 1 && g_str_equal(argv[1], "--version")) {
+                printf("virt-v2v-wrapper (v2vd %s)\n", V2VD_VERSION);
+                return EXIT_OK;
+        }
+        if (argc > 1 && (g_str_equal(argv[1], "--help") || g_str_equal(argv[1], "-h"))) {
+                printf("virt-v2v-wrapper [--version]\n\n"
+                       "Reads a virt-v2v-wrapper document (JSON) on standard input, has v2vd\n"
+                       "convert the VM and prints the paths of the state, log and throttling\n"
+                       "files (JSON). The same as 'v2vctl wrapper'; see v2vctl(1).\n");
+                return EXIT_OK;
+        }
+        if (argc > 1) {
+                fprintf(stderr, "virt-v2v-wrapper: unknown argument \"%s\"; the options are JSON on standard input\n",
+                        argv[1]);
+                return EXIT_USAGE;
+        }
+        r = ctl_connect(&c);
+        if (r >= 0)
+                r = verb_wrapper(&c, 1, argv);
+        fflush(stdout);
+        if (c.bus)
+                sd_bus_flush_close_unref(c.bus);
+        return exit_status(r);
+}
+
 int main(int argc, char **argv) {
         Ctl c = {};
         bool help = false;
@@ -1007,6 +1022,8 @@ int main(int argc, char **argv) {
         int r;
 
         setlocale(LC_ALL, "");
+        if (g_str_equal(program_invocation_short_name, "virt-v2v-wrapper"))
+                return main_wrapper(argc, argv);
         r = parse_argv(&c, argc, argv, &help);
         if (r <= 0)
                 return exit_status(r);

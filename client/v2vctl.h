@@ -7,6 +7,8 @@
  *   watch.c    following a job from PropertiesChanged: the live display
  *              of `watch` / `submit --wait`, and `log -f`
  *   output.c   tables, pager, formatting
+ *   wrapper.c  virt-v2v-wrapper mode (/usr/bin/virt-v2v-wrapper), with its
+ *              pure half wrapper-compat.c
  */
 #pragma once
 
@@ -58,6 +60,12 @@ typedef struct Ctl {
 
         sd_bus *bus;
 } Ctl;
+
+/* v2vctl.c: CreateJob with TEXT; on failure prints why (LABEL names the spec). */
+int ctl_create_job(Ctl *c, const char *text, const char *label, char **ret_id, char **ret_path);
+
+/* wrapper.c: virt-v2v-wrapper mode with the document TEXT (read from LABEL). */
+int wrapper_run(Ctl *c, const char *text, const char *label);
 
 /* ctl-bus.c */
 int ctl_connect(Ctl *c);
