@@ -138,7 +138,7 @@ bool wrapper_translate(const char *doc, char **ret_spec, GPtrArray **ret_notes, 
         return true;
 }
 
-char *wrapper_render_state(const char *state, int64_t wrapper_pid, GError **error) {
+char *wrapper_render_state(const char *state, int64_t wrapper_pid, char **ret_job_state, GError **error) {
         g_autoptr(JsonNode) root = parse_object(state, "v2vd's state file", error);
         JsonObject *o;
 
@@ -161,5 +161,6 @@ char *wrapper_render_state(const char *state, int64_t wrapper_pid, GError **erro
         }
         if (!json_object_has_member(o, "disks"))
                 json_object_set_array_member(o, "disks", json_array_new());
+        *ret_job_state = g_strdup(json_object_get_string_member_with_default(o, "state", "unknown"));
         return json_to_string(root, true);
 }

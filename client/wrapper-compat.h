@@ -33,5 +33,6 @@ enum {
 bool wrapper_translate(const char *doc, char **ret_spec, GPtrArray **ret_notes, GError **error);
 
 /* STATE is the text of v2vd's state.json for the job; WRAPPER_PID the pid
- * of the wrapper process following it. Returns the state file text. */
-char *wrapper_render_state(const char *state, int64_t wrapper_pid, GError **error);
+ * of the wrapper process following it. Returns the state file text, and in
+ * *RET_JOB_STATE v2vd's name of the job's state ("queued", "running", …). */
+char *wrapper_render_state(const char *state, int64_t wrapper_pid, char **ret_job_state, GError **error);

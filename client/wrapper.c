@@ -76,6 +76,7 @@ typedef struct Follow {
         int log_fd;             /* wrapper.log in it */
         int v2v_log_fd;         /* v2v.log in it, the copy */
         off_t v2v_log_copied;
+        char *job_state;        /* v2vd's, as last logged */
         char *throttling_seen;  /* content not yet JSON (a write under way) */
         unsigned throttling_tries;
         bool cancel_sent;
@@ -88,6 +89,7 @@ static void follow_clear(Follow *f) {
         g_free(f->v2vd_log);
         g_free(f->v2vd_throttling);
         g_free(f->throttling_seen);
+        g_free(f->job_state);
         closep(&f->dir_fd);
         closep(&f->log_fd);
         closep(&f->v2v_log_fd);
@@ -200,14 +202,23 @@ static int make_job_dir(Follow *f, const char *base) {
 /* v2vd's state file → ours. Returns 1 when the job has finished. */
 static int sync_state(Follow *f) {
         g_autoptr(GError) error = NULL;
-        g_autofree char *text = NULL, *out = NULL;
+        g_autofree char *text = NULL, *out = NULL, *job_state = NULL;
         int r;
 
         if (!g_file_get_contents(f->v2vd_state, &text, NULL, &error))
                 return -ENOENT;
-        out = wrapper_render_state(text, getpid(), &error);
+        out = wrapper_render_state(text, getpid(), &job_state, &error);
         if (!out)
                 return -EBADMSG;  /* caught between writes: the next tick sees it whole */
+        if (!f->job_state || strcmp(f->job_state, job_state) != 0) {
+                if (strcmp(job_state, "queued") == 0)
+                        wlog(f, "job %s is queued: all of v2vd's max_running_jobs slots are taken; "
+                             "it starts when one is free (SIGTERM to pid %d cancels it)", f->id, (int) getpid());
+                else
+                        wlog(f, "job %s is %s", f->id, job_state);
+                g_free(f->job_state);
+                f->job_state = g_steal_pointer(&job_state);
+        }
         r = write_owned(f, "state.json", out);
         if (r < 0)
                 return r;
@@ -329,13 +340,19 @@ static void ready(int fd, const char *err) {
 
 /* In the grandchild: everything that must hold before the orchestrator is
  * told the paths. Returns an error text, or NULL. */
-static char *follow_setup(Follow *f) {
+static char *follow_setup(Follow *f, GPtrArray *notes) {
         g_autofree char *base = wrapper_base_dir(f->ctl);
         int r;
 
         r = make_job_dir(f, base);
         if (r < 0)
                 return g_strdup_printf("cannot create %s/%s: %s", base, f->id, g_strerror(-r));
+        wlog(f, "virt-v2v-wrapper mode of v2vctl %s: v2vd job %s, files for uid %u",
+             V2VD_VERSION, f->id, (unsigned) f->uid);
+        for (guint i = 0; i < notes->len; i++)
+                wlog(f, "%s", (char *) notes->pdata[i]);
+        wlog(f, "following the job as pid %d; until virt-v2v runs that is the state file's pid, "
+             "and SIGTERM to it cancels the job", (int) getpid());
         r = sync_state(f);
         if (r == -ENOENT) {
                 g_usleep(TICK_MS * 1000);
@@ -436,16 +453,11 @@ int wrapper_run(Ctl *c, const char *text, const char *label) {
                 sigaction(SIGINT, &sa, NULL);
                 sigaction(SIGHUP, &sa, NULL);
 
-                g_autofree char *err = follow_setup(&f);
+                g_autofree char *err = follow_setup(&f, notes);
                 if (err) {
                         ready(pipefd[1], err);
                         _exit(1);
                 }
-                wlog(&f, "virt-v2v-wrapper mode of v2vctl %s: v2vd job %s, files for uid %u",
-                     V2VD_VERSION, f.id, (unsigned) f.uid);
-                for (guint i = 0; i < notes->len; i++)
-                        wlog(&f, "%s", (char *) notes->pdata[i]);
-                wlog(&f, "following the job; pid %d until virt-v2v runs (SIGTERM cancels the job)", (int) getpid());
                 ready(pipefd[1], NULL);
                 _exit(follow_job(&f) < 0);
         }
