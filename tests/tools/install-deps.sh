@@ -36,6 +36,7 @@ pkgs=(
     # deploy (issue 14): the system suite boots a debootstrap'ed Debian 12 under
     # systemd-nspawn; groff-base lints the man pages
     systemd-container groff-base
+    sudo  # v2vctl-manageiq: ManageIQ's ssh user runs virt-v2v-wrapper with sudo
 )
 if [[ -d $top/tests/browser ]]; then
     pkgs+=(cockpit-ws cockpit-bridge cockpit-system chromium sudo)  # sudo: Cockpit's superuser bridge
