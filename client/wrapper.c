@@ -188,14 +188,16 @@ static int make_job_dir(Follow *f, const char *base) {
         f->dir_fd = openat(base_fd, f->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (f->dir_fd < 0)
                 return -errno;
-        if (fchown(f->dir_fd, f->uid, f->gid) < 0)
-                return -errno;
-        f->log_fd = open_owned(f, "wrapper.log", O_APPEND);
+        /* The logs are created while the directory is still root's, so
+         * nothing the user put there can be opened in their place. */
+        f->log_fd = open_owned(f, "wrapper.log", O_APPEND | O_EXCL);
         if (f->log_fd < 0)
                 return f->log_fd;
-        f->v2v_log_fd = open_owned(f, "v2v.log", O_APPEND);
+        f->v2v_log_fd = open_owned(f, "v2v.log", O_APPEND | O_EXCL);
         if (f->v2v_log_fd < 0)
                 return f->v2v_log_fd;
+        if (fchown(f->dir_fd, f->uid, f->gid) < 0)
+                return -errno;
         return 0;
 }
 
@@ -252,9 +254,10 @@ static void sync_throttling(Follow *f) {
 
         if (fd < 0 || fstat(fd, &st) < 0)
                 return;
-        if (!S_ISREG(st.st_mode) || st.st_size > THROTTLING_MAX) {
+        if (!S_ISREG(st.st_mode) || st.st_uid != f->uid || st.st_size > THROTTLING_MAX) {
                 (void) unlinkat(f->dir_fd, "throttling.json", 0);
-                wlog(f, "throttling.json: not a regular file of at most %d bytes, deleted", THROTTLING_MAX);
+                wlog(f, "throttling.json: not a regular file of the user's of at most %d bytes, deleted",
+                     THROTTLING_MAX);
                 return;
         }
         buf = g_malloc0(THROTTLING_MAX + 1);
