@@ -30,16 +30,13 @@ its files are under the test's directory.
 import json
 import os
 import pwd
-import shutil
-import socket
 import subprocess
 import tempfile
 import time
 
 from v2vdtest import run_test, TestFailure, wait_for, log
+from v2vdssh import free_port, make_keys, write_client_config, start_sshd
 from test_v2vctl_common import V2VCTL
-
-SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
 USER = "v2vmiq"
 UID = 64242
 SECRETS = {
@@ -54,14 +51,6 @@ class MiqError(Exception):
 
 
 # ------------------------------------------------------------ the host setup
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 def overlay(target, base, name):
     """An overlay of TARGET in this test's mount namespace; returns the upper dir."""
@@ -99,58 +88,13 @@ def setup_host(t, wrapper_dir):
     # sshd as on a conversion host: key login, SFTP
     sd = os.path.join(d, "ssh")
     os.makedirs(sd, mode=0o755)
-    for name in ("host_key", "client_key"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "miq-test", "-f",
-                        os.path.join(sd, name)], check=True)
     port = free_port()
-    shutil.copy(os.path.join(sd, "client_key.pub"), os.path.join(sd, "authorized_keys"))
-    os.chmod(os.path.join(sd, "authorized_keys"), 0o644)
-    with open(os.path.join(sd, "host_key.pub")) as f:
-        host_pub = f.read().split()
-    with open(os.path.join(sd, "known_hosts"), "w") as f:
-        f.write("[127.0.0.1]:%d %s %s\n" % (port, host_pub[0], host_pub[1]))
-    bus = os.environ["DBUS_SESSION_BUS_ADDRESS"]
-    with open(os.path.join(sd, "sshd_config"), "w") as f:
-        f.write("""Port %d
-ListenAddress 127.0.0.1
-HostKey %s/host_key
-PidFile %s/sshd.pid
-AuthorizedKeysFile %s/authorized_keys
-StrictModes no
-AllowUsers %s
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-X11Forwarding no
-PrintMotd no
-Subsystem sftp internal-sftp
-SetEnv DBUS_SYSTEM_BUS_ADDRESS=%s V2VD_WRAPPER_DIR=%s
-""" % (port, sd, sd, sd, USER, bus, wrapper_dir))
-    cfg = os.path.join(sd, "ssh_config")
-    with open(cfg, "w") as f:
-        f.write("""Host *
-  IdentityFile %s/client_key
-  IdentitiesOnly yes
-  UserKnownHostsFile %s/known_hosts
-  StrictHostKeyChecking yes
-  BatchMode yes
-  ConnectTimeout 10
-  LogLevel ERROR
-""" % (sd, sd))
-    os.makedirs("/run/sshd", exist_ok=True)
-    logf = open(os.path.join(sd, "sshd.log"), "w")
-    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", os.path.join(sd, "sshd_config")], stdout=logf, stderr=logf)
-
-    def listening():
-        if proc.poll() is not None:
-            with open(os.path.join(sd, "sshd.log")) as f:
-                raise TestFailure("sshd exited: %s" % f.read())
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return True
-        except OSError:
-            return False
-    wait_for(listening, 10, "sshd listening")
+    make_keys(sd, port)
+    os.chmod(os.path.join(sd, "authorized_keys"), 0o644)   # read by sshd as the user
+    cfg = write_client_config(sd)
+    proc = start_sshd(sd, port, "AllowUsers %s\nSubsystem sftp internal-sftp\n"
+                      "SetEnv DBUS_SYSTEM_BUS_ADDRESS=%s V2VD_WRAPPER_DIR=%s\n"
+                      % (USER, os.environ["DBUS_SESSION_BUS_ADDRESS"], wrapper_dir))
     return proc, MiqSshUtil(port, cfg, d)
 
 

@@ -7,44 +7,19 @@ systemd-stdio-bridge on the test's bus (and records the command v2vctl asked
 for, so the test sees "systemd-stdio-bridge" for the system bus and
 "... --user" for --user). ssh finds the key and known_hosts through an `ssh`
 wrapper first in PATH (-F CONFIG): v2vctl itself gets nothing special."""
-import json
 import os
 import shutil
-import socket
-import subprocess
-import time
 
-from v2vdtest import run_test, TestFailure, wait_for
+from v2vdtest import run_test
+from v2vdssh import free_port, make_keys, write_client_config, start_sshd
 from test_v2vctl_common import ctl, ok, fails, disk_spec, write_spec
-
-SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def setup_ssh(t):
     d = os.path.join(t.base, "ssh")
     os.makedirs(d, mode=0o700)
-    for name in ("host_key", "client_key"):
-        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "v2vctl-test", "-f",
-                        os.path.join(d, name)], check=True)
     port = free_port()
-    with open(os.path.join(d, "client_key.pub")) as f:
-        client_pub = f.read()
-    with open(os.path.join(d, "authorized_keys"), "w") as f:
-        f.write(client_pub)
-    os.chmod(os.path.join(d, "authorized_keys"), 0o600)
-    with open(os.path.join(d, "host_key.pub")) as f:
-        host_pub = f.read().split()
-    with open(os.path.join(d, "known_hosts"), "w") as f:
-        f.write("[127.0.0.1]:%d %s %s\n" % (port, host_pub[0], host_pub[1]))
-
+    make_keys(d, port)
     # The forced command: record what was asked, bridge to the test's bus.
     record = os.path.join(d, "commands")
     bridge = os.path.join(d, "bridge")
@@ -53,49 +28,13 @@ def setup_ssh(t):
                 "exec systemd-stdio-bridge --bus-path='%s'\n"
                 % (record, os.environ["DBUS_SESSION_BUS_ADDRESS"]))
     os.chmod(bridge, 0o755)
-    with open(os.path.join(d, "sshd_config"), "w") as f:
-        f.write("""Port %d
-ListenAddress 127.0.0.1
-HostKey %s/host_key
-PidFile %s/sshd.pid
-AuthorizedKeysFile %s/authorized_keys
-StrictModes no
-PermitRootLogin prohibit-password
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM no
-X11Forwarding no
-PrintMotd no
-ForceCommand %s
-""" % (port, d, d, d, bridge))
-    with open(os.path.join(d, "ssh_config"), "w") as f:
-        f.write("""Host *
-  IdentityFile %s/client_key
-  IdentitiesOnly yes
-  UserKnownHostsFile %s/known_hosts
-  StrictHostKeyChecking yes
-  BatchMode yes
-  ConnectTimeout 10
-""" % (d, d))
+    cfg = write_client_config(d)
     bindir = os.path.join(d, "bin")
     os.makedirs(bindir)
     with open(os.path.join(bindir, "ssh"), "w") as f:
-        f.write("#!/bin/sh\nexec %s -F %s/ssh_config \"$@\"\n" % (shutil.which("ssh"), d))
+        f.write("#!/bin/sh\nexec %s -F %s \"$@\"\n" % (shutil.which("ssh"), cfg))
     os.chmod(os.path.join(bindir, "ssh"), 0o755)
-    os.makedirs("/run/sshd", exist_ok=True)   # sshd's privilege separation directory
-    log = open(os.path.join(d, "sshd.log"), "w")
-    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", os.path.join(d, "sshd_config")], stdout=log, stderr=log)
-
-    def listening():
-        if proc.poll() is not None:
-            with open(os.path.join(d, "sshd.log")) as f:
-                raise TestFailure("sshd exited: %s" % f.read())
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.5).close()
-            return True
-        except OSError:
-            return False
-    wait_for(listening, 10, "sshd listening on 127.0.0.1:%d" % port)
+    proc = start_sshd(d, port, "PermitRootLogin prohibit-password\nForceCommand %s\n" % bridge)
     env = {"PATH": bindir + ":" + os.environ["PATH"]}
     return proc, port, env, record, d
 
