@@ -472,6 +472,8 @@ def test(t):
                     except OSError:
                         continue
                     readable += 1
+                    if not path.startswith(wrapper_dir + "/"):
+                        print("  readable by %s, not the wrapper's: %s" % (USER, path))
                     leaks += ["%s: %s" % (path, k) for k, v in SECRETS.items() if v.encode() in data]
                 print("  as %s: %d of %d files under %s readable; secrets found: %s"
                       % (USER, readable, len(every), top, leaks or "none"))
