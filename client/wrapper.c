@@ -294,16 +294,20 @@ static void send_cancel(Follow *f) {
         __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
         int r;
 
-        f->cancel_sent = true;
         if (!f->ctl->bus && ctl_connect(f->ctl) < 0) {
-                wlog(f, "cancel: cannot connect to the bus");
+                wlog(f, "cancel: cannot connect to the bus; trying again");
                 return;
         }
         r = sd_bus_call_method(f->ctl->bus, V2VD_BUS_NAME, f->job_path, V2VD_JOB_INTERFACE, "Cancel", &error, NULL, NULL);
-        if (r < 0)
-                wlog(f, "cancel: %s", error.message ?: g_strerror(-r));
-        else
-                wlog(f, "SIGTERM received: job cancelled");
+        if (r < 0 &&
+            !sd_bus_error_has_names(&error, V2VD_ERROR_PREFIX "JobFinished", V2VD_ERROR_PREFIX "NoSuchJob")) {
+                /* the bus or v2vd restarting: the next tick tries again */
+                wlog(f, "cancel: %s; trying again", error.message ?: g_strerror(-r));
+                f->ctl->bus = sd_bus_flush_close_unref(f->ctl->bus);
+                return;
+        }
+        f->cancel_sent = true;
+        wlog(f, "signal received: job %s", r < 0 ? "had already finished" : "cancelled");
 }
 
 /* The background process: follows the job until it ends. */
