@@ -101,7 +101,7 @@ static char *wrapper_base_dir(const Ctl *c) {
 
         if (env && g_path_is_absolute(env))
                 return g_strdup(env);
-        if (c->user)
+        if (c->user || getuid() != 0)
                 return g_build_filename(g_get_user_runtime_dir(), "v2vd-wrapper", NULL);
         return g_strdup(WRAPPER_SYSTEM_DIR);
 }
