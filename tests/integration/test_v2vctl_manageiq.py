@@ -359,6 +359,12 @@ def test(t):
         miq_uid = pwd.getpwnam(USER).pw_uid
         t.check_eq(miq_uid, UID, "the ssh user exists in the test's namespace")
 
+        def converted_as(task, source, destination):
+            """what virt-v2v said it read from and wrote to (v2v_log, over SFTP)"""
+            text = host.get_conversion_log(task.options["virtv2v_wrapper"]["v2v_log"])
+            for what in ("Setting up the source: " + source, "Setting up the destination: " + destination):
+                t.check(what in text, "v2v_log: %s" % what, text[-2000:])
+
         def start(doc, ndisks=2):
             task = Task(host, doc, [10 * 2**30] * ndisks)
             task.run_conversion()
@@ -388,17 +394,20 @@ def test(t):
             t.check("%s: ignored" % key in wlog, "wrapper log: %s ignored" % key, wlog)
         v2vlog = host.get_conversion_log(task.options["virtv2v_wrapper"]["v2v_log"])
         t.check("Finishing off" in v2vlog, "v2v log fetched over SFTP, whole")
+        converted_as(task, "-i libvirt", "-o rhv-upload")
 
         # ---- ssh → rhv, one disk
         behave("ssh-rhv", disks=1)
         task = start(conversion_options("ssh-rhv", source_ssh("ssh-rhv"), destination_rhv(), ndisks=1), ndisks=1)
         t.check_eq(task.poll_until_done(90), "succeeded", "ssh→rhv: virtv2v_status")
+        converted_as(task, "-i vmx", "-o rhv-upload")
 
         # ---- vddk → openstack
         behave("vddk-osp", disks=2)
         task = start(conversion_options("vddk-osp", source_vddk("vddk-osp"), destination_openstack()))
         t.check_eq(task.poll_until_done(90), "succeeded", "vddk→openstack: virtv2v_status")
         t.check_eq(task.last_state.get("return_code"), 0, "return_code 0")
+        converted_as(task, "-i libvirt", "-o openstack")
 
         # ---- failure: the message ManageIQ shows is virt-v2v's
         behave("fail-rhv", fail_at="Inspecting the source", error="inspection could not detect the source guest")
