@@ -15,6 +15,8 @@
 #include "expire.h"
 #include "job.h"
 #include "scope.h"
+#include "source-call.h"
+#include "sources.h"
 #include "throttle.h"
 #include "util.h"
 #include "v2v-limits.h"
@@ -92,6 +94,8 @@ static int load_config(Manager *m, const char *path, bool explicit) {
         GET_UINT("keep_finished_jobs_days", m->keep_finished_jobs_days, 0);
         GET_UINT("keep_finished_jobs", m->keep_finished_jobs, 0);
         GET_UINT("max_pending_authorizations_per_user", m->max_pending_auth_per_user, 1);
+
+        GET_UINT("source_timeout_sec", m->source_timeout_sec, 1);
         if (g_key_file_has_key(kf, "daemon", "cancel_grace_sec", NULL)) {
                 unsigned sec = 0;
                 GET_UINT("cancel_grace_sec", sec, 1);
@@ -184,6 +188,7 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
         m->cancel_grace_usec = DEFAULT_CANCEL_GRACE_SEC * 1000000ULL;
         m->progress_interval_usec = DEFAULT_PROGRESS_INTERVAL_MS * 1000ULL;
         m->default_cpu = g_strdup("unlimited");
+        m->source_timeout_sec = SOURCES_DEFAULT_TIMEOUT_SEC;
         m->virt_v2v = g_strdup("virt-v2v");
         m->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, job_unref_from_table);
         m->polkit = polkit_new();
@@ -252,6 +257,7 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        source_calls_abort(m);
         g_queue_clear(&m->queue);
         g_clear_pointer(&m->jobs, g_hash_table_unref);
         sd_bus_slot_unref(m->job_removed_slot);

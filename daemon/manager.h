@@ -57,6 +57,9 @@ typedef struct Manager {
         unsigned keep_finished_jobs;       /* 0 = all */
         sd_event_source *expire_timer, *expire_defer;
 
+        GList *source_calls;       /* SourceCall* running (source-call.c) */
+        unsigned source_timeout_sec;  /* [daemon] source_timeout_sec= */
+
         sd_bus_slot *job_removed_slot;
         sd_event_source *status_defer;
         sd_event_source *schedule_defer;

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * source-call: ListSourceVMs and InspectSourceVM off the event loop. Each
+ * call starts the v2vd-sources helper (one process, one libvirt
+ * connection) as the caller, hands it the request on a pipe, and replies
+ * from the loop when the helper has written its answer and exited — or,
+ * at the timeout, kills it and answers SourceError. The loop never waits on
+ * a source, so every other call answers at once meanwhile.
+ */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "manager.h"
+
+#define SOURCE_CALLS_MAX 32u
+
+/* op is "list" or "inspect" (vm_name set). Returns 1 when the reply will
+ * follow, or a negative errno / sd_bus_error set to reply at once. */
+int source_call_start(Manager *m, sd_bus_message *message, const char *op, const char *source_json,
+                      const char *vm_name, sd_bus_error *error);
+
+/* At shutdown: kill the helpers still running, forget their calls. */
+void source_calls_abort(Manager *m);

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * sources: the VMs of a conversion source — a libvirt URI (esx://, vpx://,
+ * xen+ssh://, qemu:///system, test:///…) or an OVA (tar, zip or unpacked
+ * directory, read by ova.c) — as the JSON of ListSourceVMs and
+ * InspectSourceVM.
+ *
+ * The libvirt and file parts run in the v2vd-sources helper (one process
+ * and one connection per call, killed at the timeout; source-call.c), never
+ * in the daemon. The password reaches libvirt only through its
+ * authentication callback, from the request on the helper's stdin or from
+ * a file of mode 0600 owned by the caller; it is never put in a URI, an
+ * argument, the environment, a log or a reply.
+ *
+ * The parsers (source object, domain XML) are pure and unit-tested.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#define SOURCES_ERROR (sources_error_quark())
+GQuark sources_error_quark(void);
+
+#define SOURCES_DEFAULT_TIMEOUT_SEC 60u
+#define SOURCES_MAX_TIMEOUT_SEC     3600u
+
+typedef struct SourceSpec {
+        char *uri;              /* libvirt URI, or NULL */
+        char *ova;              /* OVA file or directory, or NULL */
+        char *user;             /* for libvirt's VIR_CRED_AUTHNAME */
+        char *password;         /* secret: wiped on free */
+        char *password_file;    /* a 0600 file holding the password */
+        unsigned timeout_sec;   /* 0: the daemon's default */
+} SourceSpec;
+
+SourceSpec *source_spec_free(SourceSpec *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(SourceSpec, source_spec_free)
+
+/* The source object of ListSourceVMs/InspectSourceVM: {"uri"} or {"ova"},
+ * with "user", "password", "password_file", "timeout". Unknown keys and a
+ * password in the URI are errors naming the key. */
+SourceSpec *source_spec_parse(const char *json, GError **error);
+/* The source for messages and replies: the URI or the OVA path, never a
+ * password. */
+const char *source_spec_describe(const SourceSpec *s);
+
+/* A libvirt domain XML → the VM object (name, uuid, vcpus, memory_bytes,
+ * firmware, machine, os, disks, nics), without state or capacities (those
+ * come from libvirt's calls). */
+JsonNode *sources_domain_from_xml(const char *xml, GError **error);
+
+/* "v2v": how virt-v2v would convert vm from this source: input mode, its
+ * options (passwords as a file placeholder) and the CreateJob spec keys.
+ * Adds "warnings" and "convertible" to vm (running, snapshots, test driver). */
+void sources_add_v2v_hint(const SourceSpec *s, JsonObject *vm);
+
+/* In the helper: list every VM, or inspect one. */
+JsonNode *sources_list(const SourceSpec *s, GError **error);
+JsonNode *sources_inspect(const SourceSpec *s, const char *vm_name, GError **error);
