@@ -470,6 +470,8 @@ static int verb_watch(Ctl *c, int argc, char **argv) {
         return watch_job(c, argv[1], path);
 }
 
+#define SOURCE_CALL_TIMEOUT_USEC ((uint64_t) (3600 + 60) * 1000000ULL)
+
 /* The source argument of sources/inspect as the JSON ListSourceVMs takes. */
 static int source_json(Ctl *c, const char *arg, char **ret) {
         g_autoptr(JsonBuilder) b = NULL;
@@ -548,6 +550,9 @@ static int verb_sources(Ctl *c, int argc, char **argv) {
         r = source_json(c, argc > 1 ? argv[1] : NULL, &source);
         if (r < 0)
                 return r;
+        /* The daemon answers at its own timeout for the source (60 s unless
+         * configured or given as "timeout", at most an hour): wait for it. */
+        (void) sd_bus_set_method_call_timeout(c->bus, SOURCE_CALL_TIMEOUT_USEC);
         r = sd_bus_call_method(c->bus, V2VD_BUS_NAME, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "ListSourceVMs",
                                &error, &reply, "s", source);
         if (source)
@@ -589,9 +594,126 @@ static int verb_sources(Ctl *c, int argc, char **argv) {
         return 0;
 }
 
+/* A member as text: strings as they are, numbers in digits, else NULL. */
+static char *member_text(JsonObject *o, const char *key) {
+        JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+        if (!n || !JSON_NODE_HOLDS_VALUE(n))
+                return NULL;
+        if (json_node_get_value_type(n) == G_TYPE_STRING)
+                return g_strdup(json_node_get_string(n));
+        if (json_node_get_value_type(n) == G_TYPE_INT64)
+                return g_strdup_printf("%" G_GINT64_FORMAT, json_node_get_int(n));
+        if (json_node_get_value_type(n) == G_TYPE_BOOLEAN)
+                return g_strdup(json_node_get_boolean(n) ? "yes" : "no");
+        return NULL;
+}
+
+static char *member_bytes(JsonObject *o, const char *key) {
+        JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+        if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_INT64)
+                return NULL;
+        return format_bytes((uint64_t) json_node_get_int(n));
+}
+
+static JsonArray *member_array(JsonObject *o, const char *key) {
+        JsonNode *n = o ? json_object_get_member(o, key) : NULL;
+
+        return n && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n) : NULL;
+}
+
+/* InspectSourceVM's object for people: the VM, its disks and NICs as
+ * tables, the warnings, and how virt-v2v would convert it. */
+static void print_source_vm(Ctl *c, JsonObject *vm) {
+        static const char *const fields[][2] = {
+                { "Name", "name" }, { "UUID", "uuid" }, { "State", "state" }, { "vCPUs", "vcpus" },
+                { "Firmware", "firmware" }, { "Machine", "machine" }, { "Snapshots", "snapshot_count" },
+                { "Convertible", "convertible" }, { "Source", "source" }, { "Archive", "archive" },
+        };
+        JsonObject *os = json_object_get_member(vm, "os") && JSON_NODE_HOLDS_OBJECT(json_object_get_member(vm, "os"))
+                                 ? json_object_get_object_member(vm, "os") : NULL;
+        JsonObject *v2v = json_object_get_member(vm, "v2v") && JSON_NODE_HOLDS_OBJECT(json_object_get_member(vm, "v2v"))
+                                  ? json_object_get_object_member(vm, "v2v") : NULL;
+        JsonArray *disks = member_array(vm, "disks"), *nics = member_array(vm, "nics");
+        JsonArray *warnings = member_array(vm, "warnings"), *snaps = member_array(vm, "snapshots");
+        g_autofree char *mem = member_bytes(vm, "memory_bytes");
+
+        for (gsize i = 0; i < G_N_ELEMENTS(fields); i++) {
+                g_autofree char *v = member_text(vm, fields[i][1]);
+                if (v)
+                        printf("%12s: %s\n", fields[i][0], v);
+                if (g_str_equal(fields[i][1], "vcpus") && mem)
+                        printf("%12s: %s\n", "Memory", mem);
+        }
+        if (os) {
+                g_autofree char *id = member_text(os, "libosinfo_id"), *type = member_text(os, "type");
+                g_autofree char *desc = member_text(os, "description"), *arch = member_text(os, "arch");
+                g_autofree char *text = g_strjoin(" ", desc ?: type ?: "", arch ?: "", id ?: "", NULL);
+                printf("%12s: %s\n", "OS", g_strstrip(text));
+        }
+        for (guint i = 0; snaps && i < json_array_get_length(snaps); i++)
+                printf("%12s  %s\n", "", json_array_get_string_element(snaps, i));
+        if (disks && json_array_get_length(disks)) {
+                g_autoptr(Table) t = table_new(6);
+                table_set_column(t, 0, "DISK", COLUMN_LEFT);
+                table_set_column(t, 1, "SOURCE", COLUMN_SHRINK_MIDDLE);
+                table_set_column(t, 2, "FORMAT", COLUMN_LEFT);
+                table_set_column(t, 3, "BUS", COLUMN_LEFT);
+                table_set_column(t, 4, "CAPACITY", COLUMN_RIGHT);
+                table_set_column(t, 5, "ALLOCATED", COLUMN_RIGHT);
+                for (guint i = 0; i < json_array_get_length(disks); i++) {
+                        JsonObject *d = json_array_get_object_element(disks, i);
+                        g_autofree char *target = member_text(d, "target") ?: member_text(d, "disk_id");
+                        g_autofree char *path = member_text(d, "path") ?: member_text(d, "file");
+                        g_autofree char *fmt = member_text(d, "format"), *bus = member_text(d, "bus");
+                        g_autofree char *cap = member_bytes(d, "capacity_bytes");
+                        g_autofree char *alloc = member_bytes(d, "allocation_bytes") ?: member_bytes(d, "populated_bytes");
+                        g_autofree char *dev = member_text(d, "device");
+                        g_autofree char *name = dev && !g_str_equal(dev, "disk") ? g_strdup_printf("%s (%s)", target, dev)
+                                                                               : g_strdup(target);
+                        table_add_row(t, name, path, fmt, bus, cap, alloc);
+                }
+                printf("\n");
+                table_print(t, stdout, true, table_width(c));
+        }
+        if (nics && json_array_get_length(nics)) {
+                g_autoptr(Table) t = table_new(3);
+                table_set_column(t, 0, "NIC MAC", COLUMN_LEFT);
+                table_set_column(t, 1, "NETWORK", COLUMN_SHRINK);
+                table_set_column(t, 2, "MODEL", COLUMN_LEFT);
+                for (guint i = 0; i < json_array_get_length(nics); i++) {
+                        JsonObject *n = json_array_get_object_element(nics, i);
+                        g_autofree char *mac = member_text(n, "mac"), *net = member_text(n, "network");
+                        g_autofree char *model = member_text(n, "model");
+                        table_add_row(t, mac, net, model);
+                }
+                printf("\n");
+                table_print(t, stdout, true, table_width(c));
+        }
+        for (guint i = 0; warnings && i < json_array_get_length(warnings); i++)
+                printf("%sWarning: %s\n", i == 0 ? "\n" : "", json_array_get_string_element(warnings, i));
+        if (v2v) {
+                JsonArray *opts = member_array(v2v, "options");
+                JsonNode *spec = json_object_get_member(v2v, "spec");
+                g_autofree char *mode = member_text(v2v, "input_mode");
+                printf("\nvirt-v2v input: %s; options:", mode ?: "?");
+                for (guint i = 0; opts && i < json_array_get_length(opts); i++) {
+                        g_autofree char *q = g_shell_quote(json_array_get_string_element(opts, i));
+                        printf(" %s", q);
+                }
+                if (spec) {
+                        g_autofree char *text = json_to_string(spec, FALSE);
+                        printf("\nspec keys (v2vctl submit; add the output keys): %s", text);
+                }
+                printf("\n");
+        }
+}
+
 static int verb_inspect(Ctl *c, int argc, char **argv) {
         __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        g_autoptr(JsonParser) p = json_parser_new();
         g_autofree char *source = NULL, *ctx = NULL;
         const char *vm = argv[argc - 1], *text;
         int r;
@@ -599,6 +721,7 @@ static int verb_inspect(Ctl *c, int argc, char **argv) {
         r = source_json(c, argc > 2 ? argv[1] : NULL, &source);
         if (r < 0)
                 return r;
+        (void) sd_bus_set_method_call_timeout(c->bus, SOURCE_CALL_TIMEOUT_USEC);
         r = sd_bus_call_method(c->bus, V2VD_BUS_NAME, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "InspectSourceVM",
                                &error, &reply, "ss", source, vm);
         if (source)
@@ -610,7 +733,13 @@ static int verb_inspect(Ctl *c, int argc, char **argv) {
         r = sd_bus_message_read(reply, "s", &text);
         if (r < 0)
                 return ctl_log_bus_error(c, NULL, r, "cannot read the reply of InspectSourceVM");
-        print_json_text(c, text);
+        if (c->json != JSON_OFF || !json_parser_load_from_data(p, text, -1, NULL) ||
+            !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p))) {
+                print_json_text(c, text);
+                return 0;
+        }
+        pager_open(c->no_pager);
+        print_source_vm(c, json_node_get_object(json_parser_get_root(p)));
         return 0;
 }
 

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""v2vctl sources and inspect (issue 15) against a real v2vd: tables and
+--json for libvirt's test driver (test:///default, and a file with
+authentication through --password-file) and for an OVA; a spec built from
+`inspect --json` as v2vctl(1) documents is accepted by `submit`; errors."""
+import json
+import os
+
+from v2vdtest import run_test
+from test_v2vctl_common import ctl, ok, fails, write_spec
+import sourcesdata as sd
+
+
+def test(t):
+    t.start_daemon()
+    r = ok(t, ctl("sources", "--uri", "test:///default"), "sources --uri test:///default")
+    lines = r.out.splitlines()
+    t.check(lines[0].split() == ["NAME", "STATE", "VCPUS", "MEMORY", "DISKS", "FIRMWARE"], "the table's header", r.out)
+    t.check(lines[1].split() == ["test", "running", "2", "8.0", "GiB", "1", "bios"], "the test VM's row", r.out)
+    t.check("1 VM listed." in r.out, "the legend", r.out)
+
+    xml = os.path.join(t.base, "node.xml")
+    with open(xml, "w") as f:
+        f.write(sd.driver_xml(auth=True))
+    pwf = os.path.join(t.base, "pw")
+    fd = os.open(pwf, os.O_WRONLY | os.O_CREAT, 0o600)
+    os.write(fd, (sd.MARKER_PASSWORD + "\n").encode())
+    os.close(fd)
+    src = json.dumps({"uri": "test://" + xml, "user": sd.USER, "password_file": pwf})
+    r = ok(t, ctl("sources", src, "--json"), "sources SOURCE_JSON --json")
+    t.check_eq(sorted(v["name"] for v in r.json()), ["db", "legacy", "web"], "sources --json: the names")
+    r = ok(t, ctl("inspect", src, "web", env={"COLUMNS": "120"}), "inspect web (table)")
+    for want in ("Firmware: uefi", "Machine: pc-q35-7.2", "before-upgrade", "web-os.qcow2", "52:54:00:00:01:02",
+                 "Warning: the VM has 2 snapshots", "virt-v2v input: libvirt"):
+        t.check(want in r.out, "inspect web shows %r" % want, r.out)
+    t.check(sd.MARKER_PASSWORD not in r.out + r.err, "no password in v2vctl's output")
+    r = fails(t, ctl("inspect", src, "nosuch"), 1, "inspect an unknown VM", "nosuch")
+
+    # An OVA, and a spec built from inspect --json (v2vctl(1), EXAMPLES).
+    tar = sd.write_tar(os.path.join(t.base, "appliance.ova"), sd.members())
+    r = ok(t, ctl("sources", "--ova", tar), "sources --ova")
+    t.check(r.out.splitlines()[1].split()[:2] == ["appliance", "shutoff"], "the OVA's VM", r.out)
+    r = ok(t, ctl("inspect", "--ova", tar, "appliance", "--json"), "inspect --ova --json")
+    vm = r.json()
+    t.check_eq(vm["v2v"]["spec"], {"vm_name": "appliance", "ova": tar}, "inspect --json: v2v.spec")
+    spec = dict(vm["v2v"]["spec"], output_dir=t.base)
+    path = write_spec(t, spec, "from-inspect.json")
+    r = ok(t, ctl("submit", path), "submit the spec built from inspect --json")
+    t.jobs.append(r.out.strip())
+
+    fails(t, ctl("sources", "--ova", os.path.join(t.base, "none.ova")), 1, "sources of a missing OVA", "none.ova")
+
+
+run_test(test)
