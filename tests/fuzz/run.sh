@@ -9,7 +9,7 @@
 # its time without a crash, a leak or a sanitizer report; crashing inputs
 # are left in $V2VD_FUZZ_BUILD_DIR/<target>-artifacts/. Prints
 # "fuzz: <target>: N runs in S s, corpus M inputs, no crash" per target.
-# Targets: spec, progress (default: both). See README.md.
+# Targets: spec, progress, ova (default: all). See README.md.
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -17,7 +17,7 @@ top=$(cd "$here/../.." && pwd)
 secs=${1:-60}
 shift || true
 targets=("$@")
-[[ ${#targets[@]} == 0 ]] && targets=(spec progress)
+[[ ${#targets[@]} == 0 ]] && targets=(spec progress ova)
 out=${V2VD_FUZZ_BUILD_DIR:-$top/build-fuzz}
 CC=${CC_FUZZ:-clang}
 mkdir -p "$out"
@@ -27,7 +27,7 @@ if ! command -v "$CC" >/dev/null; then
     exit 1
 fi
 # shellcheck disable=SC2207
-pc=($(pkg-config --cflags --libs glib-2.0 json-glib-1.0)) || exit 1
+pc=($(pkg-config --cflags --libs glib-2.0 json-glib-1.0 libxml-2.0 zlib)) || exit 1
 cflags=(-std=gnu11 -g -O1 -D_GNU_SOURCE -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -I"$top/daemon" -I"$top/daemon/common")
@@ -35,6 +35,7 @@ rules="$top/daemon/common/json-text.c $top/daemon/common/throttling.c $top/daemo
 declare -A sources=(
     [spec]="$top/daemon/spec.c $top/daemon/v2v-argv.c $top/daemon/json-check.c $rules"
     [progress]="$top/daemon/progress.c $top/daemon/json-check.c"
+    [ova]="$top/daemon/ova.c $top/daemon/xml-util.c"
 )
 
 rc=0
