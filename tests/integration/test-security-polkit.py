@@ -129,6 +129,21 @@ def test(t):
     t.check(r[0] == "ok", "v2vdtb: Remove of its own finished job", r)
     r = user_call("v2vdta", job_path(root_job), JOB_IFACE, "Remove")
     t.check(r[0] == "error" and r[1] == ACCESS_DENIED, "v2vdta: Remove of root's finished job refused", r)
+
+    # Sources (issue 15): v2vdtb may browse-sources; the helper runs as the
+    # caller, so a root-only OVA stays unreadable to it while root reads it.
+    r = user_call("v2vdtb", MANAGER_PATH, MANAGER_IFACE, "ListSourceVMs", "s", '{"uri": "test:///default"}')
+    t.check(r[0] == "ok" and '"name":"test"' in r[1], "v2vdtb: ListSourceVMs allowed by the rules", r)
+    secret_ova = os.path.join(t.base, "root-only.ova")
+    with open(secret_ova, "wb") as f:
+        f.write(b"\0" * 1024)
+    os.chmod(secret_ova, 0o600)
+    r = user_call("v2vdtb", MANAGER_PATH, MANAGER_IFACE, "ListSourceVMs", "s", json.dumps({"ova": secret_ova}))
+    t.check(r[0] == "error" and r[1].endswith("SourceError") and "Permission denied" in r[2],
+            "v2vdtb: a root-only OVA is read with v2vdtb's rights (refused)", r)
+    name_msg = call(MANAGER_PATH, MANAGER_IFACE, "ListSourceVMs", "s", '{"uri": "test:///default"}')
+    t.check('"name":"test"' in name_msg[0], "root: ListSourceVMs", name_msg)
+
     wait_for(lambda: d.running(), 1, "the daemon to be running")
     log("  FIGURES: polkit checks by a real polkitd: 2 users, 4 actions, 20 concurrent refusals")
 
