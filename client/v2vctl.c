@@ -866,7 +866,11 @@ static const Verb verbs[] = {
           "  --password-file FILE   the source's password (first line of FILE)\n"
           "  --json                 the VM list as JSON\n" },
         { "inspect", 1, 2, verb_inspect, "inspect [SOURCE_JSON] --uri URI|--ova PATH VM", "Show the details of a source VM",
-          "Prints what v2vd finds out about VM on the source (JSON).\n" },
+          "Shows what v2vd finds out about VM on the source: firmware, machine, OS,\n"
+          "snapshots, its disks and NICs as tables, warnings, and the virt-v2v input\n"
+          "and job spec keys that would convert it (--json: the object; its v2v.spec\n"
+          "plus output keys is a job spec, see v2vctl(1)).\n"
+          "  --password-file FILE   the source's password (first line of FILE)\n" },
         { "capabilities", 0, 0, verb_capabilities, "capabilities [--json]", "Show virt-v2v's capabilities",
           "Prints the virt-v2v features v2vd found (virt-v2v --machine-readable).\n" },
         { "profiles", 0, 0, verb_profiles, "profiles [--json]", "List the output profiles",
