@@ -19,6 +19,7 @@ pkgs=(
     # build
     meson ninja-build pkg-config gcc clang libclang-rt-14-dev
     libsystemd-dev libglib2.0-dev libjson-glib-dev libvirt-dev
+    libxml2-dev zlib1g-dev  # sources (issue 15): OVF and domain XML, zip members
     # conversion: virt-v2v 2.2 copies with nbdcopy (libnbd-bin) but does not
     # depend on it; libguestfs needs a kernel in /boot for its appliance and
     # qemu-system-x86 to boot it
