@@ -24,6 +24,7 @@ typedef struct SourceCall {
         sd_bus_message *message;        /* NULL once answered */
         char *what;                     /* "ListSourceVMs test:///default", for messages */
         unsigned timeout_sec;
+        uid_t uid;                      /* the caller */
         pid_t pid;
         int out_fd;
         GString *out;
@@ -249,9 +250,16 @@ int source_call_start(Manager *m, sd_bus_message *message, const char *op, const
                 return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
                                          "%u source calls are already running; try again later", SOURCE_CALLS_MAX);
         if (!m->user_mode) {
+                unsigned mine = 0;
                 r = bus_sender_uid(message, &uid);
                 if (r < 0)
                         return r;
+                for (GList *l = m->source_calls; l; l = l->next)
+                        mine += ((SourceCall *) l->data)->uid == uid && ((SourceCall *) l->data)->message;
+                if (uid != 0 && mine >= SOURCE_CALLS_PER_CALLER)
+                        return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
+                                                 "you have %u source calls running already; wait for one to end",
+                                                 mine);
                 if (uid != 0) {
                         r = identity_of(uid, &id);
                         if (r < 0)
@@ -283,6 +291,7 @@ int source_call_start(Manager *m, sd_bus_message *message, const char *op, const
         c->what = g_strdup_printf("%s %s%s%s", sd_bus_message_get_member(message), source_spec_describe(spec),
                                   vm_name ? " " : "", vm_name ?: "");
         c->timeout_sec = spec->timeout_sec ?: m->source_timeout_sec;
+        c->uid = uid;
         m->source_calls = g_list_prepend(m->source_calls, c);
         r = spawn_helper(&id, env, &in_fd, &c->out_fd, &c->pid);
         g_free(id.home);

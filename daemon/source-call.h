@@ -13,7 +13,10 @@
 
 #include "manager.h"
 
+/* Helpers running at once: in all, and per caller other than root
+ * (--system mode). */
 #define SOURCE_CALLS_MAX 32u
+#define SOURCE_CALLS_PER_CALLER 4u
 
 /* op is "list" or "inspect" (vm_name set). Returns 1 when the reply will
  * follow, or a negative errno / sd_bus_error set to reply at once. */

@@ -5,7 +5,9 @@ Shared by test-sources.py, test-sources-ova.py and test_v2vctl_sources.py."""
 import hashlib
 import io
 import os
+import socket
 import tarfile
+import threading
 import zipfile
 
 MARKER_PASSWORD = "pw-MARKER-7f3a91c2"
@@ -186,3 +188,30 @@ def write_huge_sparse_tar(path, size):
         f.seek(end)
         f.write(b"\0" * 1024)
     return path
+
+
+class SilentServer:
+    """Accepts TCP connections on a loopback port and never answers."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.conns = []
+        self.stop = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+                self.conns.append(c)
+            except OSError:
+                return
+
+    def close(self):
+        self.stop = True
+        for c in self.conns:
+            c.close()
+        self.sock.close()

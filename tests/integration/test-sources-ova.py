@@ -8,6 +8,8 @@ the OVF names missing; and a huge sparse disk member, inspected from its
 header without reading it."""
 import json
 import os
+import resource
+import subprocess
 import tarfile
 import time
 
@@ -128,6 +130,14 @@ def test(t):
     t.check_eq(vm["disks"][0]["file_bytes"], 200 << 30, "huge: the 200 GiB member's size from its (pax) header")
     t.check_eq(vm["disks"][0]["capacity_bytes"], 200 << 30, "huge: its capacity from the OVF")
     t.check(secs < 10, "huge: inspected without reading the member (< 10 s)", secs)
+    # The helper's peak memory for it, run directly as the daemon runs it.
+    helper = os.path.join(os.path.dirname(os.environ["V2VD_BINARY"]), "v2vd-sources")
+    p = subprocess.run([helper], input=json.dumps({"op": "inspect", "vm": "huge", "source": {"ova": huge}}),
+                       stdout=subprocess.PIPE, text=True, timeout=60)
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # all children: an upper bound
+    log("  v2vd-sources on huge.ova: exit %d, peak RSS %d KiB" % (p.returncode, rss))
+    t.check(p.returncode == 0 and json.loads(p.stdout)["name"] == "huge", "huge: the helper run directly", p)
+    t.check(rss < 64 * 1024, "huge: the helper's peak RSS under 64 MiB", rss)
 
 
 run_test(test)

@@ -14,7 +14,6 @@ real libvirt library and its test driver, with the daemon on a private bus:
 """
 import json
 import os
-import socket
 import subprocess
 import threading
 import time
@@ -59,33 +58,6 @@ def proc_texts():
             continue
         out.append((pid, blob))
     return out
-
-
-class SilentServer:
-    """Accepts TCP connections on a loopback port and never answers."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.port = self.sock.getsockname()[1]
-        self.conns = []
-        self.stop = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while not self.stop:
-            try:
-                c, _ = self.sock.accept()
-                self.conns.append(c)
-            except OSError:
-                return
-
-    def close(self):
-        self.stop = True
-        for c in self.conns:
-            c.close()
-        self.sock.close()
 
 
 def test(t):
@@ -171,7 +143,7 @@ def test(t):
     t.check(name == SOURCE_ERROR and "colour" in msg, "an unknown key is named", msg)
 
     # --- a source that never answers: timeout, and the bus stays fast -----
-    srv = SilentServer()
+    srv = sd.SilentServer()
     hang_src = {"uri": "qemu+tcp://127.0.0.1:%d/system" % srv.port, "user": sd.USER,
                 "password": sd.MARKER_PASSWORD, "timeout": 4}
     result = {}
@@ -208,6 +180,18 @@ def test(t):
     time.sleep(0.5)
     helpers = subprocess.run(["pgrep", "-f", "v2vd-sources"], stdout=subprocess.PIPE, text=True).stdout.split()
     t.check(not helpers, "the helper was killed", helpers)
+
+    # The same through VMware's driver (HTTPS, libcurl): esx:// at the port.
+    srv = sd.SilentServer()
+    s = time.monotonic()
+    name, msg = fails({"uri": "esx://127.0.0.1:%d/?no_verify=1" % srv.port, "user": "root",
+                       "password": sd.MARKER_PASSWORD, "timeout": 3})
+    secs = time.monotonic() - s
+    srv.close()
+    log("  esx:// to a silent port: %.1f s: %s" % (secs, msg))
+    t.check(name == SOURCE_ERROR and "no answer within 3 s" in msg and secs < 15,
+            "esx:// to a silent port: SourceError within the timeout", (name, msg, secs))
+    replies.append(msg)
 
     # --- 500 domains ----------------------------------------------------
     big = os.path.join(base, "many.xml")
