@@ -479,6 +479,10 @@ static int source_json(Ctl *c, const char *arg, char **ret) {
         g_autoptr(JsonNode) root = NULL;
         g_autofree char *password = NULL;
 
+        if (arg && c->print_source) {
+                fprintf(stderr, "v2vctl: with a source JSON object, give \"print_source\": true in it\n");
+                return -EINVAL;
+        }
         if (arg && (c->uri || c->ova)) {
                 fprintf(stderr, "v2vctl: give the source either as JSON or with --uri/--ova, not both\n");
                 return -EINVAL;
@@ -514,6 +518,10 @@ static int source_json(Ctl *c, const char *arg, char **ret) {
         if (password) {
                 json_builder_set_member_name(b, "password");
                 json_builder_add_string_value(b, password);
+        }
+        if (c->print_source) {
+                json_builder_set_member_name(b, "print_source");
+                json_builder_add_boolean_value(b, TRUE);
         }
         json_builder_end_object(b);
         root = json_builder_get_root(b);
@@ -693,6 +701,13 @@ static void print_source_vm(Ctl *c, JsonObject *vm) {
         }
         for (guint i = 0; warnings && i < json_array_get_length(warnings); i++)
                 printf("%sWarning: %s\n", i == 0 ? "\n" : "", json_array_get_string_element(warnings, i));
+        if (json_object_get_member(vm, "print_source") &&
+            JSON_NODE_HOLDS_OBJECT(json_object_get_member(vm, "print_source"))) {
+                JsonObject *ps = json_object_get_object_member(vm, "print_source");
+                g_autofree char *status = member_text(ps, "exit_status"), *out = member_text(ps, "output");
+                g_autofree char *err = member_text(ps, "errors");
+                printf("\nvirt-v2v --print-source (exit status %s):\n%s%s", status ?: "?", out ?: "", err ?: "");
+        }
         if (v2v) {
                 JsonArray *opts = member_array(v2v, "options");
                 JsonNode *spec = json_object_get_member(v2v, "spec");
@@ -865,12 +880,13 @@ static const Verb verbs[] = {
           "('{\"uri\": \"…\", \"password\": \"…\"}').\n\n"
           "  --password-file FILE   the source's password (first line of FILE)\n"
           "  --json                 the VM list as JSON\n" },
-        { "inspect", 1, 2, verb_inspect, "inspect [SOURCE_JSON] --uri URI|--ova PATH VM", "Show the details of a source VM",
+        { "inspect", 1, 2, verb_inspect, "inspect [SOURCE_JSON] --uri URI|--ova PATH [--print-source] VM", "Show the details of a source VM",
           "Shows what v2vd finds out about VM on the source: firmware, machine, OS,\n"
           "snapshots, its disks and NICs as tables, warnings, and the virt-v2v input\n"
           "and job spec keys that would convert it (--json: the object; its v2v.spec\n"
           "plus output keys is a job spec, see v2vctl(1)).\n"
-          "  --password-file FILE   the source's password (first line of FILE)\n" },
+          "  --password-file FILE   the source's password (first line of FILE)\n"
+          "  --print-source         add what virt-v2v --print-source says about it\n" },
         { "capabilities", 0, 0, verb_capabilities, "capabilities [--json]", "Show virt-v2v's capabilities",
           "Prints the virt-v2v features v2vd found (virt-v2v --machine-readable).\n" },
         { "profiles", 0, 0, verb_profiles, "profiles [--json]", "List the output profiles",
@@ -955,6 +971,7 @@ enum {
         ARG_URI,
         ARG_OVA,
         ARG_PASSWORD_FILE,
+        ARG_PRINT_SOURCE,
 };
 
 static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
@@ -976,6 +993,7 @@ static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
                 { "uri", required_argument, NULL, ARG_URI },
                 { "ova", required_argument, NULL, ARG_OVA },
                 { "password-file", required_argument, NULL, ARG_PASSWORD_FILE },
+                { "print-source", no_argument, NULL, ARG_PRINT_SOURCE },
                 {}
         };
         int ch;
@@ -1044,6 +1062,9 @@ static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
                 case ARG_PASSWORD_FILE:
                         c->password_file = optarg;
                         break;
+                case ARG_PRINT_SOURCE:
+                        c->print_source = true;
+                        break;
                 case '?':
                         fprintf(stderr, "v2vctl: see 'v2vctl --help'\n");
                         return -EINVAL;
@@ -1070,6 +1091,7 @@ static int check_options(const Ctl *c, const Verb *v) {
                 { c->uri != NULL, "--uri", { "sources", "inspect" } },
                 { c->ova != NULL, "--ova", { "sources", "inspect" } },
                 { c->password_file != NULL, "--password-file", { "sources", "inspect" } },
+                { c->print_source, "--print-source", { "inspect" } },
                 { c->json != JSON_OFF, "--json", { "list", "status", "capabilities", "profiles" } },
         };
 

@@ -57,6 +57,7 @@ typedef struct Ctl {
         const char *uri;
         const char *ova;
         const char *password_file;
+        bool print_source;
 
         sd_bus *bus;
 } Ctl;

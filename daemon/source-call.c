@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "bus-manager.h"
+#include "scope.h"
 #include "source-call.h"
 #include "sources.h"
 #include "util.h"
@@ -26,6 +27,10 @@ typedef struct SourceCall {
         unsigned timeout_sec;
         uid_t uid;                      /* the caller */
         pid_t pid;
+        int in_fd;                      /* the helper's stdin until the request is written */
+        char *request;                  /* holds the password: wiped */
+        char *unit;                     /* the transient scope (print_source), or NULL */
+        sd_bus_slot *scope_slot;
         int out_fd;
         GString *out;
         bool eof, exited;
@@ -42,6 +47,14 @@ static void source_call_free(SourceCall *c) {
         sd_event_source_disable_unref(c->timer);
         if (c->out_fd >= 0)
                 close(c->out_fd);
+        if (c->in_fd >= 0)
+                close(c->in_fd);
+        if (c->request) {
+                explicit_bzero(c->request, strlen(c->request));
+                g_free(c->request);
+        }
+        sd_bus_slot_unref(c->scope_slot);
+        g_free(c->unit);
         sd_bus_message_unref(c->message);
         if (c->out)
                 g_string_free(c->out, TRUE);
@@ -123,6 +136,37 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         log_warning("%s", t);
         reply_error(c, t);
         (void) kill(c->pid, SIGKILL);
+        if (c->unit)
+                (void) scope_stop(c->manager->bus, c->unit);
+        return 0;
+}
+
+/* The request on the helper's stdin: it fits the pipe, so this never blocks. */
+static void send_request(SourceCall *c) {
+        ssize_t n = write(c->in_fd, c->request, strlen(c->request));
+
+        if (n < 0)
+                log_warning("%s: cannot hand the request to v2vd-sources: %m", c->what);
+        explicit_bzero(c->request, strlen(c->request));
+        g_clear_pointer(&c->request, g_free);
+        close(c->in_fd);
+        c->in_fd = -1;
+}
+
+static int on_scope_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        SourceCall *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        c->scope_slot = sd_bus_slot_unref(c->scope_slot);
+        if (e) {
+                g_autofree char *t = g_strdup_printf("%s: cannot start the scope %s for virt-v2v --print-source: %s",
+                                                     c->what, c->unit, e->message);
+                g_clear_pointer(&c->unit, g_free);
+                reply_error(c, t);
+                (void) kill(c->pid, SIGKILL);
+                return 0;
+        }
+        send_request(c);
         return 0;
 }
 
@@ -238,14 +282,16 @@ int source_call_start(Manager *m, sd_bus_message *message, const char *op, const
         Identity id = { 0 };
         SourceCall *c;
         uid_t uid = 0;
-        int in_fd = -1, r;
-        ssize_t n;
+        int r;
 
         if (strlen(source_json) > MAX_REQUEST - 4096)
                 return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "source: longer than %u bytes", MAX_REQUEST - 4096);
         spec = source_spec_parse(source_json, &gerror);
         if (!spec)
                 return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "%s", gerror->message);
+        if (spec->print_source && !vm_name)
+                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
+                                         "source: \"print_source\" is for InspectSourceVM, not ListSourceVMs");
         if (g_list_length(m->source_calls) >= SOURCE_CALLS_MAX)
                 return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
                                          "%u source calls are already running; try again later", SOURCE_CALLS_MAX);
@@ -279,6 +325,15 @@ int source_call_start(Manager *m, sd_bus_message *message, const char *op, const
         }
         json_builder_set_member_name(b, "source");
         json_builder_add_value(b, json_node_copy(json_parser_get_root(p)));
+        if (spec->print_source) {
+                json_builder_set_member_name(b, "virt_v2v");
+                json_builder_add_string_value(b, m->virt_v2v);
+                json_builder_set_member_name(b, "environment");
+                json_builder_begin_array(b);
+                for (char **e = m->extra_env; e && *e; e++)
+                        json_builder_add_string_value(b, *e);
+                json_builder_end_array(b);
+        }
         json_builder_end_object(b);
         root = json_builder_get_root(b);
         request = json_to_string(root, FALSE);
@@ -287,25 +342,38 @@ int source_call_start(Manager *m, sd_bus_message *message, const char *op, const
         c = g_new0(SourceCall, 1);
         c->manager = m;
         c->out_fd = -1;
+        c->in_fd = -1;
         c->out = g_string_new(NULL);
         c->what = g_strdup_printf("%s %s%s%s", sd_bus_message_get_member(message), source_spec_describe(spec),
                                   vm_name ? " " : "", vm_name ?: "");
         c->timeout_sec = spec->timeout_sec ?: m->source_timeout_sec;
         c->uid = uid;
+        c->request = g_steal_pointer(&request);
         m->source_calls = g_list_prepend(m->source_calls, c);
-        r = spawn_helper(&id, env, &in_fd, &c->out_fd, &c->pid);
+        r = spawn_helper(&id, env, &c->in_fd, &c->out_fd, &c->pid);
         g_free(id.home);
         g_free(id.user);
         if (r < 0) {
-                explicit_bzero(request, strlen(request));
                 source_call_free(c);
                 return sd_bus_error_set_errnof(error, r, "cannot start v2vd-sources: %s", g_strerror(-r));
         }
-        n = write(in_fd, request, strlen(request));
-        explicit_bzero(request, strlen(request));
-        close(in_fd);
-        if (n < 0)
-                log_warning("%s: cannot hand the request to v2vd-sources: %m", c->what);
+        if (spec->print_source) {
+                /* virt-v2v runs in the helper's transient scope; the
+                 * request follows once systemd has moved the helper there. */
+                g_autofree char *desc = g_strdup_printf("v2vd: virt-v2v --print-source for %s", c->what);
+                c->unit = g_strdup_printf("v2vd-source-%d.scope", (int) c->pid);
+                r = scope_start(m->bus, c->unit, c->pid, desc, UINT64_MAX, 5 * 1000000ULL, on_scope_started, c,
+                                &c->scope_slot);
+                if (r < 0) {
+                        g_clear_pointer(&c->unit, g_free);
+                        (void) kill(c->pid, SIGKILL);
+                        (void) waitpid(c->pid, NULL, 0);
+                        source_call_free(c);
+                        return sd_bus_error_set_errnof(error, r, "cannot start a scope for virt-v2v --print-source: %s",
+                                                       g_strerror(-r));
+                }
+        } else
+                send_request(c);
         (void) fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
         r = sd_event_add_io(m->event, &c->io, c->out_fd, EPOLLIN, on_output, c);
         if (r >= 0)
@@ -331,6 +399,8 @@ void source_calls_abort(Manager *m) {
                         (void) kill(c->pid, SIGKILL);
                         (void) waitpid(c->pid, NULL, 0);
                 }
+                if (c->unit)
+                        (void) scope_stop(m->bus, c->unit);
                 source_call_free(c);
         }
 }

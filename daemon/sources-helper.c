@@ -5,7 +5,9 @@
  * and groups. Reads {"op": "list"|"inspect", "source": {…}, "vm": "…"} on
  * stdin (the password travels there, never in argv or the environment),
  * writes the reply JSON on stdout and exits 0, or writes the error text
- * and exits 2. The daemon kills it at its timeout.
+ * and exits 2. The daemon kills it at its timeout. With "print_source" the
+ * daemon adds "virt_v2v" and "environment" (its [environment]) and runs
+ * this helper in a transient scope, stopped at the timeout.
  */
 #include "config.h"
 
@@ -63,8 +65,22 @@ int main(int argc, char **argv) {
 
         if (g_str_equal(op, "list"))
                 result = sources_list(spec, &error);
-        else if (g_str_equal(op, "inspect") && vm)
+        else if (g_str_equal(op, "inspect") && vm) {
                 result = sources_inspect(spec, vm, &error);
+                if (result && spec->print_source) {
+                        const char *v2v = json_object_get_string_member_with_default(req, "virt_v2v", "virt-v2v");
+                        JsonArray *extra = json_object_has_member(req, "environment")
+                                                   ? json_object_get_array_member(req, "environment") : NULL;
+                        g_auto(GStrv) env = g_get_environ();
+                        for (guint i = 0; extra && i < json_array_get_length(extra); i++) {
+                                g_auto(GStrv) kv = g_strsplit(json_array_get_string_element(extra, i), "=", 2);
+                                if (kv[0] && kv[1])
+                                        env = g_environ_setenv(env, kv[0], kv[1], TRUE);
+                        }
+                        if (!sources_print_source(spec, vm, v2v, env, json_node_get_object(result), &error))
+                                g_clear_pointer(&result, json_node_unref);
+                }
+        }
         else
                 return reply_error("bad request: op");
         if (!result)

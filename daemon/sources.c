@@ -8,6 +8,7 @@
 #include <libvirt/virterror.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ova.h"
@@ -78,7 +79,8 @@ static gboolean uri_has_password(const char *uri) {
 }
 
 SourceSpec *source_spec_parse(const char *json, GError **error) {
-        static const char *const known[] = { "uri", "ova", "user", "password", "password_file", "timeout", NULL };
+        static const char *const known[] = { "uri", "ova", "user", "password", "password_file", "timeout",
+                                             "print_source", NULL };
         g_autoptr(JsonParser) p = json_parser_new();
         g_autoptr(SourceSpec) s = g_new0(SourceSpec, 1);
         g_autoptr(GError) jerror = NULL;
@@ -98,7 +100,8 @@ SourceSpec *source_spec_parse(const char *json, GError **error) {
         members = json_object_get_members(o);
         for (GList *l = members; l; l = l->next)
                 if (!g_strv_contains(known, l->data)) {
-                        fail(error, "source: unknown key \"%s\" (known: uri, ova, user, password, password_file, timeout)",
+                        fail(error, "source: unknown key \"%s\" (known: uri, ova, user, password, password_file, timeout, "
+                             "print_source)",
                              (const char *) l->data);
                         return NULL;
                 }
@@ -133,6 +136,14 @@ SourceSpec *source_spec_parse(const char *json, GError **error) {
         if (s->password_file && s->password_file[0] != '/') {
                 fail(error, "source: \"password_file\" must be an absolute path");
                 return NULL;
+        }
+        t = json_object_get_member(o, "print_source");
+        if (t) {
+                if (!JSON_NODE_HOLDS_VALUE(t) || json_node_get_value_type(t) != G_TYPE_BOOLEAN) {
+                        fail(error, "source: \"print_source\" must be true or false");
+                        return NULL;
+                }
+                s->print_source = json_node_get_boolean(t);
         }
         t = json_object_get_member(o, "timeout");
         if (t) {
@@ -342,6 +353,35 @@ static void add_warning(JsonObject *vm, const char *text) {
         json_array_add_string_element(w, text);
 }
 
+GPtrArray *sources_v2v_input_argv(const SourceSpec *s, const char *vm_name, const char *password_file) {
+        GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+
+        if (s->ova) {
+                g_ptr_array_add(a, g_strdup("-i"));
+                g_ptr_array_add(a, g_strdup("ova"));
+                g_ptr_array_add(a, g_strdup(s->ova));
+                return a;
+        }
+        g_ptr_array_add(a, g_strdup("-ic"));
+        g_ptr_array_add(a, g_strdup(s->uri));
+        if (s->password || s->password_file) {
+                g_ptr_array_add(a, g_strdup("-ip"));
+                g_ptr_array_add(a, g_strdup(password_file ? password_file : "PASSWORD_FILE"));
+        }
+        g_ptr_array_add(a, g_strdup(vm_name));
+        return a;
+}
+
+static void add_options(JsonBuilder *b, const SourceSpec *s, const char *name) {
+        g_autoptr(GPtrArray) argv = sources_v2v_input_argv(s, name, NULL);
+
+        json_builder_set_member_name(b, "options");
+        json_builder_begin_array(b);
+        for (guint i = 0; i < argv->len; i++)
+                json_builder_add_string_value(b, argv->pdata[i]);
+        json_builder_end_array(b);
+}
+
 void sources_add_v2v_hint(const SourceSpec *s, JsonObject *vm) {
         const char *name = json_object_get_string_member_with_default(vm, "name", "");
         const char *state = json_object_get_string_member_with_default(vm, "state", "");
@@ -354,12 +394,7 @@ void sources_add_v2v_hint(const SourceSpec *s, JsonObject *vm) {
         json_builder_begin_object(b);
         if (s->ova) {
                 add_str(b, "input_mode", "ova");
-                json_builder_set_member_name(b, "options");
-                json_builder_begin_array(b);
-                json_builder_add_string_value(b, "-i");
-                json_builder_add_string_value(b, "ova");
-                json_builder_add_string_value(b, s->ova);
-                json_builder_end_array(b);
+                add_options(b, s, name);
                 json_builder_set_member_name(b, "spec");
                 json_builder_begin_object(b);
                 add_str(b, "vm_name", name);
@@ -368,16 +403,7 @@ void sources_add_v2v_hint(const SourceSpec *s, JsonObject *vm) {
         } else {
                 gboolean secret = s->password || s->password_file;
                 add_str(b, "input_mode", "libvirt");
-                json_builder_set_member_name(b, "options");
-                json_builder_begin_array(b);
-                json_builder_add_string_value(b, "-ic");
-                json_builder_add_string_value(b, s->uri);
-                if (secret) {
-                        json_builder_add_string_value(b, "-ip");
-                        json_builder_add_string_value(b, "PASSWORD_FILE");
-                }
-                json_builder_add_string_value(b, name);
-                json_builder_end_array(b);
+                add_options(b, s, name);
                 json_builder_set_member_name(b, "spec");
                 json_builder_begin_object(b);
                 add_str(b, "vm_name", name);
@@ -798,4 +824,62 @@ JsonNode *sources_inspect(const SourceSpec *s, const char *vm_name, GError **err
         }
         json_object_set_string_member(json_node_get_object(vm), "source", s->ova);
         return g_steal_pointer(&vm);
+}
+
+/* ------------------------------------------------------- --print-source */
+
+gboolean sources_print_source(const SourceSpec *s, const char *vm_name, const char *virt_v2v,
+                              char **environment, JsonObject *vm, GError **error) {
+        g_autofree char *dir = NULL, *pwfile = NULL, *password = NULL, *out = NULL, *err = NULL;
+        g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) input = NULL;
+        g_autoptr(JsonObject) result = json_object_new();
+        g_autoptr(GError) spawn_error = NULL;
+        int status = 0;
+        gboolean ok;
+
+        if (s->password)
+                password = g_strdup(s->password);
+        else if (s->password_file && !(password = read_password_file(s->password_file, error)))
+                return FALSE;
+        if (password) {
+                int fd;
+                dir = g_dir_make_tmp("v2vd-source-XXXXXX", error);
+                if (!dir)
+                        return FALSE;
+                pwfile = g_build_filename(dir, "password", NULL);
+                fd = open(pwfile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+                if (fd < 0 || write(fd, password, strlen(password)) != (ssize_t) strlen(password)) {
+                        fail(error, "cannot write the password file for virt-v2v: %s", g_strerror(errno));
+                        if (fd >= 0)
+                                close(fd);
+                        unlink(pwfile);
+                        rmdir(dir);
+                        explicit_bzero(password, strlen(password));
+                        return FALSE;
+                }
+                close(fd);
+                explicit_bzero(password, strlen(password));
+        }
+        g_ptr_array_add(argv, g_strdup(virt_v2v));
+        g_ptr_array_add(argv, g_strdup("--print-source"));
+        input = sources_v2v_input_argv(s, vm_name, pwfile);
+        for (guint i = 0; i < input->len; i++)
+                g_ptr_array_add(argv, g_strdup(input->pdata[i]));
+        g_ptr_array_add(argv, NULL);
+        ok = g_spawn_sync(NULL, (char **) argv->pdata, environment, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                          &status, &spawn_error);
+        if (pwfile) {
+                unlink(pwfile);
+                rmdir(dir);
+        }
+        if (!ok) {
+                fail(error, "cannot run %s --print-source: %s", virt_v2v, spawn_error->message);
+                return FALSE;
+        }
+        json_object_set_int_member(result, "exit_status", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        json_object_set_string_member(result, "output", g_utf8_validate(out, -1, NULL) ? out : "");
+        json_object_set_string_member(result, "errors", g_utf8_validate(err, -1, NULL) ? err : "");
+        json_object_set_object_member(vm, "print_source", g_steal_pointer(&result));
+        return TRUE;
 }

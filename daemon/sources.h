@@ -32,6 +32,7 @@ typedef struct SourceSpec {
         char *password;         /* secret: wiped on free */
         char *password_file;    /* a 0600 file holding the password */
         unsigned timeout_sec;   /* 0: the daemon's default */
+        gboolean print_source;  /* InspectSourceVM: add virt-v2v --print-source */
 } SourceSpec;
 
 SourceSpec *source_spec_free(SourceSpec *s);
@@ -58,3 +59,14 @@ void sources_add_v2v_hint(const SourceSpec *s, JsonObject *vm);
 /* In the helper: list every VM, or inspect one. */
 JsonNode *sources_list(const SourceSpec *s, GError **error);
 JsonNode *sources_inspect(const SourceSpec *s, const char *vm_name, GError **error);
+
+/* virt-v2v's input options for vm from this source, with password_file for
+ * -ip (NULL: "PASSWORD_FILE", a placeholder). */
+GPtrArray *sources_v2v_input_argv(const SourceSpec *s, const char *vm_name, const char *password_file);
+
+/* In the helper: runs VIRT_V2V --print-source with the input options (the
+ * password in a 0600 file of a private directory, removed after) and sets
+ * vm's "print_source" to {"exit_status", "output"}. The daemon runs the
+ * helper in a transient scope for it and stops the scope at the timeout. */
+gboolean sources_print_source(const SourceSpec *s, const char *vm_name, const char *virt_v2v,
+                              char **environment, JsonObject *vm, GError **error);

@@ -8,6 +8,7 @@ the OVF names missing; and a huge sparse disk member, inspected from its
 header without reading it."""
 import json
 import os
+import re
 import resource
 import subprocess
 import tarfile
@@ -67,6 +68,23 @@ def test(t):
     t.check_eq(vm["source"], tar, "tar: inspect")
     name, msg = call_error(MANAGER_PATH, MANAGER_IFACE, "InspectSourceVM", "ss", json.dumps({"ova": tar}), "other")
     t.check(name == SOURCE_ERROR and "appliance" in msg and "other" in msg, "inspect another name: refused", msg)
+
+    # print_source: (the fake) virt-v2v --print-source, in a transient scope.
+    with open(tar + ".fake.json", "w") as f:
+        json.dump({"record": True}, f)
+    name, msg = call_error(MANAGER_PATH, MANAGER_IFACE, "ListSourceVMs", "s",
+                           json.dumps({"ova": tar, "print_source": True}))
+    t.check("InspectSourceVM" in msg, "print_source with ListSourceVMs: refused", msg)
+    vm = json.loads(call(MANAGER_PATH, MANAGER_IFACE, "InspectSourceVM", "ss",
+                         json.dumps({"ova": tar, "print_source": True}), "appliance")[0])
+    t.check(vm["print_source"]["exit_status"] == 0 and "source name: appliance" in vm["print_source"]["output"],
+            "print_source: virt-v2v's output", vm["print_source"])
+    with open(tar + ".fake.record") as f:
+        rec = json.loads(f.read().splitlines()[-1])
+    t.check_eq(rec["argv"][1:], ["--print-source", "-i", "ova", tar], "print_source: virt-v2v's arguments")
+    t.check(any(re.search(r"/v2vd\.slice/v2vd-source-\d+\.scope$", l) for l in rec["cgroup"]),
+            "print_source: virt-v2v ran in a v2vd-source-PID.scope of v2vd.slice", rec["cgroup"])
+    os.unlink(tar + ".fake.json")
 
     z = sd.write_zip(os.path.join(b, "appliance-zip.ova"), sd.members(algo="SHA1"))
     check_vm(t, list_vms(z)[0], "zip", "SHA1")

@@ -115,6 +115,20 @@ def test(t):
     t.check_eq(web["v2v"]["options"], ["-ic", uri, "-ip", "PASSWORD_FILE", "web"], "inspect web: virt-v2v options")
     t.check_eq(web["v2v"]["spec"], {"vm_name": "web", "libvirt_uri": uri}, "inspect web: the spec keys")
 
+    # --- print_source: the fake virt-v2v --print-source in a transient scope
+    ps = inspect(dict(src, print_source=True), "web")
+    replies.append(json.dumps(ps))
+    t.check_eq(ps["print_source"]["exit_status"], 0, "print_source: virt-v2v's exit status")
+    t.check("Source guest information (--print-source option)" in ps["print_source"]["output"]
+            and "source name: web" in ps["print_source"]["output"], "print_source: its output", ps["print_source"])
+    t.check_eq(ps["name"], "web", "print_source: the rest of the object is there")
+    jobs = [l for l in subprocess.run(["journalctl", "--user", "-q", "--no-pager", "-o", "cat"],
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout.splitlines()
+            if "print-source" in l]
+    log("  systemd --user on the scope: %s" % (jobs[-1] if jobs else "(no journal here)"))
+    name, msg = fails(dict(src, print_source=True))
+    t.check(name == SOURCE_ERROR and "InspectSourceVM" in msg, "print_source with ListSourceVMs: refused", msg)
+
     # --- the password from a 0600 file; refused from a 0644 one ----------
     pwf = os.path.join(base, "password")
     with open(pwf, "w") as f:

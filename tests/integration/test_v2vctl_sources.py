@@ -42,6 +42,10 @@ def test(t):
     t.check(r.out.splitlines()[1].split()[:2] == ["appliance", "shutoff"], "the OVA's VM", r.out)
     r = ok(t, ctl("inspect", "--ova", tar, "appliance", "--json"), "inspect --ova --json")
     vm = r.json()
+    r2 = ok(t, ctl("inspect", "--ova", tar, "appliance", "--print-source"), "inspect --print-source")
+    t.check("virt-v2v --print-source (exit status 0)" in r2.out and "source name: appliance" in r2.out,
+            "inspect --print-source shows virt-v2v's output", r2.out)
+    fails(t, ctl("sources", "--ova", tar, "--print-source"), 2, "--print-source with sources", "--print-source")
     t.check_eq(vm["v2v"]["spec"], {"vm_name": "appliance", "ova": tar}, "inspect --json: v2v.spec")
     spec = dict(vm["v2v"]["spec"], output_dir=t.base)
     path = write_spec(t, spec, "from-inspect.json")
