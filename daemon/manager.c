@@ -298,6 +298,8 @@ static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error 
         r = sd_bus_message_read(message, "uoss", &id, &path, &unit, &result);
         if (r < 0)
                 return 0;
+        if (g_str_has_prefix(unit, "v2vd-source-"))
+                return source_call_scope_job_removed(m, path, result);
         if (!g_str_has_prefix(unit, "v2vd-job-"))
                 return 0;
         g_hash_table_iter_init(&it, m->jobs);

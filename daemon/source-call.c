@@ -30,6 +30,7 @@ typedef struct SourceCall {
         int in_fd;                      /* the helper's stdin until the request is written */
         char *request;                  /* holds the password: wiped */
         char *unit;                     /* the transient scope (print_source), or NULL */
+        char *scope_job;                /* systemd's job starting it, until JobRemoved */
         sd_bus_slot *scope_slot;
         int out_fd;
         GString *out;
@@ -55,6 +56,7 @@ static void source_call_free(SourceCall *c) {
         }
         sd_bus_slot_unref(c->scope_slot);
         g_free(c->unit);
+        g_free(c->scope_job);
         sd_bus_message_unref(c->message);
         if (c->out)
                 g_string_free(c->out, TRUE);
@@ -153,20 +155,47 @@ static void send_request(SourceCall *c) {
         c->in_fd = -1;
 }
 
+static void scope_failed(SourceCall *c, const char *why) {
+        g_autofree char *t = g_strdup_printf("%s: cannot start the scope %s for virt-v2v --print-source: %s",
+                                             c->what, c->unit, why);
+
+        g_clear_pointer(&c->unit, g_free);
+        reply_error(c, t);
+        (void) kill(c->pid, SIGKILL);
+}
+
+/* StartTransientUnit answered with systemd's job; the helper is in the
+ * scope only when that job is done (JobRemoved), as for a conversion. */
 static int on_scope_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         SourceCall *c = userdata;
         const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const char *job;
 
         c->scope_slot = sd_bus_slot_unref(c->scope_slot);
         if (e) {
-                g_autofree char *t = g_strdup_printf("%s: cannot start the scope %s for virt-v2v --print-source: %s",
-                                                     c->what, c->unit, e->message);
-                g_clear_pointer(&c->unit, g_free);
-                reply_error(c, t);
-                (void) kill(c->pid, SIGKILL);
+                scope_failed(c, e->message ?: e->name);
                 return 0;
         }
-        send_request(c);
+        if (sd_bus_message_read(reply, "o", &job) < 0) {
+                scope_failed(c, "bad reply from systemd");
+                return 0;
+        }
+        c->scope_job = g_strdup(job);
+        return 0;
+}
+
+int source_call_scope_job_removed(Manager *m, const char *job_path, const char *result) {
+        for (GList *l = m->source_calls; l; l = l->next) {
+                SourceCall *c = l->data;
+                if (!c->scope_job || !g_str_equal(c->scope_job, job_path))
+                        continue;
+                g_clear_pointer(&c->scope_job, g_free);
+                if (!g_str_equal(result, "done"))
+                        scope_failed(c, result);
+                else if (c->in_fd >= 0)
+                        send_request(c);
+                break;
+        }
         return 0;
 }
 

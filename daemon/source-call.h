@@ -23,5 +23,9 @@
 int source_call_start(Manager *m, sd_bus_message *message, const char *op, const char *source_json,
                       const char *vm_name, sd_bus_error *error);
 
+/* systemd's JobRemoved for a v2vd-source-*.scope (manager.c dispatches it):
+ * once the helper is in its scope, it gets the request. Returns 0. */
+int source_call_scope_job_removed(Manager *m, const char *job_path, const char *result);
+
 /* At shutdown: kill the helpers still running, forget their calls. */
 void source_calls_abort(Manager *m);

@@ -149,7 +149,7 @@ def test(t):
     t.check_eq(vm["disks"][0]["capacity_bytes"], 200 << 30, "huge: its capacity from the OVF")
     t.check(secs < 10, "huge: inspected without reading the member (< 10 s)", secs)
     # The helper's peak memory for it, run directly as the daemon runs it.
-    helper = os.path.join(os.path.dirname(os.environ["V2VD_BINARY"]), "v2vd-sources")
+    helper = os.environ["V2VD_SOURCES_HELPER"]
     p = subprocess.run([helper], input=json.dumps({"op": "inspect", "vm": "huge", "source": {"ova": huge}}),
                        stdout=subprocess.PIPE, text=True, timeout=60)
     rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # all children: an upper bound
