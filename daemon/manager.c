@@ -30,22 +30,6 @@ static void job_unref_from_table(gpointer p) {
         job_free(p);
 }
 
-static char *find_runner(void) {
-        const char *env = getenv("V2VD_RUNNER");
-        g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
-
-        if (env && *env)
-                return g_strdup(env);
-        /* Next to the daemon first: the build tree, or a relocated install. */
-        if (self) {
-                g_autofree char *dir = g_path_get_dirname(self);
-                g_autofree char *p = g_build_filename(dir, "v2vd-runner", NULL);
-                if (access(p, X_OK) == 0)
-                        return g_steal_pointer(&p);
-        }
-        return g_build_filename(V2VD_LIBEXECDIR, "v2vd-runner", NULL);
-}
-
 static void probe_virt_v2v(Manager *m) {
         g_autofree char *out = NULL;
         g_autofree char *caps = NULL;
@@ -96,6 +80,10 @@ static int load_config(Manager *m, const char *path, bool explicit) {
         GET_UINT("max_pending_authorizations_per_user", m->max_pending_auth_per_user, 1);
 
         GET_UINT("source_timeout_sec", m->source_timeout_sec, 1);
+        if (m->source_timeout_sec > SOURCES_MAX_TIMEOUT_SEC) {
+                log_error("%s: [daemon] source_timeout_sec= is at most %u", path, SOURCES_MAX_TIMEOUT_SEC);
+                return -EINVAL;
+        }
         if (g_key_file_has_key(kf, "daemon", "cancel_grace_sec", NULL)) {
                 unsigned sec = 0;
                 GET_UINT("cancel_grace_sec", sec, 1);
@@ -221,7 +209,7 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
                 m->virt_v2v_in_place = g_str_equal(dir, ".") ? g_strdup("virt-v2v-in-place")
                                                              : g_build_filename(dir, "virt-v2v-in-place", NULL);
         }
-        m->runner_path = find_runner();
+        m->runner_path = find_libexec_program("V2VD_RUNNER", "v2vd-runner");
         m->jobs_dir = g_build_filename(m->state_dir, "jobs", NULL);
 
         last_id_path = g_build_filename(m->state_dir, "last-job-id", NULL);

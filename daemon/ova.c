@@ -4,6 +4,7 @@
 #include <zlib.h>
 
 #include "ova.h"
+#include "json-build.h"
 #include "xml-util.h"
 
 G_DEFINE_QUARK(v2vd-ova-error-quark, ova_error)
@@ -663,18 +664,6 @@ static gboolean scaled(const char *what, const char *value, const char *units, g
         return TRUE;
 }
 
-static void add_str(JsonBuilder *b, const char *key, const char *value) {
-        if (!value)
-                return;
-        json_builder_set_member_name(b, key);
-        json_builder_add_string_value(b, value);
-}
-
-static void add_int(JsonBuilder *b, const char *key, gint64 value) {
-        json_builder_set_member_name(b, key);
-        json_builder_add_int_value(b, value);
-}
-
 /* "ovf:/disk/vmdisk1" or "/disk/vmdisk1" → "vmdisk1". */
 static const char *disk_ref(const char *host_resource) {
         const char *s = host_resource ? strrchr(host_resource, '/') : NULL;
@@ -775,9 +764,9 @@ JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
 
         b = json_builder_new();
         json_builder_begin_object(b);
-        add_str(b, "name", name);
-        add_str(b, "ovf_id", vs_id);
-        add_str(b, "state", "shutoff");
+        json_build_str(b, "name", name);
+        json_build_str(b, "ovf_id", vs_id);
+        json_build_str(b, "state", "shutoff");
 
         json_builder_set_member_name(b, "nics");
         json_builder_begin_array(b);
@@ -806,9 +795,9 @@ JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
                         g_autofree char *model = xml_child_text(it, "ResourceSubType");
                         g_autofree char *mac = xml_child_text(it, "Address");
                         json_builder_begin_object(b);
-                        add_str(b, "network", net);
-                        add_str(b, "model", model);
-                        add_str(b, "mac", mac && *mac ? mac : NULL);
+                        json_build_str(b, "network", net);
+                        json_build_str(b, "model", model);
+                        json_build_str(b, "mac", mac && *mac ? mac : NULL);
                         json_builder_end_object(b);
                 } else if (t == 17) {
                         g_autofree char *hr = xml_child_text(it, "HostResource");
@@ -820,9 +809,9 @@ JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
                 }
         }
         json_builder_end_array(b);
-        add_int(b, "vcpus", (gint64) (vcpus ? vcpus : 1));
-        add_int(b, "memory_bytes", (gint64) MIN(memory, (guint64) G_MAXINT64));
-        add_str(b, "firmware", firmware_of(vs, hw));
+        json_build_int(b, "vcpus", (gint64) (vcpus ? vcpus : 1));
+        json_build_int(b, "memory_bytes", (gint64) MIN(memory, (guint64) G_MAXINT64));
+        json_build_str(b, "firmware", firmware_of(vs, hw));
 
         os = xml_child(vs, "OperatingSystemSection");
         if (os) {
@@ -830,9 +819,9 @@ JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
                 g_autofree char *desc = xml_child_text(os, "Description");
                 json_builder_set_member_name(b, "os");
                 json_builder_begin_object(b);
-                add_str(b, "ovf_id", id);
-                add_str(b, "type", ostype);
-                add_str(b, "description", desc);
+                json_build_str(b, "ovf_id", id);
+                json_build_str(b, "type", ostype);
+                json_build_str(b, "description", desc);
                 json_builder_end_object(b);
         }
 
@@ -859,14 +848,14 @@ JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
                 if (pop && !scaled("disk populatedSize", pop, NULL, &populated, error))
                         return NULL;
                 json_builder_begin_object(b);
-                add_str(b, "disk_id", id);
-                add_str(b, "file", href);
-                add_int(b, "capacity_bytes", (gint64) MIN(capacity, (guint64) G_MAXINT64));
+                json_build_str(b, "disk_id", id);
+                json_build_str(b, "file", href);
+                json_build_int(b, "capacity_bytes", (gint64) MIN(capacity, (guint64) G_MAXINT64));
                 if (pop)
-                        add_int(b, "populated_bytes", (gint64) MIN(populated, (guint64) G_MAXINT64));
+                        json_build_int(b, "populated_bytes", (gint64) MIN(populated, (guint64) G_MAXINT64));
                 if (fmt)
-                        add_str(b, "format", strstr(fmt, "vmdk") ? "vmdk" : strstr(fmt, "qcow") ? "qcow2" : fmt);
-                add_str(b, "bus", bus);
+                        json_build_str(b, "format", strstr(fmt, "vmdk") ? "vmdk" : strstr(fmt, "qcow") ? "qcow2" : fmt);
+                json_build_str(b, "bus", bus);
                 json_builder_end_object(b);
         }
         json_builder_end_array(b);
@@ -876,8 +865,8 @@ JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
         xml_foreach_child(n, xml_child(env, "NetworkSection"), "Network") {
                 g_autofree char *nname = xml_attr(n, "name"), *desc = xml_child_text(n, "Description");
                 json_builder_begin_object(b);
-                add_str(b, "name", nname);
-                add_str(b, "description", desc);
+                json_build_str(b, "name", nname);
+                json_build_str(b, "description", desc);
                 json_builder_end_object(b);
         }
         json_builder_end_array(b);
@@ -906,7 +895,7 @@ static gboolean verify_manifest(OvaArchive *a, const OvaMember *mf, const char *
         }
         json_builder_set_member_name(b, "manifest");
         json_builder_begin_object(b);
-        add_str(b, "file", mf->name);
+        json_build_str(b, "file", mf->name);
         json_builder_set_member_name(b, "verified");
         json_builder_begin_array(b);
         for (guint i = 0; i < entries->len; i++) {
@@ -930,8 +919,8 @@ static gboolean verify_manifest(OvaArchive *a, const OvaMember *mf, const char *
                         return fail(error, "checksum mismatch for %s: the manifest has %s %s, the file has %s",
                                     e->file, e->algorithm, e->digest, got);
                 json_builder_begin_object(b);
-                add_str(b, "file", e->file);
-                add_str(b, "algorithm", e->algorithm);
+                json_build_str(b, "file", e->file);
+                json_build_str(b, "algorithm", e->algorithm);
                 json_builder_end_object(b);
         }
         json_builder_end_array(b);
@@ -1023,8 +1012,8 @@ JsonNode *ova_inspect(OvaArchive *a, GError **error) {
         }
 
         json_builder_begin_object(b);
-        add_str(b, "archive", kinds[a->kind]);
-        add_str(b, "ovf", ovf->name);
+        json_build_str(b, "archive", kinds[a->kind]);
+        json_build_str(b, "ovf", ovf->name);
         if (mf) {
                 if (!verify_manifest(a, mf, dir, b, error))
                         return NULL;

@@ -227,23 +227,8 @@ static int identity_of(uid_t uid, Identity *id) {
         return 0;
 }
 
-static char *find_helper(void) {
-        const char *env = getenv("V2VD_SOURCES_HELPER");
-        g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
-
-        if (env && *env)
-                return g_strdup(env);
-        if (self) {
-                g_autofree char *dir = g_path_get_dirname(self);
-                g_autofree char *p = g_build_filename(dir, "v2vd-sources", NULL);
-                if (access(p, X_OK) == 0)
-                        return g_steal_pointer(&p);
-        }
-        return g_build_filename(V2VD_LIBEXECDIR, "v2vd-sources", NULL);
-}
-
 static int spawn_helper(const Identity *id, char **env, int *ret_in, int *ret_out, pid_t *ret_pid) {
-        g_autofree char *helper = find_helper();
+        g_autofree char *helper = find_libexec_program("V2VD_SOURCES_HELPER", "v2vd-sources");
         int in[2], out[2];
         pid_t pid;
 

@@ -13,6 +13,7 @@
 
 #include "ova.h"
 #include "sources.h"
+#include "json-build.h"
 #include "xml-util.h"
 
 G_DEFINE_QUARK(v2vd-sources-error-quark, sources_error)
@@ -159,18 +160,6 @@ SourceSpec *source_spec_parse(const char *json, GError **error) {
 
 /* --------------------------------------------------------- domain XML */
 
-static void add_str(JsonBuilder *b, const char *key, const char *value) {
-        if (!value || !*value)
-                return;
-        json_builder_set_member_name(b, key);
-        json_builder_add_string_value(b, value);
-}
-
-static void add_int(JsonBuilder *b, const char *key, gint64 value) {
-        json_builder_set_member_name(b, key);
-        json_builder_add_int_value(b, value);
-}
-
 /* libvirt's memory units (default KiB). */
 static gboolean scale_memory(const char *value, const char *unit, guint64 *ret) {
         static const struct { const char *name; guint64 mult; } units[] = {
@@ -220,25 +209,25 @@ static void add_disk_source(JsonBuilder *b, const char *type, xmlNode *src) {
         g_autofree char *pool = xml_attr(src, "pool"), *volume = xml_attr(src, "volume");
 
         if (file)
-                add_str(b, "path", file);
+                json_build_str(b, "path", file);
         else if (dev)
-                add_str(b, "path", dev);
+                json_build_str(b, "path", dev);
         else if (pool && volume) {
                 g_autofree char *p = g_strdup_printf("%s/%s", pool, volume);
-                add_str(b, "path", p);
+                json_build_str(b, "path", p);
         } else if (name) {
                 g_autofree char *p = protocol ? g_strdup_printf("%s:%s", protocol, name) : g_strdup(name);
-                add_str(b, "path", p);
+                json_build_str(b, "path", p);
         }
         /* ESX and vCenter: "[datastore1] vm/vm.vmdk". */
         if (file && file[0] == '[') {
                 const char *end = strchr(file, ']');
                 if (end) {
                         g_autofree char *ds = g_strndup(file + 1, (gsize) (end - file - 1));
-                        add_str(b, "datastore", ds);
+                        json_build_str(b, "datastore", ds);
                 }
         }
-        add_str(b, "source_type", type);
+        json_build_str(b, "source_type", type);
 }
 
 JsonNode *sources_domain_from_xml(const char *xml, GError **error) {
@@ -283,21 +272,21 @@ JsonNode *sources_domain_from_xml(const char *xml, GError **error) {
 
         b = json_builder_new();
         json_builder_begin_object(b);
-        add_str(b, "name", name);
-        add_str(b, "uuid", uuid);
-        add_str(b, "title", title);
-        add_str(b, "description", description);
-        add_int(b, "vcpus", (gint64) vcpus);
-        add_int(b, "memory_bytes", (gint64) memory);
-        add_str(b, "firmware", firmware_of(os));
-        add_str(b, "machine", machine);
+        json_build_str(b, "name", name);
+        json_build_str(b, "uuid", uuid);
+        json_build_str(b, "title", title);
+        json_build_str(b, "description", description);
+        json_build_int(b, "vcpus", (gint64) vcpus);
+        json_build_int(b, "memory_bytes", (gint64) memory);
+        json_build_str(b, "firmware", firmware_of(os));
+        json_build_str(b, "machine", machine);
         json_builder_set_member_name(b, "os");
         json_builder_begin_object(b);
-        add_str(b, "type", ostype);
-        add_str(b, "arch", arch);
+        json_build_str(b, "type", ostype);
+        json_build_str(b, "arch", arch);
         if (osinfo) {
                 g_autofree char *id = xml_attr(osinfo, "id");
-                add_str(b, "libosinfo_id", id);
+                json_build_str(b, "libosinfo_id", id);
         }
         json_builder_end_object(b);
 
@@ -310,11 +299,11 @@ JsonNode *sources_domain_from_xml(const char *xml, GError **error) {
                 g_autofree char *target = xml_attr(xml_child(d, "target"), "dev");
                 g_autofree char *bus = xml_attr(xml_child(d, "target"), "bus");
                 json_builder_begin_object(b);
-                add_str(b, "target", target);
-                add_str(b, "device", device ? device : "disk");
+                json_build_str(b, "target", target);
+                json_build_str(b, "device", device ? device : "disk");
                 add_disk_source(b, type, xml_child(d, "source"));
-                add_str(b, "format", format);
-                add_str(b, "bus", bus);
+                json_build_str(b, "format", format);
+                json_build_str(b, "bus", bus);
                 json_builder_end_object(b);
         }
         json_builder_end_array(b);
@@ -329,11 +318,11 @@ JsonNode *sources_domain_from_xml(const char *xml, GError **error) {
                 g_autofree char *dev = xml_attr(xml_child(n, "source"), "dev");
                 g_autofree char *model = xml_attr(xml_child(n, "model"), "type");
                 json_builder_begin_object(b);
-                add_str(b, "mac", mac);
-                add_str(b, "type", type);
-                add_str(b, "network", network ? network : bridge ? bridge : dev);
-                add_str(b, "bridge", bridge);
-                add_str(b, "model", model);
+                json_build_str(b, "mac", mac);
+                json_build_str(b, "type", type);
+                json_build_str(b, "network", network ? network : bridge ? bridge : dev);
+                json_build_str(b, "bridge", bridge);
+                json_build_str(b, "model", model);
                 json_builder_end_object(b);
         }
         json_builder_end_array(b);
@@ -392,24 +381,15 @@ void sources_add_v2v_hint(const SourceSpec *s, JsonObject *vm) {
         if (!json_object_has_member(vm, "warnings"))
                 json_object_set_array_member(vm, "warnings", json_array_new());
         json_builder_begin_object(b);
-        if (s->ova) {
-                add_str(b, "input_mode", "ova");
-                add_options(b, s, name);
-                json_builder_set_member_name(b, "spec");
-                json_builder_begin_object(b);
-                add_str(b, "vm_name", name);
-                add_str(b, "ova", s->ova);
-                json_builder_end_object(b);
-        } else {
-                gboolean secret = s->password || s->password_file;
-                add_str(b, "input_mode", "libvirt");
-                add_options(b, s, name);
-                json_builder_set_member_name(b, "spec");
-                json_builder_begin_object(b);
-                add_str(b, "vm_name", name);
-                add_str(b, "libvirt_uri", s->uri);
-                json_builder_end_object(b);
-                if (secret) {
+        json_build_str(b, "input_mode", s->ova ? "ova" : "libvirt");
+        add_options(b, s, name);
+        json_builder_set_member_name(b, "spec");
+        json_builder_begin_object(b);
+        json_build_str(b, "vm_name", name);
+        json_build_str(b, s->ova ? "ova" : "libvirt_uri", source_spec_describe(s));
+        json_builder_end_object(b);
+        if (s->uri) {
+                if (s->password || s->password_file) {
                         json_builder_set_member_name(b, "spec_needs");
                         json_builder_begin_array(b);
                         json_builder_add_string_value(b, "libvirt_password");

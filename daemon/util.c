@@ -203,3 +203,18 @@ int job_id_compare(const char *a, const char *b) {
                 return ia < ib ? -1 : 1;
         return strcmp(a, b);
 }
+
+char *find_libexec_program(const char *env_name, const char *name) {
+        const char *env = getenv(env_name);
+        g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+
+        if (env && *env)
+                return g_strdup(env);
+        if (self) {
+                g_autofree char *dir = g_path_get_dirname(self);
+                g_autofree char *p = g_build_filename(dir, name, NULL);
+                if (access(p, X_OK) == 0)
+                        return g_steal_pointer(&p);
+        }
+        return g_build_filename(V2VD_LIBEXECDIR, name, NULL);
+}

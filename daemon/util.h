@@ -36,6 +36,11 @@ uint64_t now_usec(clockid_t clock);
 int mkdir_parents_mode(const char *path, mode_t mode);
 /* rm -rf path, not crossing mount points; missing path is not an error. */
 int remove_tree(const char *path);
+/* A program of ours in the libexec directory: $ENV_NAME when set, else
+ * next to the running daemon (the build tree, a relocated install), else
+ * V2VD_LIBEXECDIR/NAME. */
+char *find_libexec_program(const char *env_name, const char *name);
+
 /* Read a whole small file; negative errno. */
 int read_small_file(const char *path, size_t max, char **ret, size_t *ret_len);
 
