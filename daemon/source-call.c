@@ -29,7 +29,7 @@ typedef struct SourceCall {
         pid_t pid;
         int in_fd;                      /* the helper's stdin until the request is written */
         char *request;                  /* holds the password: wiped */
-        char *unit;                     /* the transient scope (print_source), or NULL */
+        char *unit;                     /* its transient scope v2vd-source-PID.scope */
         char *scope_job;                /* systemd's job starting it, until JobRemoved */
         sd_bus_slot *scope_slot;
         int out_fd;
@@ -62,6 +62,14 @@ static void source_call_free(SourceCall *c) {
                 g_string_free(c->out, TRUE);
         g_free(c->what);
         g_free(c);
+}
+
+/* The helper and whatever it started (its process group: libvirt's ssh,
+ * virt-v2v), and its scope. */
+static void kill_helper(SourceCall *c) {
+        (void) kill(-c->pid, SIGKILL);
+        if (c->unit)
+                (void) scope_stop(c->manager->bus, c->unit);
 }
 
 static void reply_error(SourceCall *c, const char *text) {
@@ -109,7 +117,7 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
                         g_autofree char *t = g_strdup_printf("%s: the answer is larger than %u MiB", c->what,
                                                              MAX_REPLY >> 20);
                         reply_error(c, t);
-                        (void) kill(c->pid, SIGKILL);
+                        kill_helper(c);
                         break;
                 }
                 g_string_append_len(c->out, buf, n);
@@ -137,9 +145,7 @@ static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
 
         log_warning("%s", t);
         reply_error(c, t);
-        (void) kill(c->pid, SIGKILL);
-        if (c->unit)
-                (void) scope_stop(c->manager->bus, c->unit);
+        kill_helper(c);
         return 0;
 }
 
@@ -156,12 +162,12 @@ static void send_request(SourceCall *c) {
 }
 
 static void scope_failed(SourceCall *c, const char *why) {
-        g_autofree char *t = g_strdup_printf("%s: cannot start the scope %s for virt-v2v --print-source: %s",
+        g_autofree char *t = g_strdup_printf("%s: cannot start the scope %s for v2vd-sources: %s",
                                              c->what, c->unit, why);
 
         g_clear_pointer(&c->unit, g_free);
         reply_error(c, t);
-        (void) kill(c->pid, SIGKILL);
+        kill_helper(c);
 }
 
 /* StartTransientUnit answered with systemd's job; the helper is in the
@@ -250,6 +256,7 @@ static int spawn_helper(const Identity *id, char **env, int *ret_in, int *ret_ou
                 char *argv[] = { (char *) "v2vd-sources", NULL };
                 sigemptyset(&none);
                 sigprocmask(SIG_SETMASK, &none, NULL);
+                (void) setpgid(0, 0);
                 if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
                         _exit(127);
                 if (id->drop && (setgroups((size_t) id->ngroups, id->groups) < 0 ||
@@ -258,6 +265,7 @@ static int spawn_helper(const Identity *id, char **env, int *ret_in, int *ret_ou
                 execve(helper, argv, env);
                 _exit(127);
         }
+        (void) setpgid(pid, pid);      /* both sides: no window for kill(-pid) */
         close(in[0]);
         close(out[1]);
         *ret_in = in[1];
@@ -371,23 +379,23 @@ int source_call_start(Manager *m, sd_bus_message *message, const char *op, const
                 source_call_free(c);
                 return sd_bus_error_set_errnof(error, r, "cannot start v2vd-sources: %s", g_strerror(-r));
         }
-        if (spec->print_source) {
-                /* virt-v2v runs in the helper's transient scope; the
-                 * request follows once systemd has moved the helper there. */
-                g_autofree char *desc = g_strdup_printf("v2vd: virt-v2v --print-source for %s", c->what);
+        {
+                /* The helper (and libvirt's ssh, virt-v2v --print-source)
+                 * runs in a transient scope of its own; the request follows
+                 * once systemd has moved the helper there. */
+                g_autofree char *desc = g_strdup_printf("v2vd: %s", c->what);
                 c->unit = g_strdup_printf("v2vd-source-%d.scope", (int) c->pid);
                 r = scope_start(m->bus, c->unit, c->pid, desc, UINT64_MAX, 5 * 1000000ULL, on_scope_started, c,
                                 &c->scope_slot);
                 if (r < 0) {
                         g_clear_pointer(&c->unit, g_free);
-                        (void) kill(c->pid, SIGKILL);
+                        (void) kill(-c->pid, SIGKILL);
                         (void) waitpid(c->pid, NULL, 0);
                         source_call_free(c);
-                        return sd_bus_error_set_errnof(error, r, "cannot start a scope for virt-v2v --print-source: %s",
+                        return sd_bus_error_set_errnof(error, r, "cannot start a scope for v2vd-sources: %s",
                                                        g_strerror(-r));
                 }
-        } else
-                send_request(c);
+        }
         (void) fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
         r = sd_event_add_io(m->event, &c->io, c->out_fd, EPOLLIN, on_output, c);
         if (r >= 0)
@@ -396,7 +404,7 @@ int source_call_start(Manager *m, sd_bus_message *message, const char *op, const
                 r = sd_event_add_time_relative(m->event, &c->timer, CLOCK_MONOTONIC,
                                                (uint64_t) c->timeout_sec * 1000000ULL, 0, on_timeout, c);
         if (r < 0) {
-                (void) kill(c->pid, SIGKILL);
+                kill_helper(c);
                 (void) waitpid(c->pid, NULL, 0);
                 source_call_free(c);
                 return sd_bus_error_set_errnof(error, r, "cannot watch v2vd-sources: %s", g_strerror(-r));
@@ -410,11 +418,9 @@ void source_calls_abort(Manager *m) {
         while (m->source_calls) {
                 SourceCall *c = m->source_calls->data;
                 if (!c->exited) {
-                        (void) kill(c->pid, SIGKILL);
+                        kill_helper(c);
                         (void) waitpid(c->pid, NULL, 0);
                 }
-                if (c->unit)
-                        (void) scope_stop(m->bus, c->unit);
                 source_call_free(c);
         }
 }

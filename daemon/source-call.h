@@ -2,10 +2,12 @@
 /*
  * source-call: ListSourceVMs and InspectSourceVM off the event loop. Each
  * call starts the v2vd-sources helper (one process, one libvirt
- * connection) as the caller, hands it the request on a pipe, and replies
- * from the loop when the helper has written its answer and exited — or,
- * at the timeout, kills it and answers SourceError. The loop never waits on
- * a source, so every other call answers at once meanwhile.
+ * connection) as the caller in a transient scope v2vd-source-PID.scope of
+ * v2vd.slice, hands it the request on a pipe once systemd has moved it
+ * there, and replies from the loop when the helper has written its answer
+ * and exited — or, at the timeout, kills its process group, stops the
+ * scope and answers SourceError. The loop never waits on a source, so
+ * every other call answers at once meanwhile.
  */
 #pragma once
 

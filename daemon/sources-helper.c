@@ -6,8 +6,8 @@
  * stdin (the password travels there, never in argv or the environment),
  * writes the reply JSON on stdout and exits 0, or writes the error text
  * and exits 2. The daemon kills it at its timeout. With "print_source" the
- * daemon adds "virt_v2v" and "environment" (its [environment]) and runs
- * this helper in a transient scope, stopped at the timeout.
+ * daemon adds "virt_v2v" and "environment" (its [environment]). The
+ * daemon runs this helper in a transient scope, stopped at the timeout.
  */
 #include "config.h"
 

@@ -14,6 +14,7 @@ real libvirt library and its test driver, with the daemon on a private bus:
 """
 import json
 import os
+import re
 import subprocess
 import threading
 import time
@@ -122,10 +123,6 @@ def test(t):
     t.check("Source guest information (--print-source option)" in ps["print_source"]["output"]
             and "source name: web" in ps["print_source"]["output"], "print_source: its output", ps["print_source"])
     t.check_eq(ps["name"], "web", "print_source: the rest of the object is there")
-    jobs = [l for l in subprocess.run(["journalctl", "--user", "-q", "--no-pager", "-o", "cat"],
-                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True).stdout.splitlines()
-            if "print-source" in l]
-    log("  systemd --user on the scope: %s" % (jobs[-1] if jobs else "(no journal here)"))
     name, msg = fails(dict(src, print_source=True))
     t.check(name == SOURCE_ERROR and "InspectSourceVM" in msg, "print_source with ListSourceVMs: refused", msg)
 
@@ -172,7 +169,15 @@ def test(t):
     time.sleep(0.5)
     lat = []
     leaked = []
+    scopes = set()
     while th.is_alive():
+        for pid in subprocess.run(["pgrep", "-f", "v2vd-sources"], stdout=subprocess.PIPE,
+                                  text=True).stdout.split():
+            try:
+                with open("/proc/%s/cgroup" % pid) as f:
+                    scopes |= set(re.findall(r"v2vd\.slice/(v2vd-source-%s\.scope)$" % pid, f.read(), re.M))
+            except OSError:
+                pass
         s = time.monotonic()
         call(MANAGER_PATH, MANAGER_IFACE, "ListJobs")
         lat.append(time.monotonic() - s)
@@ -194,6 +199,10 @@ def test(t):
     time.sleep(0.5)
     helpers = subprocess.run(["pgrep", "-f", "v2vd-sources"], stdout=subprocess.PIPE, text=True).stdout.split()
     t.check(not helpers, "the helper was killed", helpers)
+    t.check(len(scopes) == 1, "the helper ran in its own v2vd-source-PID.scope of v2vd.slice", scopes)
+    units = subprocess.run(["systemctl", "--user", "list-units", "--all", "--plain", "--no-legend", "v2vd-source-*"],
+                           stdout=subprocess.PIPE, text=True).stdout.split("\n")
+    t.check(not [u for u in units if " active " in u], "its scope is gone", units)
 
     # The same through VMware's driver (HTTPS, libcurl): esx:// at the port.
     srv = sd.SilentServer()
