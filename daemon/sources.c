@@ -577,9 +577,10 @@ static JsonNode *describe_domain(const SourceSpec *s, virDomainPtr d, gboolean d
                 if (virDomainGetBlockInfo(d, target, &info, 0) == 0) {
                         json_object_set_int_member(disk, "capacity_bytes", (gint64) MIN(info.capacity, (guint64) G_MAXINT64));
                         json_object_set_int_member(disk, "allocation_bytes", (gint64) MIN(info.allocation, (guint64) G_MAXINT64));
-                } else {
+                } else if (detailed) {
                         /* ESX and vCenter have no GetBlockInfo, but know
-                         * "[datastore] path" as a storage volume. */
+                         * "[datastore] path" as a storage volume (two more
+                         * round trips a disk: InspectSourceVM only). */
                         virStorageVolPtr vol = virStorageVolLookupByPath(virDomainGetConnect(d),
                                                                          json_object_get_string_member(disk, "path"));
                         virStorageVolInfo vinfo;
