@@ -1,6 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "config.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +12,7 @@
 #include "ova.h"
 #include "sources.h"
 #include "json-build.h"
+#include "json-check.h"
 #include "xml-util.h"
 
 G_DEFINE_QUARK(v2vd-sources-error-quark, sources_error)
@@ -88,7 +87,14 @@ SourceSpec *source_spec_parse(const char *json, GError **error) {
         g_autoptr(GList) members = NULL;
         JsonObject *o;
         JsonNode *t;
+        JsonCheck check;
 
+        /* json-glib 1.6 leaks or misreads some malformed text: check first. */
+        check = json_check_one_object(json, strlen(json), 8);
+        if (check != JSON_CHECK_OK) {
+                fail(error, "source: not a JSON object: %s", json_check_to_string(check));
+                return NULL;
+        }
         if (!json_parser_load_from_data(p, json, -1, &jerror)) {
                 fail(error, "source: not JSON: %s", jerror->message);
                 return NULL;

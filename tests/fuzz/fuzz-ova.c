@@ -2,10 +2,12 @@
 /*
  * libFuzzer target: the OVA reader (daemon/ova.c) and its XML helpers.
  *
- * Input: one control byte, then the data. Control % 3 picks what the data
+ * Input: one control byte, then the data. Control % 5 picks what the data
  * is: 0 an OVF (ova_ovf_parse), 1 a manifest (ova_manifest_parse), 2 a
  * whole archive in memory (ova_archive_open + ova_inspect: tar or zip
- * headers, the OVF and manifest inside, checksums streamed, inflate).
+ * headers, the OVF and manifest inside, checksums streamed, inflate),
+ * 3 a libvirt domain XML (sources_domain_from_xml, daemon/sources.c),
+ * 4 a source object (source_spec_parse).
  * Every member of a listed archive must be a safe path within the data.
  * See README.md beside this file.
  */
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "ova.h"
+#include "sources.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         mem.data = data + 1;
         mem.size = size - 1;
-        switch (data[0] % 3) {
+        switch (data[0] % 5) {
         case 0: {
                 g_autoptr(JsonNode) vm = ova_ovf_parse((const char *) mem.data, mem.size, &error);
                 if (!vm == !error)
@@ -53,6 +56,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         case 1: {
                 g_autoptr(GPtrArray) e = ova_manifest_parse((const char *) mem.data, mem.size, &error);
                 if (!e == !error)
+                        abort();
+                break;
+        }
+        case 3: {
+                g_autofree char *text = g_strndup((const char *) mem.data, mem.size);
+                g_autoptr(JsonNode) vm = sources_domain_from_xml(text, &error);
+                if (!vm == !error)
+                        abort();
+                break;
+        }
+        case 4: {
+                g_autofree char *text = g_strndup((const char *) mem.data, mem.size);
+                g_autoptr(SourceSpec) s = source_spec_parse(text, &error);
+                if (!s == !error)
                         abort();
                 break;
         }

@@ -27,7 +27,7 @@ if ! command -v "$CC" >/dev/null; then
     exit 1
 fi
 # shellcheck disable=SC2207
-pc=($(pkg-config --cflags --libs glib-2.0 json-glib-1.0 libxml-2.0 zlib)) || exit 1
+pc=($(pkg-config --cflags --libs glib-2.0 json-glib-1.0 libxml-2.0 zlib libvirt)) || exit 1
 cflags=(-std=gnu11 -g -O1 -D_GNU_SOURCE -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -I"$top/daemon" -I"$top/daemon/common")
@@ -35,7 +35,7 @@ rules="$top/daemon/common/json-text.c $top/daemon/common/throttling.c $top/daemo
 declare -A sources=(
     [spec]="$top/daemon/spec.c $top/daemon/v2v-argv.c $top/daemon/json-check.c $rules"
     [progress]="$top/daemon/progress.c $top/daemon/json-check.c"
-    [ova]="$top/daemon/ova.c $top/daemon/xml-util.c"
+    [ova]="$top/daemon/ova.c $top/daemon/xml-util.c $top/daemon/sources.c $top/daemon/json-check.c"
 )
 
 rc=0

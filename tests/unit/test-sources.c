@@ -252,6 +252,8 @@ static void test_source_spec(void) {
                 { "{\"uri\": \"test:///default\", \"pasword\": \"p\"}", "unknown key \"pasword\"" },
                 { "{\"uri\": \"test:///default\", \"password\": \"a\", \"password_file\": \"/f\"}", "not both" },
                 { "{\"uri\": \"test:///default\", \"print_source\": 1}", "true or false" },
+                { "{\"uri\": \"test:///default\"} {}", "not a JSON object: " },
+                { "{\"uri\": \"test:///default\"", "not a JSON object: " },
         };
         g_autoptr(GError) error = NULL;
         g_autoptr(SourceSpec) s = source_spec_parse(
