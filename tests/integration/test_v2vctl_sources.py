@@ -35,6 +35,12 @@ def test(t):
         t.check(want in r.out, "inspect web shows %r" % want, r.out)
     t.check(sd.MARKER_PASSWORD not in r.out + r.err, "no password in v2vctl's output")
     r = fails(t, ctl("inspect", src, "nosuch"), 1, "inspect an unknown VM", "nosuch")
+    r = ok(t, ctl("inspect", src, "web", "--json"), "inspect web --json")
+    web = r.json()
+    t.check_eq(web["v2v"]["spec_needs"], ["libvirt_password"], "inspect --json: the spec needs the password")
+    spec = dict(web["v2v"]["spec"], libvirt_password=sd.MARKER_PASSWORD, output_dir=t.base)
+    r = ok(t, ctl("submit", write_spec(t, spec, "from-libvirt.json")), "submit the libvirt spec built from inspect")
+    t.jobs.append(r.out.strip())
 
     # An OVA, and a spec built from inspect --json (v2vctl(1), EXAMPLES).
     tar = sd.write_tar(os.path.join(t.base, "appliance.ova"), sd.members())
