@@ -212,7 +212,7 @@ static int method_inspect_source_vm(sd_bus_message *message, void *userdata, sd_
         const char *source, *vm;
         int r;
 
-        r = polkit_check_async(userdata, message, POLKIT_ACTION_BROWSE_SOURCES, NULL, true, error);
+        r = polkit_check_async(userdata, message, V2VD_POLKIT_ACTION_BROWSE_SOURCES, NULL, true, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = sd_bus_message_read(message, "ss", &source, &vm);
