@@ -876,8 +876,10 @@ static const Verb verbs[] = {
         { "sources", 0, 1, verb_sources, "sources SOURCE_JSON | --uri URI | --ova PATH [--password-file FILE]",
           "List the VMs on a source hypervisor",
           "Lists the VMs of a libvirt source (--uri esx://…, vpx://…, xen+ssh://…,\n"
-          "qemu:///system) or an OVA, or of a source given as JSON\n"
-          "('{\"uri\": \"…\", \"password\": \"…\"}').\n\n"
+          "qemu:///system, test:///default) or an OVA (--ova: a .ova tar or zip, or\n"
+          "a directory), or of a source given as JSON with the keys uri or ova, user,\n"
+          "password or password_file (0600), timeout (seconds), e.g.\n"
+          "'{\"uri\": \"esx://root@esx1?no_verify=1\", \"password_file\": \"/root/esx.pw\"}'.\n\n"
           "  --password-file FILE   the source's password (first line of FILE)\n"
           "  --json                 the VM list as JSON\n" },
         { "inspect", 1, 2, verb_inspect, "inspect [SOURCE_JSON] --uri URI|--ova PATH [--print-source] VM", "Show the details of a source VM",
