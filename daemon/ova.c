@@ -105,6 +105,8 @@ static gboolean add_member(OvaArchive *a, const char *raw, guint64 size, guint64
 
         if (a->members->len >= OVA_MAX_MEMBERS)
                 return fail(error, "more than %u members in the archive", OVA_MAX_MEMBERS);
+        if (strlen(raw) > OVA_MAX_NAME_BYTES)
+                return fail(error, "a member name longer than %u bytes", OVA_MAX_NAME_BYTES);
         name = normalise_name(raw);
         if (!name)
                 return fail(error, "member path escapes the archive: %s", raw);

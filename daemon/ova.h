@@ -22,6 +22,7 @@ GQuark ova_error_quark(void);
 #define OVA_MAX_OVF_BYTES      (16u * 1024 * 1024)
 #define OVA_MAX_MANIFEST_BYTES (1u * 1024 * 1024)
 #define OVA_MAX_MEMBERS        10000u
+#define OVA_MAX_NAME_BYTES     4096u    /* with the member count: at most ~40 MiB of names */
 
 typedef enum { OVA_KIND_TAR, OVA_KIND_ZIP, OVA_KIND_DIRECTORY } OvaKind;
 
