@@ -63,6 +63,20 @@ def proc_texts():
     return out
 
 
+def my_helpers():
+    """The v2vd-sources processes of this test's own systemd instance (other
+    tests, or other checkouts, may run theirs on the machine meanwhile)."""
+    mine = []
+    for pid in subprocess.run(["pgrep", "-f", "v2vd-sources"], stdout=subprocess.PIPE, text=True).stdout.split():
+        try:
+            with open("/proc/%s/cgroup" % pid) as f:
+                if os.environ["V2VD_TEST_CGROUP"] in f.read():
+                    mine.append(pid)
+        except OSError:
+            pass
+    return mine
+
+
 def test(t):
     d = t.start_daemon()
     base = t.base
@@ -173,8 +187,7 @@ def test(t):
     leaked = []
     scopes = set()
     while th.is_alive():
-        for pid in subprocess.run(["pgrep", "-f", "v2vd-sources"], stdout=subprocess.PIPE,
-                                  text=True).stdout.split():
+        for pid in my_helpers():
             try:
                 with open("/proc/%s/cgroup" % pid) as f:
                     scopes |= set(re.findall(r"v2vd\.slice/(v2vd-source-%s\.scope)$" % pid, f.read(), re.M))
@@ -199,7 +212,7 @@ def test(t):
     t.check(not leaked, "the marker password is in no /proc/*/cmdline or environ during the call", leaked)
     replies.append(msg)
     time.sleep(0.5)
-    helpers = subprocess.run(["pgrep", "-f", "v2vd-sources"], stdout=subprocess.PIPE, text=True).stdout.split()
+    helpers = my_helpers()
     t.check(not helpers, "the helper was killed", helpers)
     t.check(len(scopes) == 1, "the helper ran in its own v2vd-source-PID.scope of v2vd.slice", scopes)
     units = subprocess.run(["systemctl", "--user", "list-units", "--all", "--plain", "--no-legend", "v2vd-source-*"],
