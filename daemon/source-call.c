@@ -211,10 +211,16 @@ typedef struct {
         bool drop;
         uid_t uid;
         gid_t gid;
-        gid_t groups[256];
+        gid_t *groups;
         int ngroups;
         char *home, *user;
 } Identity;
+
+static void identity_clear(Identity *id) {
+        g_clear_pointer(&id->groups, g_free);
+        g_clear_pointer(&id->home, g_free);
+        g_clear_pointer(&id->user, g_free);
+}
 
 static int identity_of(uid_t uid, Identity *id) {
         struct passwd pw, *result = NULL;
@@ -225,9 +231,14 @@ static int identity_of(uid_t uid, Identity *id) {
         if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || !result)
                 return -ESRCH;
         id->gid = pw.pw_gid;
-        id->ngroups = G_N_ELEMENTS(id->groups);
-        if (getgrouplist(pw.pw_name, pw.pw_gid, id->groups, &id->ngroups) < 0)
-                id->ngroups = 0;
+        id->ngroups = 64;
+        id->groups = g_new(gid_t, id->ngroups);
+        if (getgrouplist(pw.pw_name, pw.pw_gid, id->groups, &id->ngroups) < 0) {
+                /* ngroups is now the number needed. */
+                id->groups = g_renew(gid_t, id->groups, id->ngroups);
+                if (getgrouplist(pw.pw_name, pw.pw_gid, id->groups, &id->ngroups) < 0)
+                        return -E2BIG;
+        }
         id->home = g_strdup(pw.pw_dir);
         id->user = g_strdup(pw.pw_name);
         return 0;
@@ -301,7 +312,7 @@ int source_call_start(Manager *m, sd_bus_message *message, const char *op, const
         g_autoptr(JsonNode) root = NULL;
         g_autofree char *request = NULL;
         g_auto(GStrv) env = NULL;
-        Identity id = { 0 };
+        __attribute__((cleanup(identity_clear))) Identity id = { 0 };
         SourceCall *c;
         uid_t uid = 0;
         int r;
@@ -331,7 +342,8 @@ int source_call_start(Manager *m, sd_bus_message *message, const char *op, const
                 if (uid != 0) {
                         r = identity_of(uid, &id);
                         if (r < 0)
-                                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "no user %u", (unsigned) uid);
+                                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "cannot find user %u's groups: %s",
+                                                         (unsigned) uid, g_strerror(-r));
                 }
         }
 
@@ -373,8 +385,6 @@ int source_call_start(Manager *m, sd_bus_message *message, const char *op, const
         c->request = g_steal_pointer(&request);
         m->source_calls = g_list_prepend(m->source_calls, c);
         r = spawn_helper(&id, env, &c->in_fd, &c->out_fd, &c->pid);
-        g_free(id.home);
-        g_free(id.user);
         if (r < 0) {
                 source_call_free(c);
                 return sd_bus_error_set_errnof(error, r, "cannot start v2vd-sources: %s", g_strerror(-r));
