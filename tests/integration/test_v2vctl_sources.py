@@ -2,7 +2,8 @@
 """v2vctl sources and inspect (issue 15) against a real v2vd: tables and
 --json for libvirt's test driver (test:///default, and a file with
 authentication through --password-file) and for an OVA; a spec built from
-`inspect --json` as v2vctl(1) documents is accepted by `submit`; errors."""
+`inspect --json` as v2vctl(1) documents is accepted by `submit`; errors,
+and the daemon's source_timeout_sec= on a silent host."""
 import json
 import os
 
@@ -12,7 +13,8 @@ import sourcesdata as sd
 
 
 def test(t):
-    t.start_daemon()
+    # A short source_timeout_sec= for the silent source below.
+    t.start_daemon(config={"source_timeout_sec": 2})
     r = ok(t, ctl("sources", "--uri", "test:///default"), "sources --uri test:///default")
     lines = r.out.splitlines()
     t.check(lines[0].split() == ["NAME", "STATE", "VCPUS", "MEMORY", "DISKS", "FIRMWARE"], "the table's header", r.out)
@@ -59,6 +61,12 @@ def test(t):
     t.jobs.append(r.out.strip())
 
     fails(t, ctl("sources", "--ova", os.path.join(t.base, "none.ova")), 1, "sources of a missing OVA", "none.ova")
+
+    # [daemon] source_timeout_sec=2 applies to a source without "timeout".
+    srv = sd.SilentServer()
+    r = fails(t, ctl("sources", "--uri", "qemu+tcp://127.0.0.1:%d/system" % srv.port), 1,
+              "sources of a silent host", "no answer within 2 s")
+    srv.close()
 
 
 run_test(test)
