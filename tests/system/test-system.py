@@ -544,6 +544,21 @@ polkit.addRule(function(action, subject) {
 """
 
 
+def check_sources(c):
+    # The installed v2vd-sources helper, under the hardened unit, through the real libvirt library.
+    r = c.sh("busctl --json=short call org.v2vd.V2V1 /org/v2vd/V2V1 org.v2vd.V2V1.Manager "
+             "ListSourceVMs s '{\"uri\": \"test:///default\"}'", check=False)
+    vms = json.loads(json.loads(r.stdout)["data"][0]) if r.returncode == 0 else []
+    check([v.get("name") for v in vms] == ["test"],
+          "ListSourceVMs on test:///default lists the test driver's VM", r.stdout + r.stderr)
+    r = c.sh("v2vctl sources --uri test:///default", check=False)
+    check(r.returncode == 0 and re.search(r"^test\s+running\b", r.stdout, re.M) is not None,
+          "v2vctl sources --uri test:///default prints it", r.stdout + r.stderr)
+    r = c.sh("v2vctl sources --uri test:///default", user="bob", check=False)
+    check(r.returncode != 0 and "test" not in r.stdout,
+          "bob, whom no polkit rule allows browse-sources, is refused", r.stdout + r.stderr)
+
+
 def main():
     if os.geteuid() != 0:
         print("SKIP: the system suite needs root (systemd-nspawn)")
@@ -591,6 +606,7 @@ def main():
         for fn, args in ((check_unit_files, ()), (check_activation_and_notify, ()), (check_root_job, ()),
                          (check_user_jobs, ()), (check_journal, (markers,)), (check_restart_mid_job, ()),
                          (check_kill, ()), (check_watchdog, ()), (check_stop_start, ()), (check_user_mode, ()),
+                         (check_sources, ()),
                          (check_real_conversion, ())):
             if fn is check_real_conversion and skip_real:
                 check(False, "the real conversion was left out (V2VD_SYSTEM_SKIP_REAL=1)")
