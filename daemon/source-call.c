@@ -50,10 +50,7 @@ static void source_call_free(SourceCall *c) {
                 close(c->out_fd);
         if (c->in_fd >= 0)
                 close(c->in_fd);
-        if (c->request) {
-                explicit_bzero(c->request, strlen(c->request));
-                g_free(c->request);
-        }
+        secret_string_free(c->request);
         sd_bus_slot_unref(c->scope_slot);
         g_free(c->unit);
         g_free(c->scope_job);
@@ -155,8 +152,7 @@ static void send_request(SourceCall *c) {
 
         if (n < 0)
                 log_warning("%s: cannot hand the request to v2vd-sources: %m", c->what);
-        explicit_bzero(c->request, strlen(c->request));
-        g_clear_pointer(&c->request, g_free);
+        g_clear_pointer(&c->request, secret_string_free);
         close(c->in_fd);
         c->in_fd = -1;
 }

@@ -29,7 +29,7 @@ static gboolean fail(GError **error, const char *fmt, ...) {
         return FALSE;
 }
 
-static void wipe_free(char *s) {
+void secret_string_free(char *s) {
         if (s) {
                 explicit_bzero(s, strlen(s));
                 g_free(s);
@@ -42,7 +42,7 @@ SourceSpec *source_spec_free(SourceSpec *s) {
         g_free(s->uri);
         g_free(s->ova);
         g_free(s->user);
-        wipe_free(s->password);
+        secret_string_free(s->password);
         g_free(s->password_file);
         g_free(s);
         return NULL;

@@ -36,6 +36,8 @@ typedef struct SourceSpec {
 } SourceSpec;
 
 SourceSpec *source_spec_free(SourceSpec *s);
+/* Overwrites a secret string (a password, a request holding one) before freeing it. */
+void secret_string_free(char *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(SourceSpec, source_spec_free)
 
 /* The source object of ListSourceVMs/InspectSourceVM: {"uri"} or {"ova"},
