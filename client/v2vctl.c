@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "output.h"
-#include "v2v-limits.h"
+#include "common/v2v-limits.h"
 #include "v2vctl.h"
 
 typedef int (*VerbFunction)(Ctl *c, int argc, char **argv);

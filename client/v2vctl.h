@@ -19,7 +19,7 @@
 #include <json-glib/json-glib.h>
 #include <systemd/sd-bus.h>
 
-#include "bus-names.h"
+#include "common/bus-names.h"
 
 /* Exit statuses (documented in v2vctl(1)). Verbs return 0 or a negative
  * errno; main() maps the errno to one of these. */

@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <systemd/sd-daemon.h>
 
-#include "expire.h"
-#include "manager.h"
-#include "polkit.h"
-#include "util.h"
+#include "job/expire.h"
+#include "job/manager.h"
+#include "bus/polkit.h"
+#include "host/util.h"
 
 static void help(void) {
         printf("Usage: v2vd [--system | --user] [--config FILE] [--state-dir DIR] [--runtime-dir DIR]\n"

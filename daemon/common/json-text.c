@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <inttypes.h>
 
-#include "json-text.h"
+#include "common/json-text.h"
 
 const char *v2v_json_type_name(JsonNode *n) {
         switch (JSON_NODE_TYPE(n)) {

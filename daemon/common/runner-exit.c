@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "runner-exit.h"
+#include "common/runner-exit.h"
 
 static const char *const kind_word[] = {
         [V2V_EXIT_EXITED] = "exited",

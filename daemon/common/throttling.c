@@ -2,9 +2,9 @@
 #include <gio/gio.h>
 #include <string.h>
 
-#include "json-text.h"
-#include "throttling.h"
-#include "v2v-limits.h"
+#include "common/json-text.h"
+#include "common/throttling.h"
+#include "common/v2v-limits.h"
 
 V2vThrottling *v2v_throttling_new(void) {
         V2vThrottling *t = g_new0(V2vThrottling, 1);

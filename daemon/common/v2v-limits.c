@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "v2v-limits.h"
+#include "common/v2v-limits.h"
 
 /* Decimal digits only (no sign, space or base prefix), at most max. */
 static int parse_digits(const char *s, size_t n, uint64_t max, uint64_t *ret) {

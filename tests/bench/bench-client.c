@@ -44,7 +44,7 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
-#include "bus-names.h"
+#include "common/bus-names.h"
 
 #define BUS_NAME   V2VD_BUS_NAME
 #define MGR_PATH   V2VD_MANAGER_PATH

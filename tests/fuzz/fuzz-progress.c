@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "progress.h"
+#include "core/progress.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

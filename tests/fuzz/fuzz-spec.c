@@ -13,8 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "spec.h"
-#include "v2v-argv.h"
+#include "core/spec.h"
+#include "core/v2v-argv.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

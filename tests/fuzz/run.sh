@@ -30,12 +30,12 @@ fi
 pc=($(pkg-config --cflags --libs glib-2.0 json-glib-1.0 libxml-2.0 zlib libvirt)) || exit 1
 cflags=(-std=gnu11 -g -O1 -D_GNU_SOURCE -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-        -I"$top/daemon" -I"$top/daemon/common")
+        -I"$top/daemon")
 rules="$top/daemon/common/json-text.c $top/daemon/common/throttling.c $top/daemon/common/v2v-limits.c"
 declare -A sources=(
-    [spec]="$top/daemon/spec.c $top/daemon/v2v-argv.c $top/daemon/json-check.c $rules"
-    [progress]="$top/daemon/progress.c $top/daemon/json-check.c"
-    [ova]="$top/daemon/ova.c $top/daemon/xml-util.c $top/daemon/sources.c $top/daemon/json-check.c"
+    [spec]="$top/daemon/core/spec.c $top/daemon/core/v2v-argv.c $top/daemon/core/json-check.c $rules"
+    [progress]="$top/daemon/core/progress.c $top/daemon/core/json-check.c"
+    [ova]="$top/daemon/sources/ova.c $top/daemon/sources/xml-util.c $top/daemon/sources/sources.c $top/daemon/core/json-check.c"
 )
 
 rc=0

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "spec.h"
-#include "v2v-argv.h"
+#include "core/spec.h"
+#include "core/v2v-argv.h"
 
 static char *T;                 /* the temporary directory */
 static char *T_home;            /* the owner's home: T/home */

@@ -6,7 +6,7 @@
  */
 #include <glib.h>
 
-#include "beat.h"
+#include "core/beat.h"
 
 #define MS 1000ULL
 #define INTERVAL (500 * MS)

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "expire.h"
+#include "job/expire.h"
 
 #define DAY (86400ULL * 1000000ULL)
 

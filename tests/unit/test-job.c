@@ -15,9 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "job.h"
-#include "manager.h"
-#include "statefile.h"
+#include "job/job.h"
+#include "job/manager.h"
+#include "core/statefile.h"
 
 /* A spec a restarted daemon finds with its secret masked (spec.json). */
 #define LOST_SECRET_SPEC                                                                          \

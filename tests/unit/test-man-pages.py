@@ -41,7 +41,7 @@ def roff_text(s):
 
 def man_pages():
     pages = {}
-    for p in sorted(top.glob("*/*.[1-8]")):
+    for p in sorted(list(top.glob("*/*.[1-8]")) + list(top.glob("*/*/*.[1-8]"))):
         if re.fullmatch(r".+\.[1-8]", p.name):
             pages[p.name] = p
     return pages
@@ -121,25 +121,25 @@ for action in re.findall(r'<action id="([^"]+)"', policy):
           f"org.v2vd.V2V1(5) describes polkit action {action}")
 
 # ------------------------------------------------------------- the job spec
-# Every key daemon/spec.c accepts (its key tables) is described in
+# Every key daemon/core/spec.c accepts (its key tables) is described in
 # v2vd.job(5), as a bold word.
-spec_c = (top / "daemon" / "spec.c").read_text()
+spec_c = (top / "daemon" / "core" / "spec.c").read_text()
 spec_keys = set()
 for table in ("general_keys", "input_keys", "ignored_keys", "profile_keys"):
     m = re.search(r"static const char \*const " + table + r"\[\] = \{(.*?)\};", spec_c, re.S)
-    check(m is not None, f"daemon/spec.c has {table}")
+    check(m is not None, f"daemon/core/spec.c has {table}")
     if m:
         spec_keys |= set(re.findall(r'"([a-z_0-9]+)"', m.group(1)))
 m = re.search(r"output_families\[\] = \{(.*?)\n\};", spec_c, re.S)
-check(m is not None, "daemon/spec.c has output_families")
+check(m is not None, "daemon/core/spec.c has output_families")
 if m:
     spec_keys |= set(re.findall(r'"([a-z_0-9]+)"', m.group(1)))
 job5 = roff_text(pages["v2vd.job.5"].read_text())
 bold = set(re.findall(r"^\.B[IR]? \"?([a-z_0-9]+)", job5, re.M)) | set(re.findall(r"^\.BR ([a-z_0-9]+) ", job5, re.M))
 bold |= set(w for line in re.findall(r"^\.[BR][RB] (.*)$", job5, re.M) for w in re.findall(r"\b([a-z_0-9]+)\b", line))
-check(len(spec_keys) >= 40, f"spec keys found in daemon/spec.c ({len(spec_keys)})")
+check(len(spec_keys) >= 40, f"spec keys found in daemon/core/spec.c ({len(spec_keys)})")
 missing = sorted(k for k in spec_keys if k not in bold)
-check(not missing, f"v2vd.job(5) describes every spec key daemon/spec.c accepts (missing: {missing})")
+check(not missing, f"v2vd.job(5) describes every spec key daemon/core/spec.c accepts (missing: {missing})")
 
 # --------------------------------------------------------- configuration keys
 parsed = set(re.findall(r'"daemon",\s*"([a-z_0-9]+)"', src)) | set(re.findall(r'\bGET_[A-Z0-9_]+\(\s*"([a-z_0-9]+)"', src))

@@ -3,7 +3,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "progress.h"
+#include "core/progress.h"
 
 #define SEC G_USEC_PER_SEC
 #define T0 (UINT64_C(1700000000) * SEC)

@@ -9,9 +9,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "runner-exit.h"
-#include "throttling.h"
-#include "v2v-limits.h"
+#include "common/runner-exit.h"
+#include "common/throttling.h"
+#include "common/v2v-limits.h"
 
 typedef struct CpuCase {
         const char *text;

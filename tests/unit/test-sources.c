@@ -7,8 +7,8 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
-#include "ova.h"
-#include "sources.h"
+#include "sources/ova.h"
+#include "sources/sources.h"
 
 /* ---------------------------------------------------- in-memory archive */
 

@@ -8,7 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "statefile.h"
+#include "core/statefile.h"
 
 static void test_state_strings(void) {
         static const char *const names[] = { "queued", "running", "succeeded", "failed", "cancelled" };

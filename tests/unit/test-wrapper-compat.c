@@ -9,7 +9,7 @@
 #include <glib.h>
 #include <string.h>
 
-#include "spec.h"
+#include "core/spec.h"
 #include "wrapper-compat.h"
 
 #define VDDK_SOURCE \

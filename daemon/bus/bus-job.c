@@ -1,0 +1,410 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <unistd.h>
+#include <string.h>
+
+#include "bus/bus-job.h"
+#include "common/v2v-limits.h"
+#include "bus/bus-manager.h"
+#include "bus/polkit.h"
+#include "host/scope.h"
+#include "host/util.h"
+
+Job *bus_job_from_path(Manager *m, const char *path) {
+        const char *id;
+
+        if (!path || !g_str_has_prefix(path, V2VD_JOB_PATH_PREFIX "/"))
+                return NULL;
+        id = path + strlen(V2VD_JOB_PATH_PREFIX "/");
+        if (!job_id_is_valid(id))
+                return NULL;
+        return g_hash_table_lookup(m->jobs, id);
+}
+
+static int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
+                           void **found, sd_bus_error *error) {
+        Job *j = bus_job_from_path(userdata, path);
+
+        if (!j)
+                return 0;
+        *found = j;
+        return 1;
+}
+
+static int job_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
+                               sd_bus_error *error) {
+        Manager *m = userdata;
+        GHashTableIter it;
+        gpointer value;
+        char **l = g_new0(char *, g_hash_table_size(m->jobs) + 1);
+        size_t n = 0;
+
+        g_hash_table_iter_init(&it, m->jobs);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                l[n++] = strdup(((Job *) value)->object_path);
+        *nodes = l;
+        return 1;
+}
+
+#define JOB_GETTER(name) \
+        static int property_get_##name(sd_bus *bus, const char *path, const char *interface, \
+                                       const char *property, sd_bus_message *reply, void *userdata, \
+                                       sd_bus_error *error)
+
+JOB_GETTER(id) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->id); }
+JOB_GETTER(vm_name) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->vm_name); }
+JOB_GETTER(owner_uid) { return sd_bus_message_append(reply, "u", (uint32_t) ((Job *) userdata)->record->owner_uid); }
+/* A finished job keeps no spec in memory: its spec.json is read. */
+JOB_GETTER(spec) {
+        Job *j = userdata;
+        g_autofree char *spec_path = NULL, *text = NULL;
+
+        if (!polkit_may_see_job_details(j, reply))
+                return sd_bus_message_append(reply, "s", "");
+        if (j->spec_redacted)
+                return sd_bus_message_append(reply, "s", j->spec_redacted);
+        spec_path = g_build_filename(j->dir, "spec.json", NULL);
+        if (read_small_file(spec_path, 16 * 1024 * 1024, &text, NULL) < 0 || !g_utf8_validate(text, -1, NULL))
+                return sd_bus_message_append(reply, "s", "{}");
+        return sd_bus_message_append(reply, "s", text);
+}
+JOB_GETTER(state) { return sd_bus_message_append(reply, "s", v2v_job_state_to_string(job_state(userdata))); }
+/* virt-v2v's Phase, LastMessage and the Disks' paths name the source: for
+ * the owner and manage-any-job only (polkit.h), like Spec. */
+JOB_GETTER(phase) {
+        return sd_bus_message_append(reply, "s", polkit_may_see_job_details(userdata, reply) ? job_phase(userdata) : "");
+}
+JOB_GETTER(progress) { return sd_bus_message_append(reply, "d", job_progress(userdata)); }
+JOB_GETTER(disk_count) { return sd_bus_message_append(reply, "u", ((Job *) userdata)->progress->disk_count); }
+JOB_GETTER(created_at) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->created_usec); }
+JOB_GETTER(started_at) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->started_usec); }
+JOB_GETTER(finished_at) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->finished_usec); }
+JOB_GETTER(expected_end) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->progress->expected_end_usec); }
+JOB_GETTER(return_code) { return sd_bus_message_append(reply, "i", (int32_t) ((Job *) userdata)->record->return_code); }
+JOB_GETTER(cpu_limit) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->record->cpu_limit ?: "unlimited"); }
+JOB_GETTER(network_limit) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->network_limit); }
+JOB_GETTER(pid) { return sd_bus_message_append(reply, "u", ((Job *) userdata)->v2v_pid); }
+
+JOB_GETTER(unit) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", job_state(j) == V2V_JOB_QUEUED ? "" : j->record->unit ?: "");
+}
+
+JOB_GETTER(disks) {
+        Job *j = userdata;
+        GArray *disks = j->progress->disks;
+        int r;
+
+        r = sd_bus_message_open_container(reply, 'a', "(sd)");
+        if (r < 0)
+                return r;
+        if (!polkit_may_see_job_details(j, reply))
+                disks = NULL;
+        for (guint i = 0; disks && i < disks->len; i++) {
+                const V2vDiskProgress *d = &g_array_index(disks, V2vDiskProgress, i);
+                r = sd_bus_message_append(reply, "(sd)", d->path ?: "", d->progress);
+                if (r < 0)
+                        return r;
+        }
+        return sd_bus_message_close_container(reply);
+}
+
+JOB_GETTER(last_message) {
+        const char *type, *text;
+
+        if (!polkit_may_see_job_details(userdata, reply))
+                return sd_bus_message_append(reply, "(ss)", "", "");
+        job_last_message(userdata, &type, &text);
+        return sd_bus_message_append(reply, "(ss)", type, text);
+}
+
+/* The properties only root, the owner and who may manage any job read
+ * (polkit.h): the spec, the paths of the job's files, and what virt-v2v
+ * says (its phases, messages and the disks' paths name the source). */
+static const char *const job_detail_properties[] = {
+        "Spec", "StateFile", "LogFile", "MachineLogFile", "ThrottlingFile", "Phase", "LastMessage", "Disks", NULL
+};
+
+bool bus_job_property_is_detail(const char *name) {
+        return name && g_strv_contains(job_detail_properties, name);
+}
+
+/* Paths of others' jobs only for who may manage them (polkit.h). */
+static int append_path(sd_bus_message *reply, const Job *j, char *p) {
+        g_autofree char *path = p;
+        return sd_bus_message_append(reply, "s", polkit_may_see_job_details(j, reply) ? path : "");
+}
+
+JOB_GETTER(state_file) { return append_path(reply, userdata, job_state_file_path(userdata)); }
+JOB_GETTER(log_file) { return append_path(reply, userdata, job_log_path(userdata)); }
+JOB_GETTER(machine_log_file) { return append_path(reply, userdata, job_machine_log_path(userdata)); }
+JOB_GETTER(throttling_file) { return append_path(reply, userdata, job_throttling_file_path(userdata)); }
+
+static int bus_job_error_finished(const Job *j, sd_bus_error *error) {
+        return sd_bus_error_setf(error, V2VD_ERROR_JOB_FINISHED, "job %s has already ended (%s)",
+                                 j->id, v2v_job_state_to_string(job_state(j)));
+}
+
+static int method_cancel(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int r;
+
+        r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
+        r = job_cancel(j);
+        if (r == -ESTALE)
+                return bus_job_error_finished(j, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        g_autofree char *cpu = NULL;
+        int64_t network = -1;
+        int r;
+
+        r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *key, *value;
+                uint64_t quota, bytes;
+
+                r = sd_bus_message_enter_container(message, 'e', "sv");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = sd_bus_message_read(message, "s", &key);
+                if (r < 0)
+                        return r;
+                if (!g_str_equal(key, "cpu") && !g_str_equal(key, "network"))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "unknown throttling key \"%s\": expected \"cpu\" or \"network\"", key);
+                r = sd_bus_message_read(message, "v", "s", &value);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "%s: expected a string", key);
+                if (g_str_equal(key, "cpu")) {
+                        if (v2v_cpu_limit_parse(value, 0, &quota) < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "cpu: expected N%% or \"unlimited\", got \"%s\"", value);
+                        g_free(cpu);
+                        cpu = g_strdup(value);
+                } else {
+                        if (v2v_network_limit_parse(value, &bytes) >= 0)
+                                network = (int64_t) bytes;
+                        else
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "network: expected bytes per second as digits or \"unlimited\", got \"%s\"",
+                                                         value);
+                }
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_exit_container(message);
+        if (r < 0)
+                return r;
+
+        r = job_set_throttling(j, cpu, network);
+        if (r == -ESTALE)
+                return bus_job_error_finished(j, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+#define READ_LOG_MAX (1024 * 1024)
+
+/* The job's v2v.log from offset, at most max_bytes (capped at 1 MiB); empty
+ * at the end or while there is no log yet. Through the daemon so that the
+ * same access rules hold as for Cancel, also over v2vctl -H where no file
+ * descriptor can be passed. */
+static int method_read_log(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        g_autofree char *path = NULL;
+        g_autofree uint8_t *buf = NULL;
+        _cleanup_close_ int fd = -1;
+        uint64_t offset;
+        uint32_t max_bytes;
+        ssize_t n = 0;
+        int r;
+
+        r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
+        r = sd_bus_message_read(message, "tu", &offset, &max_bytes);
+        if (r < 0)
+                return r;
+        if (offset > INT64_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "offset %" PRIu64 " is too large", offset);
+        max_bytes = MIN(max_bytes, (uint32_t) READ_LOG_MAX);
+        path = job_log_path(j);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0 && errno != ENOENT)
+                return sd_bus_error_set_errnof(error, errno, "cannot open the log of job %s: %m", j->id);
+        if (fd >= 0 && max_bytes > 0) {
+                buf = g_malloc(max_bytes);
+                do
+                        n = pread(fd, buf, max_bytes, (off_t) offset);
+                while (n < 0 && errno == EINTR);
+                if (n < 0)
+                        return sd_bus_error_set_errnof(error, errno, "cannot read the log of job %s: %m", j->id);
+        }
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_append_array(reply, 'y', buf ?: (uint8_t *) "", (size_t) n);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int r;
+
+        r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
+        if (!v2v_job_state_is_finished(job_state(j)))
+                return sd_bus_error_setf(error, V2VD_ERROR_JOB_NOT_FINISHED,
+                                         "job %s is %s; cancel it first", j->id,
+                                         v2v_job_state_to_string(job_state(j)));
+        r = job_remove(j);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
+#define CHANGE SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE
+#define CONST SD_BUS_VTABLE_PROPERTY_CONST
+
+/* On the system bus a signal reaches every listener: the details there
+ * change by invalidation (the name only; listeners read them again, with
+ * their own rights). v2vctl watch reloads on invalidation. */
+#define JOB_VTABLE(NAME, DETAIL)                                                                 \
+static const sd_bus_vtable NAME[] = {                                                                \
+        SD_BUS_VTABLE_START(0),                                                                      \
+        SD_BUS_PROPERTY("Id", "s", property_get_id, 0, CONST),                                       \
+        SD_BUS_PROPERTY("VmName", "s", property_get_vm_name, 0, CONST),                              \
+        SD_BUS_PROPERTY("OwnerUID", "u", property_get_owner_uid, 0, CONST),                          \
+        SD_BUS_PROPERTY("Spec", "s", property_get_spec, 0, CONST),                                   \
+        SD_BUS_PROPERTY("State", "s", property_get_state, 0, CHANGE),                                \
+        SD_BUS_PROPERTY("Phase", "s", property_get_phase, 0, DETAIL),                                \
+        SD_BUS_PROPERTY("Progress", "d", property_get_progress, 0, CHANGE),                          \
+        SD_BUS_PROPERTY("Disks", "a(sd)", property_get_disks, 0, DETAIL),                            \
+        SD_BUS_PROPERTY("DiskCount", "u", property_get_disk_count, 0, CHANGE),                       \
+        SD_BUS_PROPERTY("CreatedAt", "t", property_get_created_at, 0, CONST),                        \
+        SD_BUS_PROPERTY("StartedAt", "t", property_get_started_at, 0, CHANGE),                       \
+        SD_BUS_PROPERTY("FinishedAt", "t", property_get_finished_at, 0, CHANGE),                     \
+        SD_BUS_PROPERTY("ExpectedEndTime", "t", property_get_expected_end, 0, CHANGE),               \
+        SD_BUS_PROPERTY("ReturnCode", "i", property_get_return_code, 0, CHANGE),                     \
+        SD_BUS_PROPERTY("LastMessage", "(ss)", property_get_last_message, 0, DETAIL),                \
+        SD_BUS_PROPERTY("CPULimit", "s", property_get_cpu_limit, 0, CHANGE),                         \
+        SD_BUS_PROPERTY("NetworkLimit", "t", property_get_network_limit, 0, CHANGE),                 \
+        SD_BUS_PROPERTY("Unit", "s", property_get_unit, 0, CHANGE),                                  \
+        SD_BUS_PROPERTY("PID", "u", property_get_pid, 0, CHANGE),                                    \
+        SD_BUS_PROPERTY("StateFile", "s", property_get_state_file, 0, CONST),                        \
+        SD_BUS_PROPERTY("LogFile", "s", property_get_log_file, 0, CONST),                            \
+        SD_BUS_PROPERTY("MachineLogFile", "s", property_get_machine_log_file, 0, CONST),             \
+        SD_BUS_PROPERTY("ThrottlingFile", "s", property_get_throttling_file, 0, CONST),              \
+        SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),                  \
+        SD_BUS_METHOD_WITH_ARGS("SetThrottling", SD_BUS_ARGS("a{sv}", limits), SD_BUS_NO_RESULT,     \
+                                method_set_throttling, SD_BUS_VTABLE_UNPRIVILEGED),                  \
+        SD_BUS_METHOD("Remove", "", "", method_remove, SD_BUS_VTABLE_UNPRIVILEGED),                  \
+        SD_BUS_METHOD_WITH_ARGS("ReadLog", SD_BUS_ARGS("t", offset, "u", max_bytes), SD_BUS_RESULT("ay", data), \
+                                method_read_log, SD_BUS_VTABLE_UNPRIVILEGED),                        \
+        SD_BUS_VTABLE_END                                                                            \
+}
+JOB_VTABLE(job_vtable_user, CHANGE);
+JOB_VTABLE(job_vtable_system, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION);
+
+
+int bus_job_register(Manager *m) {
+        int r;
+
+        r = sd_bus_add_fallback_vtable(m->bus, NULL, V2VD_JOB_PATH_PREFIX, V2VD_JOB_INTERFACE,
+                                       m->user_mode ? job_vtable_user : job_vtable_system,
+                                       job_object_find, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_node_enumerator(m->bus, NULL, V2VD_JOB_PATH_PREFIX, job_node_enumerator, m);
+}
+
+static const struct {
+        unsigned bit;
+        const char *name;
+} job_property_names[] = {
+        { JOB_PROP_STATE, "State" },
+        { JOB_PROP_PHASE, "Phase" },
+        { JOB_PROP_PROGRESS, "Progress" },
+        { JOB_PROP_DISKS, "Disks" },
+        { JOB_PROP_DISK_COUNT, "DiskCount" },
+        { JOB_PROP_STARTED_AT, "StartedAt" },
+        { JOB_PROP_FINISHED_AT, "FinishedAt" },
+        { JOB_PROP_EXPECTED_END, "ExpectedEndTime" },
+        { JOB_PROP_RETURN_CODE, "ReturnCode" },
+        { JOB_PROP_LAST_MESSAGE, "LastMessage" },
+        { JOB_PROP_CPU_LIMIT, "CPULimit" },
+        { JOB_PROP_NETWORK_LIMIT, "NetworkLimit" },
+        { JOB_PROP_UNIT, "Unit" },
+        { JOB_PROP_PID, "PID" },
+};
+
+void bus_job_emit_changed(Job *j, unsigned props) {
+        const char *names[G_N_ELEMENTS(job_property_names) + 1];
+        size_t n = 0;
+        int r;
+
+        if (!j->manager->bus)
+                return;
+        for (size_t i = 0; i < G_N_ELEMENTS(job_property_names); i++)
+                if (props & job_property_names[i].bit)
+                        names[n++] = job_property_names[i].name;
+        names[n] = NULL;
+        if (n == 0)
+                return;
+        r = sd_bus_emit_properties_changed_strv(j->manager->bus, j->object_path, V2VD_JOB_INTERFACE, (char **) names);
+        if (r < 0)
+                log_full(LOG_WARNING, j->id, "cannot send PropertiesChanged: %s", g_strerror(-r));
+}
+
+void bus_job_emit_new(Job *j) {
+        sd_bus *bus = j->manager->bus;
+
+        if (!bus)
+                return;
+        (void) sd_bus_emit_object_added(bus, j->object_path);
+        (void) sd_bus_emit_signal(bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "JobNew", "so", j->id, j->object_path);
+}
+
+void bus_job_emit_finished(Job *j) {
+        sd_bus *bus = j->manager->bus;
+
+        if (!bus)
+                return;
+        (void) sd_bus_emit_signal(bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "JobFinished", "sos", j->id,
+                                  j->object_path, v2v_job_state_to_string(job_state(j)));
+}
+
+void bus_job_emit_removed(Job *j) {
+        sd_bus *bus = j->manager->bus;
+
+        if (!bus)
+                return;
+        (void) sd_bus_emit_object_removed(bus, j->object_path);
+        (void) sd_bus_emit_signal(bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "JobRemoved", "so", j->id, j->object_path);
+}

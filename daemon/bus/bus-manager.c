@@ -1,0 +1,310 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <pwd.h>
+#include <string.h>
+
+#include "bus/bus-job.h"
+#include "bus/bus-manager.h"
+#include "host/owner.h"
+#include "job/job.h"
+#include "bus/polkit.h"
+#include "bus/source-call.h"
+#include "host/util.h"
+
+int bus_sender_uid(sd_bus_message *message, uid_t *ret) {
+        __attribute__((cleanup(sd_bus_creds_unrefp))) sd_bus_creds *creds = NULL;
+        int r;
+
+        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
+        if (r < 0)
+                return r;
+        return sd_bus_creds_get_euid(creds, ret);
+}
+
+/* Through polkit (polkit.c): manage-job on one's own jobs, manage-any-job
+ * on others'; root and user mode pass. Returns 1 allowed, 0 when polkit was
+ * asked (the handler returns 1 and is dispatched again with the answer),
+ * <0 refused, with error set. */
+int bus_check_job_access(Manager *m, sd_bus_message *message, uid_t owner, sd_bus_error *error) {
+        g_autofree char *owner_text = g_strdup_printf("%u", (unsigned) owner);
+        const char *path = sd_bus_message_get_path(message);
+        const char *id = path && strrchr(path, '/') ? strrchr(path, '/') + 1 : "";
+        const char *const details[] = { "job_id", id, "owner_uid", owner_text, NULL };
+        uid_t uid;
+        int r;
+
+        if (m->user_mode)
+                return 1;
+        r = bus_sender_uid(message, &uid);
+        if (r < 0)
+                return r;
+        return polkit_check_async(m, message,
+                                  uid == owner ? V2VD_POLKIT_ACTION_MANAGE_JOB : V2VD_POLKIT_ACTION_MANAGE_ANY_JOB,
+                                  details, true, error);
+}
+
+static char *home_of(uid_t uid) {
+        struct passwd pw, *result = NULL;
+        char buf[4096];
+
+        if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || !result)
+                return NULL;
+        return g_strdup(result->pw_dir);
+}
+
+static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        g_autoptr(V2vSpec) spec = NULL;
+        g_autoptr(GError) gerror = NULL;
+        g_autofree char *home = NULL;
+        const char *text;
+        uid_t uid;
+        Job *j;
+        int r;
+
+        /* The caller's bounds first, before polkit is asked (which holds the
+         * message while it answers): the spec's size, the queue. */
+        r = sd_bus_message_read(message, "s", &text);
+        if (r < 0)
+                return r;
+        if (strlen(text) > V2V_SPEC_MAX_SIZE)
+                return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
+                                         "the spec is %zu bytes, more than %u", strlen(text), V2V_SPEC_MAX_SIZE);
+        r = bus_sender_uid(message, &uid);
+        if (r < 0)
+                return r;
+        if (manager_queue_is_full(m))
+                return sd_bus_error_setf(error, V2VD_ERROR_TOO_MANY_JOBS,
+                                         "%u jobs are already queued; wait or raise max_queued_jobs",
+                                         g_queue_get_length(&m->queue));
+        if (m->max_queued_jobs_per_user > 0 && manager_queued_of(m, uid) >= m->max_queued_jobs_per_user)
+                return sd_bus_error_setf(error, V2VD_ERROR_TOO_MANY_JOBS,
+                                         "uid %u has %u jobs queued already (max_queued_jobs_per_user=%u)",
+                                         (unsigned) uid, manager_queued_of(m, uid), m->max_queued_jobs_per_user);
+        r = sd_bus_message_rewind(message, true);
+        if (r < 0)
+                return r;
+        r = polkit_check_async(m, message, V2VD_POLKIT_ACTION_CREATE_JOB, NULL, true, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
+        r = sd_bus_message_read(message, "s", &text);
+        if (r < 0)
+                return r;
+
+        home = home_of(uid);
+        {
+                V2vSpecContext ctx = {
+                        .owner_uid = uid,
+                        .owner_home = home,
+                        .profile_dirs = (const char *const *) m->profile_dirs,
+                };
+                /* The caller's paths are checked with the caller's rights
+                 * (owner.c): no message about what it cannot see. */
+                if (uid != geteuid()) {
+                        g_autofree char *msg = NULL;
+                        r = owner_check_spec(uid, text, &ctx, &msg);
+                        if (r < 0)
+                                return sd_bus_error_set_errnof(error, r, "cannot check the spec as uid %u: %s",
+                                                               (unsigned) uid, g_strerror(-r));
+                        if (r == 0)
+                                return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", msg);
+                        ctx.paths_checked = true;
+                }
+                spec = v2v_spec_parse(text, &ctx, &gerror);
+        }
+        if (!spec)
+                return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", gerror->message);
+        if (!m->user_mode && uid != 0 && owner_root_output(spec) &&
+            owner_job_uid(m->user_mode, m->root_outputs, uid, spec) != (uid_t) -1)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "the %s output (-o %s) needs root, and v2vd runs a job as its owner "
+                                         "(uid %u); an administrator can allow it with root_outputs=%s in v2vd.conf",
+                                         owner_root_output(spec), owner_root_output(spec), (unsigned) uid,
+                                         owner_root_output(spec));
+
+        r = job_create(m, &spec, uid, &j);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "cannot create the job: %s", g_strerror(-r));
+
+        r = sd_bus_reply_method_return(message, "so", j->id, j->object_path);
+        bus_job_emit_new(j);
+        manager_counts_changed(m);
+        manager_schedule(m);
+        return r;
+}
+
+static gint compare_jobs(gconstpointer a, gconstpointer b) {
+        return job_id_compare((*(Job *const *) a)->id, (*(Job *const *) b)->id);
+}
+
+GPtrArray *manager_sorted_jobs(Manager *m);
+GPtrArray *manager_sorted_jobs(Manager *m) {
+        GPtrArray *a = g_ptr_array_sized_new(g_hash_table_size(m->jobs));
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, m->jobs);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                g_ptr_array_add(a, value);
+        g_ptr_array_sort(a, compare_jobs);
+        return a;
+}
+
+static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        g_autoptr(GPtrArray) jobs = manager_sorted_jobs(m);
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sossd)");
+        if (r < 0)
+                return r;
+        for (guint i = 0; i < jobs->len; i++) {
+                Job *j = jobs->pdata[i];
+                r = sd_bus_message_append(reply, "(sossd)", j->id, j->object_path,
+                                          v2v_job_state_to_string(job_state(j)), j->vm_name, job_progress(j));
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int method_get_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *id;
+        Job *j;
+        int r;
+
+        r = sd_bus_message_read(message, "s", &id);
+        if (r < 0)
+                return r;
+        j = job_id_is_valid(id) ? g_hash_table_lookup(m->jobs, id) : NULL;
+        if (!j)
+                return sd_bus_error_setf(error, V2VD_ERROR_NO_SUCH_JOB, "no job \"%s\"", id);
+        return sd_bus_reply_method_return(message, "o", j->object_path);
+}
+
+/* Browsing a source (polkit's browse-sources on the system bus) runs in the
+ * v2vd-sources helper as the caller; the reply follows from the loop
+ * (source-call.c). */
+static int method_list_source_vms(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *source;
+        int r;
+
+        r = polkit_check_async(userdata, message, V2VD_POLKIT_ACTION_BROWSE_SOURCES, NULL, true, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = sd_bus_message_read(message, "s", &source);
+        if (r < 0)
+                return r;
+        return source_call_start(userdata, message, "list", source, NULL, error);
+}
+
+static int method_inspect_source_vm(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        const char *source, *vm;
+        int r;
+
+        r = polkit_check_async(userdata, message, V2VD_POLKIT_ACTION_BROWSE_SOURCES, NULL, true, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;
+        r = sd_bus_message_read(message, "ss", &source, &vm);
+        if (r < 0)
+                return r;
+        if (!*vm)
+                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "which VM? vm_name is empty");
+        return source_call_start(userdata, message, "inspect", source, vm, error);
+}
+
+static int method_list_profiles(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        g_autoptr(GPtrArray) names = v2v_spec_list_profiles((const char *const *) m->profile_dirs);
+        int r;
+
+        r = sd_bus_message_new_method_return(message, &reply);
+        if (r < 0)
+                return r;
+        g_ptr_array_add(names, NULL);
+        r = sd_bus_message_append_strv(reply, (char **) names->pdata);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
+static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", V2VD_VERSION);
+}
+
+static int property_get_mode(sd_bus *bus, const char *path, const char *interface, const char *property,
+                             sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", ((Manager *) userdata)->user_mode ? "user" : "system");
+}
+
+static int property_get_v2v_version(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", ((Manager *) userdata)->v2v_version ?: "");
+}
+
+static int property_get_v2v_capabilities(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                         sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        char *empty[] = { NULL };
+        Manager *m = userdata;
+
+        return sd_bus_message_append_strv(reply, m->v2v_capabilities ?: empty);
+}
+
+static int property_get_queued(sd_bus *bus, const char *path, const char *interface, const char *property,
+                               sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "u", (uint32_t) g_queue_get_length(&((Manager *) userdata)->queue));
+}
+
+static const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Mode", "s", property_get_mode, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("V2VVersion", "s", property_get_v2v_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("V2VCapabilities", "as", property_get_v2v_capabilities, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MaxRunningJobs", "u", NULL, offsetof(Manager, max_running_jobs), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RunningJobs", "u", NULL, offsetof(Manager, n_running), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("QueuedJobs", "u", property_get_queued, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_ARGS("CreateJob", SD_BUS_ARGS("s", spec), SD_BUS_RESULT("s", id, "o", job),
+                                method_create_job, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sossd)", jobs),
+                                method_list_jobs, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetJob", SD_BUS_ARGS("s", id), SD_BUS_RESULT("o", job),
+                                method_get_job, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListSourceVMs", SD_BUS_ARGS("s", source), SD_BUS_RESULT("s", vms),
+                                method_list_source_vms, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("InspectSourceVM", SD_BUS_ARGS("s", source, "s", vm_name), SD_BUS_RESULT("s", details),
+                                method_inspect_source_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("ListProfiles", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", profiles),
+                                method_list_profiles, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_ARGS("JobNew", SD_BUS_ARGS("s", id, "o", job), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("JobFinished", SD_BUS_ARGS("s", id, "o", job, "s", result), 0),
+        SD_BUS_SIGNAL_WITH_ARGS("JobRemoved", SD_BUS_ARGS("s", id, "o", job), 0),
+        SD_BUS_VTABLE_END
+};
+
+int bus_manager_register(Manager *m) {
+        int r;
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, manager_vtable, m);
+        if (r < 0)
+                return r;
+        return sd_bus_add_object_manager(m->bus, NULL, V2VD_MANAGER_PATH);
+}
+
+void bus_manager_emit_counts(Manager *m) {
+        if (m->bus)
+                (void) sd_bus_emit_properties_changed(m->bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE,
+                                                      "RunningJobs", "QueuedJobs", NULL);
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * source-call: ListSourceVMs and InspectSourceVM off the event loop. Each
+ * call starts the v2vd-sources helper (one process, one libvirt
+ * connection) as the caller in a transient scope v2vd-source-PID.scope of
+ * v2vd.slice, hands it the request on a pipe once systemd has moved it
+ * there, and replies from the loop when the helper has written its answer
+ * and exited — or, at the timeout, kills its process group, stops the
+ * scope and answers SourceError. The loop never waits on a source, so
+ * every other call answers at once meanwhile.
+ */
+#pragma once
+
+#include <systemd/sd-bus.h>
+
+#include "job/manager.h"
+
+/* Helpers running at once: in all, and per caller other than root
+ * (--system mode). */
+#define SOURCE_CALLS_MAX 32u
+#define SOURCE_CALLS_PER_CALLER 4u
+
+/* op is "list" or "inspect" (vm_name set). Returns 1 when the reply will
+ * follow, or a negative errno / sd_bus_error set to reply at once. */
+int source_call_start(Manager *m, sd_bus_message *message, const char *op, const char *source_json,
+                      const char *vm_name, sd_bus_error *error);
+
+/* systemd's JobRemoved for a v2vd-source-*.scope (manager.c dispatches it):
+ * once the helper is in its scope, it gets the request. Returns 0. */
+int source_call_scope_job_removed(Manager *m, const char *job_path, const char *result);
+
+/* At shutdown: kill the helpers still running, forget their calls. */
+void source_calls_abort(Manager *m);

@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "host/owner.h"
+
+#include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "host/cred.h"
+#include "host/util.h"
+
+/* ------------------------------------------------------------ helpers */
+
+int owner_run(uid_t uid, int (*fn)(int out_fd, void *userdata), void *userdata, size_t max, char **ret_output) {
+        static Cred cred;   /* big (groups); the daemon is single-threaded */
+        bool drop = uid != geteuid();
+        _cleanup_close_ int rd = -1;
+        int fds[2], status, r;
+        g_autofree char *buf = g_malloc(max + 1);
+        size_t len = 0;
+        pid_t pid;
+
+        if (drop) {
+                r = cred_lookup(uid, &cred);
+                if (r < 0)
+                        return r;
+        }
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0) {
+                r = -errno;
+                close(fds[0]);
+                close(fds[1]);
+                return r;
+        }
+        if (pid == 0) {
+                /* Nothing of the daemon's (its bus connection, its files)
+                 * stays open in the owner's process but the answer pipe. */
+                close(fds[0]);
+                if (fds[1] != 3 && (dup2(fds[1], 3) < 0 || close(fds[1]) < 0))
+                        _exit(255);
+                (void) syscall(SYS_close_range, 4U, ~0U, 0U);
+                (void) signal(SIGPIPE, SIG_IGN);
+                if (drop && cred_drop(&cred) < 0)
+                        _exit(255);
+                _exit(fn(3, userdata) & 0xff);
+        }
+        close(fds[1]);
+        rd = fds[0];
+        for (;;) {
+                ssize_t n = read(rd, buf + len, max - len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                len += (size_t) n;
+                if (len >= max) {
+                        char sink[4096];
+                        while (read(rd, sink, sizeof sink) > 0)
+                                ;
+                        break;
+                }
+        }
+        buf[len] = 0;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        if (!WIFEXITED(status))
+                return -EIO;
+        if (drop && WEXITSTATUS(status) == 255)
+                return -EPERM;
+        if (ret_output)
+                *ret_output = g_steal_pointer(&buf);
+        return WEXITSTATUS(status);
+}
+
+static int write_all(int fd, const char *s) {
+        size_t len = strlen(s);
+
+        while (len > 0) {
+                ssize_t n = write(fd, s, len);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return -EIO;
+                s += n;
+                len -= (size_t) n;
+        }
+        return 0;
+}
+
+/* ------------------------------------------------------------ the spec */
+
+typedef struct {
+        const char *json;
+        const V2vSpecContext *ctx;
+} SpecCheck;
+
+static int spec_check_child(int out_fd, void *userdata) {
+        SpecCheck *c = userdata;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(V2vSpec) spec = v2v_spec_parse(c->json, c->ctx, &error);
+
+        if (spec)
+                return 0;
+        (void) write_all(out_fd, error->message);
+        return 1;
+}
+
+int owner_check_spec(uid_t uid, const char *json, const V2vSpecContext *ctx, char **ret_message) {
+        SpecCheck c = { .json = json, .ctx = ctx };
+        g_autofree char *out = NULL;
+        int r;
+
+        r = owner_run(uid, spec_check_child, &c, 64 * 1024, &out);
+        if (r < 0)
+                return r;
+        if (r == 0)
+                return 1;
+        if (r != 1 || !*out)
+                return -EIO;
+        *ret_message = g_steal_pointer(&out);
+        return 0;
+}
+
+/* ------------------------------------------------------------ ACLs */
+
+/* The kernel's POSIX ACL xattr format (linux/posix_acl_xattr.h):
+ * a version header, then entries sorted by tag, then id. */
+#define ACL_XATTR_VERSION 0x0002
+enum {
+        ACL_TAG_USER_OBJ = 0x01, ACL_TAG_USER = 0x02, ACL_TAG_GROUP_OBJ = 0x04,
+        ACL_TAG_GROUP = 0x08, ACL_TAG_MASK = 0x10, ACL_TAG_OTHER = 0x20,
+};
+#define ACL_UNDEFINED_ID ((uint32_t) -1)
+
+typedef struct __attribute__((packed)) {
+        uint16_t tag, perm;
+        uint32_t id;
+} AclEntry;
+
+static void acl_add(GByteArray *a, uint16_t tag, uint16_t perm, uint32_t id) {
+        AclEntry e = { htole16(tag), htole16(perm), htole32(id) };
+        g_byte_array_append(a, (const guint8 *) &e, sizeof e);
+}
+
+static gint compare_gid(gconstpointer a, gconstpointer b) {
+        gid_t x = *(const gid_t *) a, y = *(const gid_t *) b;
+        return x < y ? -1 : x > y;
+}
+
+/* user_obj rwx, user:uid perm, group_obj group_obj_perm, group:g perm for
+ * each reader group, mask perm|group_obj_perm, other ---. */
+static int acl_set(int fd, const char *name, uid_t uid, unsigned perm, unsigned group_obj_perm,
+                   const gid_t *gids, size_t n_gids) {
+        g_autoptr(GByteArray) a = g_byte_array_new();
+        g_autofree gid_t *sorted = g_memdup2(gids, n_gids * sizeof(gid_t));
+        uint32_t version = htole32(ACL_XATTR_VERSION);
+
+        if (n_gids > 1)
+                qsort(sorted, n_gids, sizeof(gid_t), (int (*)(const void *, const void *)) compare_gid);
+        g_byte_array_append(a, (const guint8 *) &version, sizeof version);
+        acl_add(a, ACL_TAG_USER_OBJ, 7, ACL_UNDEFINED_ID);
+        if (uid != 0)
+                acl_add(a, ACL_TAG_USER, (uint16_t) perm, uid);
+        acl_add(a, ACL_TAG_GROUP_OBJ, (uint16_t) group_obj_perm, ACL_UNDEFINED_ID);
+        for (size_t i = 0; i < n_gids; i++)
+                if (i == 0 || sorted[i] != sorted[i - 1])
+                        acl_add(a, ACL_TAG_GROUP, 5, sorted[i]);
+        acl_add(a, ACL_TAG_MASK, (uint16_t) (perm | group_obj_perm | (n_gids ? 5 : 0)), ACL_UNDEFINED_ID);
+        acl_add(a, ACL_TAG_OTHER, 0, ACL_UNDEFINED_ID);
+        return fsetxattr(fd, name, a->data, a->len, 0) < 0 ? -errno : 0;
+}
+
+int owner_grant_job_dir(const char *dir, uid_t uid, const gid_t *reader_gids, size_t n_reader_gids) {
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        r = acl_set(fd, "system.posix_acl_access", uid, 5, 5, reader_gids, n_reader_gids);
+        if (r >= 0)
+                r = acl_set(fd, "system.posix_acl_default", uid, 5, 5, reader_gids, n_reader_gids);
+        return r;
+}
+
+/* ------------------------------------------------------------ job start */
+
+/* A file in a root-owned directory, made uid's: open without following a
+ * link, create it when absent (read-only, so that no IN_CLOSE_WRITE says
+ * it was written), chown. */
+static int give_file(int dirfd, const char *name, uid_t uid, gid_t gid, bool create) {
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC |
+                                        (create ? O_CREAT : 0), 0640);
+        struct stat st;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) && !S_ISSOCK(st.st_mode))
+                return -EINVAL;
+        return fchown(fd, uid, gid) < 0 ? -errno : 0;
+}
+
+int owner_prepare_start(const char *job_dir, const char *secret_dir, const char *machine_log, uid_t uid) {
+        _cleanup_close_ int jfd = -1, sfd = -1;
+        g_autofree char *log_name = g_path_get_basename(machine_log);
+        g_autofree char *log_dir = g_path_get_dirname(machine_log);
+        gid_t gid;
+        DIR *d;
+        struct dirent *de;
+        int r;
+
+        {
+                Cred c;
+                r = cred_lookup(uid, &c);
+                if (r < 0)
+                        return r;
+                gid = c.gid;
+        }
+        r = owner_grant_job_dir(job_dir, uid, NULL, 0);
+        if (r < 0)
+                return r;
+        jfd = open(job_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (jfd < 0)
+                return -errno;
+        if (g_str_equal(log_dir, job_dir)) {
+                r = give_file(jfd, log_name, uid, gid, false);
+                if (r < 0)
+                        return r;
+        }
+        r = give_file(jfd, "throttling.json", uid, gid, true);
+        if (r < 0)
+                return r;
+
+        sfd = open(secret_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (sfd < 0)
+                return -errno;
+        if (fchmod(sfd, 01700) < 0)
+                return -errno;
+        r = acl_set(sfd, "system.posix_acl_access", uid, 7, 0, NULL, 0);
+        if (r < 0)
+                return r;
+        d = fdopendir(dup(sfd));
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                if (de->d_type != DT_REG || g_str_equal(de->d_name, "spec.json"))
+                        continue;
+                r = give_file(dirfd(d), de->d_name, uid, gid, false);
+                if (r < 0)
+                        break;
+        }
+        closedir(d);
+        return r < 0 ? r : 0;
+}
+
+int owner_offer_file(const char *dir, const char *name, uid_t uid) {
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        Cred c;
+        int r;
+
+        if (fd < 0)
+                return -errno;
+        r = cred_lookup(uid, &c);
+        return r < 0 ? r : give_file(fd, name, uid, c.gid, true);
+}
+
+/* ------------------------------------------------------------ cancel */
+
+typedef struct {
+        const char *dir;
+        const GPtrArray *patterns, *created;
+        uid_t uid;
+} RemoveOutputs;
+
+static int remove_outputs_child(int out_fd, void *userdata) {
+        RemoveOutputs *c = userdata;
+        _cleanup_close_ int fd = open(c->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return 0;
+        for (guint i = 0; i < c->created->len; i++) {
+                g_auto(GStrv) f = g_strsplit(c->created->pdata[i], ":", 3);
+                const char *name;
+                bool match = false;
+                struct stat st;
+
+                if (g_strv_length(f) != 3 || !*(name = f[2]) || strchr(name, '/') ||
+                    g_str_equal(name, ".") || g_str_equal(name, ".."))
+                        continue;
+                for (guint k = 0; k < c->patterns->len && !match; k++)
+                        match = g_pattern_match_simple(c->patterns->pdata[k], name);
+                /* The same file as the job created, by its directory's
+                 * descriptor; unlinkat() removes the name, never what a
+                 * link points to. */
+                if (!match || fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode) ||
+                    st.st_uid != c->uid || (guint64) st.st_dev != g_ascii_strtoull(f[0], NULL, 10) ||
+                    (guint64) st.st_ino != g_ascii_strtoull(f[1], NULL, 10))
+                        continue;
+                if (unlinkat(fd, name, 0) == 0) {
+                        (void) write_all(out_fd, name);
+                        (void) write_all(out_fd, "\n");
+                }
+        }
+        return 0;
+}
+
+int owner_remove_outputs(uid_t uid, const char *dir, const GPtrArray *patterns, const GPtrArray *created,
+                         char **ret_removed) {
+        RemoveOutputs c = { .dir = dir, .patterns = patterns, .created = created, .uid = uid };
+        int r = owner_run(uid, remove_outputs_child, &c, 64 * 1024, ret_removed);
+
+        return r < 0 ? r : r == 0 ? 0 : -EIO;
+}
+
+/* ------------------------------------------------------------ who runs it */
+
+const char *owner_root_output(const V2vSpec *spec) {
+        switch (spec->output) {
+        case V2V_OUTPUT_OPENSTACK:
+                return "openstack";
+        case V2V_OUTPUT_RHV:
+                return "rhv";
+        default:
+                return NULL;
+        }
+}
+
+uid_t owner_job_uid(bool user_mode, char **root_outputs, uid_t owner, const V2vSpec *spec) {
+        const char *o = spec ? owner_root_output(spec) : NULL;
+
+        if (user_mode || owner == 0)
+                return (uid_t) -1;
+        if (o && root_outputs && g_strv_contains((const char *const *) root_outputs, o))
+                return (uid_t) -1;
+        return owner;
+}

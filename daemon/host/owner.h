@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * owner: the daemon acting with a job owner's rights, never more.
+ *
+ * In --system mode v2vd is root and its callers are not. Whatever touches
+ * a path the caller named — the spec's local files, the cancel cleanup of
+ * the output directory — runs in a short-lived helper process with the
+ * owner's uid, gid and groups (cred.c), so it can neither reach nor reveal
+ * more than the owner could. The owner's side of the job directory (read
+ * its state and logs, write throttling.json) and of the secret directory
+ * (virt-v2v, running as the owner, reads its secrets and makes the agent
+ * socket there) is granted by POSIX ACLs on directories only root can
+ * rename or replace.
+ *
+ * When the daemon runs as the owner itself (--user, or root's jobs) the
+ * helper runs with the daemon's own rights: nothing to drop.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "core/spec.h"
+
+/* Run fn(out_fd, userdata) in a child with uid's credentials and return
+ * its exit status (0..255), or a negative errno when it could not run (no
+ * passwd entry: -ENOENT). What fn writes to out_fd, at most max bytes,
+ * comes back NUL-terminated in *ret_output (may be NULL). Blocks until the
+ * child ends: fn must be quick (stat, open, unlink). */
+int owner_run(uid_t uid, int (*fn)(int out_fd, void *userdata), void *userdata, size_t max, char **ret_output);
+
+/* Parse the spec in a helper with uid's rights: 1 valid, 0 invalid with
+ * *ret_message the parser's message (about what the owner can see only),
+ * negative errno when the helper failed. The daemon then parses it again
+ * itself with ctx->paths_checked set. */
+int owner_check_spec(uid_t uid, const char *json, const V2vSpecContext *ctx, char **ret_message);
+
+/* Let uid, and the given reader groups, read a job directory and every
+ * file later created in it (access and default ACL, r-x). */
+int owner_grant_job_dir(const char *dir, uid_t uid, const gid_t *reader_gids, size_t n_reader_gids);
+
+/* Before a job's runner starts virt-v2v as uid (v2vd --system, not root):
+ * the job directory readable (owner_grant_job_dir), the machine-readable
+ * log and throttling.json the owner's, the secret directory sticky with
+ * rwx for the owner (so it can make the agent socket but not replace
+ * root's spec.json) and the secret files in it the owner's. */
+int owner_prepare_start(const char *job_dir, const char *secret_dir, const char *machine_log, uid_t uid);
+
+/* DIR/NAME, created empty when absent, made uid's (throttling.json after
+ * the daemon consumed it: the owner writes the next one in place). */
+int owner_offer_file(const char *dir, const char *name, uid_t uid);
+
+/* Cancel's cleanup, in a helper with uid's rights: in dir, unlink each
+ * file recorded in created ("DEV:INO:NAME", as the job created it) that
+ * still is that file — a regular file (never a symlink or directory) of
+ * that device and inode, owned by uid — and whose name still matches
+ * patterns. Nothing by name alone. Removed names come back in
+ * *ret_removed (newline-separated). */
+int owner_remove_outputs(uid_t uid, const char *dir, const GPtrArray *patterns, const GPtrArray *created,
+                         char **ret_removed);
+
+/* "openstack" or "rhv" (virt-v2v's -o) when the spec's output can only be
+ * written as root (Cinder volumes attached to this host; an export
+ * domain's vdsm:kvm 36:36 ownership), else NULL. */
+const char *owner_root_output(const V2vSpec *spec);
+
+/* Whom virt-v2v runs as for a job of owner with this spec: owner, or
+ * (uid_t) -1 for "as the daemon" (--user mode, root's jobs, and outputs
+ * the administrator listed in root_outputs=). */
+uid_t owner_job_uid(bool user_mode, char **root_outputs, uid_t owner, const V2vSpec *spec);

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * job-private: what the three parts of a job share, and nothing else
+ * includes. A job is split by concern:
+ *
+ *   job.c         its life: the record, job_set_state() (the one writer of
+ *                 the state, the queue and the running count),
+ *                 create/load/adopt/cancel/remove, how it ends
+ *                 (job_finish, job_conclude), its limits and their egress
+ *                 shaping (throttle.c reports, job.c tells the caller)
+ *   job-follow.c  following virt-v2v: the job directory and the logs
+ *                 (inotify, reads into progress.c), the beat, publishing
+ *                 (PropertiesChanged, state.json)
+ *   job-start.c   starting virt-v2v: secrets, environment, the runner and
+ *                 its scope, the bookkeeping of partial output
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "job/job.h"
+
+/* job.c */
+char *job_file(const Job *j, const char *name);
+int job_save_record(Job *j);
+/* Accepted-but-odd things become one warning in LastMessage. */
+void job_set_warnings(Job *j, GPtrArray *warnings);
+/* The end of a job: to a final state, once. */
+void job_finish(Job *j, V2vJobState state, const char *msg_type, const char *msg_text);
+/* The runner is gone: decide the end from what it left behind (or from
+ * runner_status, its exit status when we are its parent, else -1). */
+void job_conclude(Job *j, int runner_status, const char *lost_message);
+/* throttling.json appeared in the job's directory. */
+void job_apply_throttling_file(Job *j);
+/* Shape the job's egress to its NetworkLimit (throttle.c), once its scope
+ * exists (a no-op before); what cannot be applied goes to LastMessage as a
+ * warning: the job goes on, limited on the input side only. */
+void job_apply_egress(Job *j);
+
+/* job-follow.c */
+/* durable: fsync'ed (a state change); else a progress-only rewrite. */
+int job_write_state_file(Job *j, bool durable);
+/* Start following the job's directory and logs (inotify). */
+int job_follow_dir(Job *j);
+/* Stop following: watches, the beat, the logs' descriptors. */
+void job_follow_stop(Job *j);
+/* Feed what a log file gained since *offset into progress; the change mask. */
+unsigned job_read_log(Job *j, uint64_t *offset, bool machine);
+/* Read both logs and publish what changed. */
+void job_read_logs(Job *j);
+void job_read_v2v_pid(Job *j);
+/* V2V_PROGRESS_CHANGED_* → JobProperty bits. */
+unsigned progress_change_to_props(unsigned change);
+
+/* job-start.c */
+/* Watch the runner's end: our own child, or one adopted after a restart. */
+int job_watch_runner(Job *j, pid_t pid, bool own_child);
+/* Drop what watches the runner and its scope, and the start pipe. */
+void job_runner_release(Job *j);
+/* nbdkit's rate filter input: the network limit in bits/s. */
+int job_write_bandwidth_file(Job *j);
+/* A cancelled job's output files that were not there before it ran. */
+void job_remove_partial_output(Job *j);
+/* Record the job's output files by identity as they appear (job-start.c). */
+int job_watch_outputs(Job *j);
+/* Give back the space reserved beyond the logs' ends. */
+void job_release_log_space(Job *j);

@@ -1,0 +1,519 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <systemd/sd-daemon.h>
+
+#include "bus/bus-job.h"
+#include "bus/bus-manager.h"
+#include "bus/polkit.h"
+#include "job/expire.h"
+#include "job/job.h"
+#include "host/scope.h"
+#include "bus/source-call.h"
+#include "sources/sources.h"
+#include "host/egress.h"
+#include "host/util.h"
+#include "common/v2v-limits.h"
+
+#define DEFAULT_MAX_RUNNING_JOBS 4
+#define DEFAULT_MAX_QUEUED_JOBS 10000
+#define DEFAULT_CANCEL_GRACE_SEC 30
+#define DEFAULT_PROGRESS_INTERVAL_MS 500
+
+static void job_unref_from_table(gpointer p) {
+        job_free(p);
+}
+
+static void probe_virt_v2v(Manager *m) {
+        g_autofree char *out = NULL;
+        g_autofree char *caps = NULL;
+        char *argv_version[] = { m->virt_v2v, (char *) "--version", NULL };
+        char *argv_caps[] = { m->virt_v2v, (char *) "--machine-readable", NULL };
+        gint status = 0;
+
+        if (g_spawn_sync(NULL, argv_version, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                         NULL, NULL, &out, NULL, &status, NULL) && g_spawn_check_wait_status(status, NULL))
+                m->v2v_version = g_strstrip(g_steal_pointer(&out));
+        else {
+                log_warning("cannot run %s --version: conversions will fail until virt-v2v is installed", m->virt_v2v);
+                m->v2v_version = g_strdup("");
+        }
+        if (g_spawn_sync(NULL, argv_caps, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDERR_TO_DEV_NULL,
+                         NULL, NULL, &caps, NULL, &status, NULL) && g_spawn_check_wait_status(status, NULL))
+                m->v2v_capabilities = g_strsplit(g_strstrip(caps), "\n", -1);
+        else
+                m->v2v_capabilities = g_new0(char *, 1);
+}
+
+static int load_config(Manager *m, const char *path, bool explicit) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) keys = NULL;
+        g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func(g_free);
+
+        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error)) {
+                if (!explicit && g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+                        return 0;
+                log_error("%s: %s", path, error->message);
+                return -EINVAL;
+        }
+#define GET_UINT(key, field, min)                                                              \
+        if (g_key_file_has_key(kf, "daemon", key, NULL)) {                                     \
+                gint64 v = g_key_file_get_int64(kf, "daemon", key, &error);                    \
+                if (error || v < (min) || v > 1000000) {                                       \
+                        log_error("%s: [daemon] " key "= expects a number from %d", path, (min)); \
+                        return -EINVAL;                                                        \
+                }                                                                              \
+                field = (unsigned) v;                                                          \
+        }
+        GET_UINT("max_running_jobs", m->max_running_jobs, 1);
+        GET_UINT("max_queued_jobs", m->max_queued_jobs, 1);
+        GET_UINT("max_queued_jobs_per_user", m->max_queued_jobs_per_user, 0);
+        GET_UINT("keep_finished_jobs_days", m->keep_finished_jobs_days, 0);
+        GET_UINT("keep_finished_jobs", m->keep_finished_jobs, 0);
+        GET_UINT("max_pending_authorizations_per_user", m->max_pending_auth_per_user, 1);
+
+        GET_UINT("source_timeout_sec", m->source_timeout_sec, 1);
+        if (m->source_timeout_sec > SOURCES_MAX_TIMEOUT_SEC) {
+                log_error("%s: [daemon] source_timeout_sec= is at most %u", path, SOURCES_MAX_TIMEOUT_SEC);
+                return -EINVAL;
+        }
+        if (g_key_file_has_key(kf, "daemon", "cancel_grace_sec", NULL)) {
+                unsigned sec = 0;
+                GET_UINT("cancel_grace_sec", sec, 1);
+                m->cancel_grace_usec = (uint64_t) sec * 1000000ULL;
+        }
+        if (g_key_file_has_key(kf, "daemon", "progress_interval_ms", NULL)) {
+                unsigned ms = 0;
+                GET_UINT("progress_interval_ms", ms, 100);
+                m->progress_interval_usec = (uint64_t) ms * 1000ULL;
+        }
+#undef GET_UINT
+        if (g_key_file_has_key(kf, "daemon", "virt_v2v", NULL)) {
+                g_free(m->virt_v2v);
+                m->virt_v2v = g_key_file_get_string(kf, "daemon", "virt_v2v", NULL);
+        }
+        if (g_key_file_has_key(kf, "daemon", "default_cpu", NULL)) {
+                g_autofree char *cpu = g_key_file_get_string(kf, "daemon", "default_cpu", NULL);
+                char buf[V2V_LIMIT_STRLEN];
+                uint64_t q;
+                if (v2v_cpu_limit_parse(cpu, 0, &q) < 0) {
+                        log_error("%s: [daemon] default_cpu=: expected N%% (1%% to 10000%%) or \"unlimited\", got \"%s\"",
+                                  path, cpu);
+                        return -EINVAL;
+                }
+                g_free(m->default_cpu);
+                m->default_cpu = g_strdup(v2v_cpu_limit_format(q, buf));
+        }
+        if (g_key_file_has_key(kf, "daemon", "default_network", NULL)) {
+                g_autofree char *net = g_key_file_get_string(kf, "daemon", "default_network", NULL);
+                if (v2v_network_limit_parse(net, &m->default_network) < 0) {
+                        log_error("%s: [daemon] default_network=: expected bytes per second or \"unlimited\", got \"%s\"",
+                                  path, net ?: "");
+                        return -EINVAL;
+                }
+        }
+        if (g_key_file_has_key(kf, "daemon", "egress_interfaces", NULL)) {
+                g_autofree char *v = g_key_file_get_string(kf, "daemon", "egress_interfaces", NULL);
+                g_strfreev(m->egress_interfaces);
+                m->egress_interfaces = g_strsplit_set(v ? g_strstrip(v) : "", " ,", -1);
+        }
+        if (g_key_file_has_key(kf, "daemon", "throttle_name", NULL)) {
+                g_free(m->throttle_name);
+                m->throttle_name = g_key_file_get_string(kf, "daemon", "throttle_name", NULL);
+        }
+        if (g_key_file_has_key(kf, "daemon", "max_log_size", NULL)) {
+                gint64 v = g_key_file_get_int64(kf, "daemon", "max_log_size", &error);
+                if (error || (v != 0 && v < 1024 * 1024)) {
+                        log_error("%s: [daemon] max_log_size= expects bytes, at least 1048576 (0: no cap)", path);
+                        return -EINVAL;
+                }
+                m->max_log_size = (uint64_t) v;
+        }
+        if (g_key_file_has_key(kf, "daemon", "root_outputs", NULL)) {
+                g_autofree char *v = g_key_file_get_string(kf, "daemon", "root_outputs", NULL);
+                g_strfreev(m->root_outputs);
+                m->root_outputs = g_strsplit_set(v ? g_strstrip(v) : "", " ,", -1);
+                for (char **o = m->root_outputs; *o; o++)
+                        if (**o && !g_str_equal(*o, "openstack") && !g_str_equal(*o, "rhv")) {
+                                log_error("%s: [daemon] root_outputs=: expected \"openstack\" and/or \"rhv\", got \"%s\"",
+                                          path, *o);
+                                return -EINVAL;
+                        }
+        }
+        keys = g_key_file_get_keys(kf, "environment", NULL, NULL);
+        for (char **k = keys; k && *k; k++) {
+                g_autofree char *v = g_key_file_get_string(kf, "environment", *k, NULL);
+                g_ptr_array_add(env, g_strdup_printf("%s=%s", *k, v ?: ""));
+        }
+        g_ptr_array_add(env, NULL);
+        g_strfreev(m->extra_env);
+        m->extra_env = (char **) g_ptr_array_free(g_steal_pointer(&env), FALSE);
+        log_info("configuration read from %s", path);
+        return 0;
+}
+
+int manager_new(const ManagerOptions *opts, Manager **ret) {
+        g_autoptr(Manager) m = g_new0(Manager, 1);
+        g_autofree char *config = NULL;
+        g_autofree char *last_id_path = NULL;
+        g_autofree char *last_id = NULL;
+        const char *env;
+        struct rlimit rl;
+        int r;
+
+        m->user_mode = opts->user_mode;
+        m->max_running_jobs = DEFAULT_MAX_RUNNING_JOBS;
+        m->max_queued_jobs = DEFAULT_MAX_QUEUED_JOBS;
+        m->max_pending_auth_per_user = 32;
+        m->max_log_size = 256ULL * 1024 * 1024;
+        m->cancel_grace_usec = DEFAULT_CANCEL_GRACE_SEC * 1000000ULL;
+        m->progress_interval_usec = DEFAULT_PROGRESS_INTERVAL_MS * 1000ULL;
+        m->default_cpu = g_strdup("unlimited");
+        m->source_timeout_sec = SOURCES_DEFAULT_TIMEOUT_SEC;
+        m->virt_v2v = g_strdup("virt-v2v");
+        m->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, job_unref_from_table);
+        m->polkit = polkit_new();
+        g_queue_init(&m->queue);
+
+        if (m->user_mode) {
+                m->state_dir = g_strdup(opts->state_dir) ?: g_build_filename(g_get_user_state_dir(), "v2vd", NULL);
+                m->runtime_dir = g_strdup(opts->runtime_dir) ?: g_build_filename(g_get_user_runtime_dir(), "v2vd", NULL);
+                config = g_strdup(opts->config_file) ?: g_build_filename(g_get_user_config_dir(), "v2vd", "v2vd.conf", NULL);
+                m->profile_dirs = g_new0(char *, 3);
+                m->profile_dirs[0] = g_build_filename(g_get_user_config_dir(), "v2vd", "profiles.d", NULL);
+                m->profile_dirs[1] = g_build_filename(V2VD_SYSCONFDIR, "v2vd", "profiles.d", NULL);
+        } else {
+                m->state_dir = g_strdup(opts->state_dir ?: "/var/lib/v2vd");
+                m->runtime_dir = g_strdup(opts->runtime_dir ?: "/run/v2vd");
+                config = g_strdup(opts->config_file) ?: g_build_filename(V2VD_SYSCONFDIR, "v2vd", "v2vd.conf", NULL);
+                m->profile_dirs = g_new0(char *, 2);
+                m->profile_dirs[0] = g_build_filename(V2VD_SYSCONFDIR, "v2vd", "profiles.d", NULL);
+        }
+        r = load_config(m, config, opts->config_file != NULL);
+        if (r < 0)
+                return r;
+        env = getenv("V2VD_VIRT_V2V");
+        if (env && *env) {
+                g_free(m->virt_v2v);
+                m->virt_v2v = g_strdup(env);
+        }
+        {
+                g_autofree char *dir = g_path_get_dirname(m->virt_v2v);
+                m->virt_v2v_in_place = g_str_equal(dir, ".") ? g_strdup("virt-v2v-in-place")
+                                                             : g_build_filename(dir, "virt-v2v-in-place", NULL);
+        }
+        m->runner_path = find_libexec_program("V2VD_RUNNER", "v2vd-runner");
+        m->jobs_dir = g_build_filename(m->state_dir, "jobs", NULL);
+
+        last_id_path = g_build_filename(m->state_dir, "last-job-id", NULL);
+        if (read_small_file(last_id_path, 64, &last_id, NULL) >= 0)
+                m->last_id = g_ascii_strtoull(last_id, NULL, 10);
+
+        /* Two log files per running job stay watched; 200 jobs must fit. */
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+                rl.rlim_cur = MIN(rl.rlim_max, (rlim_t) 65536);
+                (void) setrlimit(RLIMIT_NOFILE, &rl);
+        }
+
+        {
+                g_autofree char *name = m->throttle_name ? g_strdup(m->throttle_name)
+                                                         : egress_default_name(m->state_dir, m->user_mode);
+                g_autoptr(GPtrArray) ifs = g_ptr_array_new();
+                for (char **i = m->egress_interfaces; i && *i; i++)
+                        if (**i)
+                                g_ptr_array_add(ifs, *i);
+                g_ptr_array_add(ifs, NULL);
+                r = egress_new(name, (char *const *) ifs->pdata, &m->throttle);
+                if (r < 0)
+                        return log_error_errno(r, "[daemon] throttle_name=%s or egress_interfaces= is not usable", name);
+        }
+        probe_virt_v2v(m);
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        *ret = g_steal_pointer(&m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        source_calls_abort(m);
+        g_queue_clear(&m->queue);
+        g_clear_pointer(&m->jobs, g_hash_table_unref);
+        sd_bus_slot_unref(m->job_removed_slot);
+        m->polkit = polkit_free(m->polkit);
+        sd_event_source_disable_unref(m->status_defer);
+        sd_event_source_disable_unref(m->schedule_defer);
+        sd_event_source_disable_unref(m->expire_timer);
+        sd_event_source_disable_unref(m->expire_defer);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        g_free(m->state_dir);
+        g_free(m->jobs_dir);
+        g_free(m->runtime_dir);
+        g_free(m->virt_v2v);
+        g_free(m->virt_v2v_in_place);
+        g_free(m->runner_path);
+        g_free(m->v2v_version);
+        g_strfreev(m->v2v_capabilities);
+        g_strfreev(m->profile_dirs);
+        g_free(m->default_cpu);
+        g_strfreev(m->extra_env);
+        g_strfreev(m->egress_interfaces);
+        g_strfreev(m->root_outputs);
+        g_free(m->throttle_name);
+        egress_free(m->throttle);
+        g_free(m);
+        return NULL;
+}
+
+static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Manager *m = userdata;
+        const char *path, *unit, *result;
+        uint32_t id;
+        GHashTableIter it;
+        gpointer value;
+        int r;
+
+        r = sd_bus_message_read(message, "uoss", &id, &path, &unit, &result);
+        if (r < 0)
+                return 0;
+        if (g_str_has_prefix(unit, "v2vd-source-"))
+                return source_call_scope_job_removed(m, path, result);
+        if (!g_str_has_prefix(unit, "v2vd-job-"))
+                return 0;
+        g_hash_table_iter_init(&it, m->jobs);
+        while (g_hash_table_iter_next(&it, NULL, &value)) {
+                Job *j = value;
+                if (j->scope_job && g_str_equal(j->scope_job, path)) {
+                        job_scope_job_removed(j, result);
+                        break;
+                }
+        }
+        return 0;
+}
+
+/* The state and runtime directories: made once the bus is there, so that
+ * a daemon that cannot run leaves nothing behind. */
+int manager_make_dirs(Manager *m) {
+        mode_t rt_mode;
+        int r;
+
+        r = mkdir_parents_mode(m->state_dir, 0755);
+        if (r >= 0)
+                r = mkdir_parents_mode(m->jobs_dir, 0755);
+        /* --system: 0755 whatever the umask (the unit's is 0027), so that a
+         * job's virt-v2v, running as its owner, reaches its own job
+         * directory (0750 plus an ACL for that owner, owner.c). */
+        if (r >= 0 && !m->user_mode && (chmod(m->state_dir, 0755) < 0 || chmod(m->jobs_dir, 0755) < 0))
+                r = -errno;
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s: %m", m->jobs_dir);
+        /* --system: 0711, so that a job's virt-v2v, running as its owner,
+         * reaches its own secret directory (owner.c), listing none. */
+        rt_mode = m->user_mode ? 0700 : 0711;
+        r = mkdir_parents_mode(m->runtime_dir, rt_mode);
+        if (r >= 0) {
+                g_autofree char *jobs = g_build_filename(m->runtime_dir, "jobs", NULL);
+                r = mkdir_parents_mode(jobs, rt_mode);
+                if (r >= 0 && (chmod(m->runtime_dir, rt_mode) < 0 || chmod(jobs, rt_mode) < 0))
+                        r = -errno;
+        }
+        if (r < 0)
+                return log_error_errno(r, "cannot create %s: %m", m->runtime_dir);
+        return 0;
+}
+
+int manager_connect_bus(Manager *m) {
+        int r;
+
+        r = m->user_mode ? sd_bus_open_user_with_description(&m->bus, "v2vd")
+                         : sd_bus_open_system_with_description(&m->bus, "v2vd");
+        if (r < 0)
+                return log_error_errno(r, "cannot connect to the %s bus: %m", m->user_mode ? "user" : "system");
+        r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return r;
+        /* Losing the bus (dbus or the service manager restarted) ends the
+         * loop with a failure, so that Restart= brings the daemon back; the
+         * conversions go on in their scopes and are re-adopted. */
+        r = sd_bus_set_exit_on_disconnect(m->bus, true);
+        if (r < 0)
+                return r;
+        r = bus_manager_register(m);
+        if (r < 0)
+                return log_error_errno(r, "cannot register the manager object: %m");
+        r = bus_job_register(m);
+        if (r < 0)
+                return log_error_errno(r, "cannot register job objects: %m");
+        r = scope_watch_job_removed(m->bus, on_job_removed, m, &m->job_removed_slot);
+        if (r < 0)
+                return log_error_errno(r, "cannot watch systemd's jobs: %m");
+        r = sd_bus_request_name(m->bus, V2VD_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "cannot take the bus name %s: %m", V2VD_BUS_NAME);
+        return 0;
+}
+
+static gint compare_ids(gconstpointer a, gconstpointer b) {
+        return job_id_compare(*(char *const *) a, *(char *const *) b);
+}
+
+/* After a restart: shape the running jobs again and remove every rule and
+ * class of jobs that are not (they ended while the daemon was down). */
+static void manager_restore_egress(Manager *m) {
+        Egress *t = m->throttle;
+        g_autofree char *where = NULL;
+        GHashTableIter it;
+        gpointer v;
+
+        if (!t || egress_is_disabled(t))
+                return;
+        g_hash_table_iter_init(&it, m->jobs);
+        while (g_hash_table_iter_next(&it, NULL, &v))
+                job_register_egress(v);
+        where = egress_describe(t, NULL);
+        /* Everything else in our table and on our qdiscs is stale. */
+        if (egress_sync(t) < 0) {
+                if (egress_count(t) > 0)
+                        log_warning("egress shaping (%s): %s", where, egress_last_error(t));
+                else
+                        log_notice("cannot check for stale egress shaping (%s): %s", where, egress_last_error(t));
+        } else
+                log_info("egress shaping: %s, %zu running job(s) shaped", where, egress_count(t));
+}
+
+int manager_load_jobs(Manager *m) {
+        g_autoptr(GDir) d = NULL;
+        g_autoptr(GPtrArray) ids = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GError) error = NULL;
+        const char *name;
+
+        d = g_dir_open(m->jobs_dir, 0, &error);
+        if (!d) {
+                log_error("%s", error->message);
+                return -EIO;
+        }
+        while ((name = g_dir_read_name(d)))
+                if (job_id_is_valid(name))
+                        g_ptr_array_add(ids, g_strdup(name));
+        g_ptr_array_sort(ids, compare_ids);
+
+        for (guint i = 0; i < ids->len; i++) {
+                const char *id = ids->pdata[i];
+                uint64_t n = g_ascii_strtoull(id, NULL, 10);
+                Job *j;
+
+                m->last_id = MAX(m->last_id, n);
+                if (job_load(m, id, &j) < 0)
+                        log_warning("job %s: skipped, its directory %s/%s is not usable", id, m->jobs_dir, id);
+        }
+        for (guint i = 0; i < ids->len; i++) {
+                Job *j = g_hash_table_lookup(m->jobs, ids->pdata[i]);
+                if (j)
+                        job_adopt(j);
+        }
+        manager_restore_egress(m);
+        log_info("%u jobs loaded: %u running, %u queued", g_hash_table_size(m->jobs), m->n_running,
+                 g_queue_get_length(&m->queue));
+        return 0;
+}
+
+char *manager_next_job_id(Manager *m) {
+        g_autofree char *path = g_build_filename(m->state_dir, "last-job-id", NULL);
+        g_autofree char *text = NULL;
+        char *id;
+
+        /* Skip ids whose directory exists (a lost last-job-id). */
+        do {
+                m->last_id++;
+                g_free(text);
+                text = g_strdup_printf("%" G_GUINT64_FORMAT, m->last_id);
+                {
+                        g_autofree char *dir = g_build_filename(m->jobs_dir, text, NULL);
+                        if (!g_file_test(dir, G_FILE_TEST_EXISTS))
+                                break;
+                }
+        } while (true);
+        id = g_strdup(text);
+        {
+                g_autofree char *line = g_strdup_printf("%s\n", text);
+                (void) v2v_write_file_atomic(path, line, strlen(line), 0644);
+        }
+        return id;
+}
+
+/* Start queued jobs while fewer than max_running_jobs run. A start that
+ * fails at once ends its job (job_set_state), which asks for scheduling
+ * again: that only re-arms this source, so a queue of jobs that all fail
+ * to start is a loop here, not a recursion. */
+static int on_schedule_defer(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        while (m->n_running < m->max_running_jobs && !g_queue_is_empty(&m->queue)) {
+                Job *j = g_queue_peek_head(&m->queue);
+
+                (void) job_start(j);
+                if (g_queue_peek_head(&m->queue) == j) {
+                        /* Cannot happen (job_start ends queued or elsewhere); never spin. */
+                        log_full(LOG_ERR, j->id, "still queued after its start: the queue waits");
+                        break;
+                }
+        }
+        return 0;
+}
+
+void manager_schedule(Manager *m) {
+        int r;
+
+        if (!m->schedule_defer) {
+                r = sd_event_add_defer(m->event, &m->schedule_defer, on_schedule_defer, m);
+                if (r < 0) {
+                        log_error("cannot schedule the queue: %s", g_strerror(-r));
+                        return;
+                }
+                sd_event_source_set_description(m->schedule_defer, "schedule");
+        }
+        sd_event_source_set_enabled(m->schedule_defer, SD_EVENT_ONESHOT);
+}
+
+bool manager_queue_is_full(const Manager *m) {
+        return g_queue_get_length((GQueue *) &m->queue) >= m->max_queued_jobs;
+}
+
+unsigned manager_queued_of(const Manager *m, uid_t uid) {
+        unsigned n = 0;
+
+        for (GList *l = m->queue.head; l; l = l->next)
+                n += ((Job *) l->data)->record->owner_uid == uid;
+        return n;
+}
+
+static int on_status_defer(sd_event_source *s, void *userdata) {
+        Manager *m = userdata;
+
+        bus_manager_emit_counts(m);
+        (void) sd_notifyf(false, "STATUS=%u running, %u queued", m->n_running, g_queue_get_length(&m->queue));
+        return 0;
+}
+
+void manager_counts_changed(Manager *m) {
+        int r;
+
+        if (!m->status_defer) {
+                r = sd_event_add_defer(m->event, &m->status_defer, on_status_defer, m);
+                if (r < 0)
+                        return;
+                sd_event_source_set_description(m->status_defer, "status");
+        }
+        sd_event_source_set_enabled(m->status_defer, SD_EVENT_ONESHOT);
+        expire_soon(m);
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * manager: the one daemon context — configuration, the bus, the event loop,
+ * the table of jobs and the run queue. Everything else hangs off it; the
+ * only other global state is util.c's choice of log target.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+typedef struct Job Job;
+typedef struct Egress Egress;
+typedef struct Polkit Polkit;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        bool user_mode;
+
+        char *state_dir;           /* <state-dir> */
+        char *jobs_dir;            /* <state-dir>/jobs */
+        char *runtime_dir;         /* <runtime-dir>: secrets, 0700 */
+        char *virt_v2v;            /* path (or bare name) of virt-v2v */
+        char *virt_v2v_in_place;
+        char *runner_path;         /* v2vd-runner */
+        char *v2v_version;         /* "virt-v2v 2.2.0" or "" */
+        char **v2v_capabilities;   /* lines of virt-v2v --machine-readable */
+        char **profile_dirs;
+
+        unsigned max_running_jobs;
+        unsigned max_queued_jobs;
+        unsigned max_queued_jobs_per_user;   /* 0 = no per-user bound */
+        unsigned max_pending_auth_per_user;  /* polkit checks in flight per uid (polkit.c) */
+        char *default_cpu;         /* "unlimited" or "N%" */
+        uint64_t default_network;  /* bytes/s, 0 = unlimited */
+        uint64_t cancel_grace_usec;
+        uint64_t progress_interval_usec;  /* a job's progress signals: at most one per this */
+        char **extra_env;          /* [environment] as KEY=VALUE */
+        char **egress_interfaces;  /* [daemon] egress_interfaces=, NULL = default routes' (throttle.h) */
+        char *throttle_name;       /* [daemon] throttle_name=, NULL = derived from state_dir */
+        char **root_outputs;       /* [daemon] root_outputs=: -o names whose jobs run as root (owner.c) */
+        Egress *throttle;        /* egress shaping (throttle.c); NULL if unusable */
+        Polkit *polkit;            /* questions to polkit in flight (polkit.c) */
+
+        GHashTable *jobs;          /* id → Job* (owned) */
+        GQueue queue;              /* Job* waiting, in id order: job_set_state() only */
+        unsigned n_running;        /* job_set_state() only */
+        uint64_t last_id;
+
+        uint64_t max_log_size;             /* bytes of v2v.log kept, 0 = all (job-follow.c) */
+        unsigned keep_finished_jobs_days;  /* 0 = forever (expire.c) */
+        unsigned keep_finished_jobs;       /* 0 = all */
+        sd_event_source *expire_timer, *expire_defer;
+
+        GList *source_calls;       /* SourceCall* running (source-call.c) */
+        unsigned source_timeout_sec;  /* [daemon] source_timeout_sec= */
+
+        sd_bus_slot *job_removed_slot;
+        sd_event_source *status_defer;
+        sd_event_source *schedule_defer;
+} Manager;
+
+typedef struct ManagerOptions {
+        bool user_mode;
+        const char *config_file;   /* NULL = the default one if it exists */
+        const char *state_dir;     /* NULL = the mode's default */
+        const char *runtime_dir;
+} ManagerOptions;
+
+int manager_new(const ManagerOptions *opts, Manager **ret);
+Manager *manager_free(Manager *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(Manager, manager_free)
+
+/* Connects to the bus, registers objects, takes the name. */
+int manager_connect_bus(Manager *m);
+/* Creates the state and runtime directories (after manager_connect_bus). */
+int manager_make_dirs(Manager *m);
+/* Reads every job directory: finished jobs listed again, running ones
+ * re-adopted or failed, queued ones queued again. */
+int manager_load_jobs(Manager *m);
+
+/* Start queued jobs while fewer than max_running_jobs run: after the
+ * current dispatch (an event source), never from inside the caller. */
+void manager_schedule(Manager *m);
+/* CreateJob's rule: no new job while max_queued_jobs wait. */
+bool manager_queue_is_full(const Manager *m);
+/* How many of the queued jobs uid owns (max_queued_jobs_per_user=). */
+unsigned manager_queued_of(const Manager *m, uid_t uid);
+/* Running/queued counts changed: PropertiesChanged and STATUS= soon. */
+void manager_counts_changed(Manager *m);
+
+/* Allocate the next job id (persisted, never reused in this state dir). */
+char *manager_next_job_id(Manager *m);
