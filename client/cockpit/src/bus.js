@@ -21,6 +21,12 @@ export function isAccessDenied(ex) {
     return !!ex && (ex.name === ACCESS_DENIED || ex.problem === "access-denied" || ex.problem === "not-authorized");
 }
 
+// the text to show for a failed call: a D-Bus error's message, or
+// cockpit's problem code when the channel itself failed
+export function errorText(ex) {
+    return (ex && (ex.message || ex.problem)) || String(ex);
+}
+
 export class Connection {
     // onUpdate({ status, jobs, manager, error }) is called at most once per
     // animation frame: status is "connecting", "ready", "not-running",
@@ -188,7 +194,7 @@ export class Connection {
                              ex.name === "org.freedesktop.DBus.Error.NameHasNoOwner")
                         this.setStatus("not-running");
                     else
-                        this.setStatus("error", ex.message || ex.problem || String(ex));
+                        this.setStatus("error", errorText(ex));
                 });
     }
 
