@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <systemd/sd-daemon.h>
 
+#include "bus/bus.h"
+#include "host/util.h"
 #include "job/expire.h"
 #include "job/manager.h"
-#include "bus/polkit.h"
-#include "host/util.h"
 
 static void help(void) {
         printf("Usage: v2vd [--system | --user] [--config FILE] [--state-dir DIR] [--runtime-dir DIR]\n"
@@ -55,6 +55,7 @@ int main(int argc, char *argv[]) {
         };
         ManagerOptions opts = {};
         g_autoptr(Manager) m = NULL;
+        g_autoptr(Bus) bus = NULL;     /* freed before m */
         sigset_t mask;
         int c, r;
 
@@ -112,13 +113,12 @@ int main(int argc, char *argv[]) {
                 r = sd_event_set_watchdog(m->event, true);
         if (r < 0)
                 goto fail;
-        r = manager_connect_bus(m);
+        /* The bus layer on top of the job layer: it opens the connection,
+         * registers the objects and subscribes to the jobs' events. */
+        r = bus_new(m, &bus);
         if (r < 0)
                 goto fail;
         r = manager_make_dirs(m);
-        if (r < 0)
-                goto fail;
-        r = polkit_setup(m);
         if (r < 0)
                 goto fail;
         r = manager_load_jobs(m);

@@ -7,12 +7,16 @@
 #include <unistd.h>
 #include <string.h>
 
+#include "bus/bus-access.h"
 #include "bus/bus-job.h"
 #include "common/v2v-limits.h"
-#include "bus/bus-manager.h"
-#include "bus/polkit.h"
-#include "host/scope.h"
 #include "host/util.h"
+
+/* The Bus that registered the job objects: the job layer's events carry it
+ * (bus.c subscribes with it). */
+static Bus *bus_of(const Job *j) {
+        return j->manager->events_userdata;
+}
 
 Job *bus_job_from_path(Manager *m, const char *path) {
         const char *id;
@@ -63,7 +67,7 @@ JOB_GETTER(spec) {
         Job *j = userdata;
         g_autofree char *spec_path = NULL, *text = NULL;
 
-        if (!polkit_may_see_job_details(j, reply))
+        if (!bus_may_see_job_details(bus_of(j), j, reply))
                 return sd_bus_message_append(reply, "s", "");
         if (j->spec_redacted)
                 return sd_bus_message_append(reply, "s", j->spec_redacted);
@@ -74,9 +78,9 @@ JOB_GETTER(spec) {
 }
 JOB_GETTER(state) { return sd_bus_message_append(reply, "s", v2v_job_state_to_string(job_state(userdata))); }
 /* virt-v2v's Phase, LastMessage and the Disks' paths name the source: for
- * the owner and manage-any-job only (polkit.h), like Spec. */
+ * the owner and manage-any-job only (bus-access.h), like Spec. */
 JOB_GETTER(phase) {
-        return sd_bus_message_append(reply, "s", polkit_may_see_job_details(userdata, reply) ? job_phase(userdata) : "");
+        return sd_bus_message_append(reply, "s", bus_may_see_job_details(bus_of(userdata), userdata, reply) ? job_phase(userdata) : "");
 }
 JOB_GETTER(progress) { return sd_bus_message_append(reply, "d", job_progress(userdata)); }
 JOB_GETTER(disk_count) { return sd_bus_message_append(reply, "u", ((Job *) userdata)->progress->disk_count); }
@@ -102,7 +106,7 @@ JOB_GETTER(disks) {
         r = sd_bus_message_open_container(reply, 'a', "(sd)");
         if (r < 0)
                 return r;
-        if (!polkit_may_see_job_details(j, reply))
+        if (!bus_may_see_job_details(bus_of(j), j, reply))
                 disks = NULL;
         for (guint i = 0; disks && i < disks->len; i++) {
                 const V2vDiskProgress *d = &g_array_index(disks, V2vDiskProgress, i);
@@ -116,14 +120,14 @@ JOB_GETTER(disks) {
 JOB_GETTER(last_message) {
         const char *type, *text;
 
-        if (!polkit_may_see_job_details(userdata, reply))
+        if (!bus_may_see_job_details(bus_of(userdata), userdata, reply))
                 return sd_bus_message_append(reply, "(ss)", "", "");
         job_last_message(userdata, &type, &text);
         return sd_bus_message_append(reply, "(ss)", type, text);
 }
 
 /* The properties only root, the owner and who may manage any job read
- * (polkit.h): the spec, the paths of the job's files, and what virt-v2v
+ * (bus-access.h): the spec, the paths of the job's files, and what virt-v2v
  * says (its phases, messages and the disks' paths name the source). */
 static const char *const job_detail_properties[] = {
         "Spec", "StateFile", "LogFile", "MachineLogFile", "ThrottlingFile", "Phase", "LastMessage", "Disks", NULL
@@ -133,10 +137,10 @@ bool bus_job_property_is_detail(const char *name) {
         return name && g_strv_contains(job_detail_properties, name);
 }
 
-/* Paths of others' jobs only for who may manage them (polkit.h). */
+/* Paths of others' jobs only for who may manage them (bus-access.h). */
 static int append_path(sd_bus_message *reply, const Job *j, char *p) {
         g_autofree char *path = p;
-        return sd_bus_message_append(reply, "s", polkit_may_see_job_details(j, reply) ? path : "");
+        return sd_bus_message_append(reply, "s", bus_may_see_job_details(bus_of(j), j, reply) ? path : "");
 }
 
 JOB_GETTER(state_file) { return append_path(reply, userdata, job_state_file_path(userdata)); }
@@ -153,7 +157,7 @@ static int method_cancel(sd_bus_message *message, void *userdata, sd_bus_error *
         Job *j = userdata;
         int r;
 
-        r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
+        r = bus_check_job_access(bus_of(j), message, j->record->owner_uid, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
         r = job_cancel(j);
@@ -170,7 +174,7 @@ static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus
         int64_t network = -1;
         int r;
 
-        r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
+        r = bus_check_job_access(bus_of(j), message, j->record->owner_uid, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
         r = sd_bus_message_enter_container(message, 'a', "{sv}");
@@ -242,7 +246,7 @@ static int method_read_log(sd_bus_message *message, void *userdata, sd_bus_error
         ssize_t n = 0;
         int r;
 
-        r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
+        r = bus_check_job_access(bus_of(j), message, j->record->owner_uid, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
         r = sd_bus_message_read(message, "tu", &offset, &max_bytes);
@@ -276,7 +280,7 @@ static int method_remove(sd_bus_message *message, void *userdata, sd_bus_error *
         Job *j = userdata;
         int r;
 
-        r = bus_check_job_access(j->manager, message, j->record->owner_uid, error);
+        r = bus_check_job_access(bus_of(j), message, j->record->owner_uid, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
         if (!v2v_job_state_is_finished(job_state(j)))
@@ -333,15 +337,16 @@ JOB_VTABLE(job_vtable_user, CHANGE);
 JOB_VTABLE(job_vtable_system, SD_BUS_VTABLE_PROPERTY_EMITS_INVALIDATION);
 
 
-int bus_job_register(Manager *m) {
+int bus_job_register(Bus *b) {
+        Manager *m = b->manager;
         int r;
 
-        r = sd_bus_add_fallback_vtable(m->bus, NULL, V2VD_JOB_PATH_PREFIX, V2VD_JOB_INTERFACE,
+        r = sd_bus_add_fallback_vtable(b->bus, NULL, V2VD_JOB_PATH_PREFIX, V2VD_JOB_INTERFACE,
                                        m->user_mode ? job_vtable_user : job_vtable_system,
                                        job_object_find, m);
         if (r < 0)
                 return r;
-        return sd_bus_add_node_enumerator(m->bus, NULL, V2VD_JOB_PATH_PREFIX, job_node_enumerator, m);
+        return sd_bus_add_node_enumerator(b->bus, NULL, V2VD_JOB_PATH_PREFIX, job_node_enumerator, m);
 }
 
 static const struct {
@@ -364,47 +369,39 @@ static const struct {
         { JOB_PROP_PID, "PID" },
 };
 
-void bus_job_emit_changed(Job *j, unsigned props) {
+void bus_job_emit_changed(Bus *b, Job *j, unsigned props) {
         const char *names[G_N_ELEMENTS(job_property_names) + 1];
         size_t n = 0;
         int r;
 
-        if (!j->manager->bus)
-                return;
         for (size_t i = 0; i < G_N_ELEMENTS(job_property_names); i++)
                 if (props & job_property_names[i].bit)
                         names[n++] = job_property_names[i].name;
         names[n] = NULL;
         if (n == 0)
                 return;
-        r = sd_bus_emit_properties_changed_strv(j->manager->bus, j->object_path, V2VD_JOB_INTERFACE, (char **) names);
+        r = sd_bus_emit_properties_changed_strv(b->bus, j->object_path, V2VD_JOB_INTERFACE, (char **) names);
         if (r < 0)
                 log_full(LOG_WARNING, j->id, "cannot send PropertiesChanged: %s", g_strerror(-r));
 }
 
-void bus_job_emit_new(Job *j) {
-        sd_bus *bus = j->manager->bus;
+void bus_job_emit_new(Bus *b, Job *j) {
+        sd_bus *bus = b->bus;
 
-        if (!bus)
-                return;
         (void) sd_bus_emit_object_added(bus, j->object_path);
         (void) sd_bus_emit_signal(bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "JobNew", "so", j->id, j->object_path);
 }
 
-void bus_job_emit_finished(Job *j) {
-        sd_bus *bus = j->manager->bus;
+void bus_job_emit_finished(Bus *b, Job *j) {
+        sd_bus *bus = b->bus;
 
-        if (!bus)
-                return;
         (void) sd_bus_emit_signal(bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "JobFinished", "sos", j->id,
                                   j->object_path, v2v_job_state_to_string(job_state(j)));
 }
 
-void bus_job_emit_removed(Job *j) {
-        sd_bus *bus = j->manager->bus;
+void bus_job_emit_removed(Bus *b, Job *j) {
+        sd_bus *bus = b->bus;
 
-        if (!bus)
-                return;
         (void) sd_bus_emit_object_removed(bus, j->object_path);
         (void) sd_bus_emit_signal(bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "JobRemoved", "so", j->id, j->object_path);
 }

@@ -5,45 +5,12 @@
 #include <pwd.h>
 #include <string.h>
 
-#include "bus/bus-job.h"
+#include "bus/bus-access.h"
 #include "bus/bus-manager.h"
-#include "host/owner.h"
-#include "job/job.h"
-#include "bus/polkit.h"
 #include "bus/source-call.h"
+#include "host/owner.h"
 #include "host/util.h"
-
-int bus_sender_uid(sd_bus_message *message, uid_t *ret) {
-        __attribute__((cleanup(sd_bus_creds_unrefp))) sd_bus_creds *creds = NULL;
-        int r;
-
-        r = sd_bus_query_sender_creds(message, SD_BUS_CREDS_EUID, &creds);
-        if (r < 0)
-                return r;
-        return sd_bus_creds_get_euid(creds, ret);
-}
-
-/* Through polkit (polkit.c): manage-job on one's own jobs, manage-any-job
- * on others'; root and user mode pass. Returns 1 allowed, 0 when polkit was
- * asked (the handler returns 1 and is dispatched again with the answer),
- * <0 refused, with error set. */
-int bus_check_job_access(Manager *m, sd_bus_message *message, uid_t owner, sd_bus_error *error) {
-        g_autofree char *owner_text = g_strdup_printf("%u", (unsigned) owner);
-        const char *path = sd_bus_message_get_path(message);
-        const char *id = path && strrchr(path, '/') ? strrchr(path, '/') + 1 : "";
-        const char *const details[] = { "job_id", id, "owner_uid", owner_text, NULL };
-        uid_t uid;
-        int r;
-
-        if (m->user_mode)
-                return 1;
-        r = bus_sender_uid(message, &uid);
-        if (r < 0)
-                return r;
-        return polkit_check_async(m, message,
-                                  uid == owner ? V2VD_POLKIT_ACTION_MANAGE_JOB : V2VD_POLKIT_ACTION_MANAGE_ANY_JOB,
-                                  details, true, error);
-}
+#include "job/job.h"
 
 static char *home_of(uid_t uid) {
         struct passwd pw, *result = NULL;
@@ -55,7 +22,8 @@ static char *home_of(uid_t uid) {
 }
 
 static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        Bus *b = userdata;
+        Manager *m = b->manager;
         g_autoptr(V2vSpec) spec = NULL;
         g_autoptr(GError) gerror = NULL;
         g_autofree char *home = NULL;
@@ -86,7 +54,7 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
         r = sd_bus_message_rewind(message, true);
         if (r < 0)
                 return r;
-        r = polkit_check_async(m, message, V2VD_POLKIT_ACTION_CREATE_JOB, NULL, true, error);
+        r = bus_check_action(b, message, V2VD_POLKIT_ACTION_CREATE_JOB, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
         r = sd_bus_message_read(message, "s", &text);
@@ -128,11 +96,7 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "cannot create the job: %s", g_strerror(-r));
 
-        r = sd_bus_reply_method_return(message, "so", j->id, j->object_path);
-        bus_job_emit_new(j);
-        manager_counts_changed(m);
-        manager_schedule(m);
-        return r;
+        return sd_bus_reply_method_return(message, "so", j->id, j->object_path);
 }
 
 static gint compare_jobs(gconstpointer a, gconstpointer b) {
@@ -153,7 +117,7 @@ GPtrArray *manager_sorted_jobs(Manager *m) {
 }
 
 static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        Manager *m = ((Bus *) userdata)->manager;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
         g_autoptr(GPtrArray) jobs = manager_sorted_jobs(m);
         int r;
@@ -178,7 +142,7 @@ static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_erro
 }
 
 static int method_get_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        Manager *m = ((Bus *) userdata)->manager;
         const char *id;
         Job *j;
         int r;
@@ -199,7 +163,7 @@ static int method_list_source_vms(sd_bus_message *message, void *userdata, sd_bu
         const char *source;
         int r;
 
-        r = polkit_check_async(userdata, message, V2VD_POLKIT_ACTION_BROWSE_SOURCES, NULL, true, error);
+        r = bus_check_action(userdata, message, V2VD_POLKIT_ACTION_BROWSE_SOURCES, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = sd_bus_message_read(message, "s", &source);
@@ -212,7 +176,7 @@ static int method_inspect_source_vm(sd_bus_message *message, void *userdata, sd_
         const char *source, *vm;
         int r;
 
-        r = polkit_check_async(userdata, message, V2VD_POLKIT_ACTION_BROWSE_SOURCES, NULL, true, error);
+        r = bus_check_action(userdata, message, V2VD_POLKIT_ACTION_BROWSE_SOURCES, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         r = sd_bus_message_read(message, "ss", &source, &vm);
@@ -224,7 +188,7 @@ static int method_inspect_source_vm(sd_bus_message *message, void *userdata, sd_
 }
 
 static int method_list_profiles(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
+        Manager *m = ((Bus *) userdata)->manager;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
         g_autoptr(GPtrArray) names = v2v_spec_list_profiles((const char *const *) m->profile_dirs);
         int r;
@@ -246,25 +210,35 @@ static int property_get_version(sd_bus *bus, const char *path, const char *inter
 
 static int property_get_mode(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "s", ((Manager *) userdata)->user_mode ? "user" : "system");
+        return sd_bus_message_append(reply, "s", ((Bus *) userdata)->manager->user_mode ? "user" : "system");
 }
 
 static int property_get_v2v_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "s", ((Manager *) userdata)->v2v_version ?: "");
+        return sd_bus_message_append(reply, "s", ((Bus *) userdata)->manager->v2v_version ?: "");
 }
 
 static int property_get_v2v_capabilities(sd_bus *bus, const char *path, const char *interface, const char *property,
                                          sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         char *empty[] = { NULL };
-        Manager *m = userdata;
+        Manager *m = ((Bus *) userdata)->manager;
 
         return sd_bus_message_append_strv(reply, m->v2v_capabilities ?: empty);
 }
 
 static int property_get_queued(sd_bus *bus, const char *path, const char *interface, const char *property,
                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
-        return sd_bus_message_append(reply, "u", (uint32_t) g_queue_get_length(&((Manager *) userdata)->queue));
+        return sd_bus_message_append(reply, "u", (uint32_t) g_queue_get_length(&((Bus *) userdata)->manager->queue));
+}
+
+static int property_get_max_running(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                    sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "u", (uint32_t) ((Bus *) userdata)->manager->max_running_jobs);
+}
+
+static int property_get_running(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "u", (uint32_t) ((Bus *) userdata)->manager->n_running);
 }
 
 static const sd_bus_vtable manager_vtable[] = {
@@ -273,8 +247,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Mode", "s", property_get_mode, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("V2VVersion", "s", property_get_v2v_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("V2VCapabilities", "as", property_get_v2v_capabilities, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("MaxRunningJobs", "u", NULL, offsetof(Manager, max_running_jobs), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("RunningJobs", "u", NULL, offsetof(Manager, n_running), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("MaxRunningJobs", "u", property_get_max_running, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("RunningJobs", "u", property_get_running, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("QueuedJobs", "u", property_get_queued, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("CreateJob", SD_BUS_ARGS("s", spec), SD_BUS_RESULT("s", id, "o", job),
                                 method_create_job, SD_BUS_VTABLE_UNPRIVILEGED),
@@ -294,17 +268,16 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_END
 };
 
-int bus_manager_register(Manager *m) {
+int bus_manager_register(Bus *b) {
         int r;
 
-        r = sd_bus_add_object_vtable(m->bus, NULL, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, manager_vtable, m);
+        r = sd_bus_add_object_vtable(b->bus, NULL, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, manager_vtable, b);
         if (r < 0)
                 return r;
-        return sd_bus_add_object_manager(m->bus, NULL, V2VD_MANAGER_PATH);
+        return sd_bus_add_object_manager(b->bus, NULL, V2VD_MANAGER_PATH);
 }
 
-void bus_manager_emit_counts(Manager *m) {
-        if (m->bus)
-                (void) sd_bus_emit_properties_changed(m->bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE,
+void bus_manager_emit_counts(Bus *b) {
+        (void) sd_bus_emit_properties_changed(b->bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE,
                                                       "RunningJobs", "QueuedJobs", NULL);
 }

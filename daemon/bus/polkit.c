@@ -4,9 +4,10 @@
 #include <errno.h>
 #include <string.h>
 
-#include "bus/bus-job.h"
-#include "bus/bus-manager.h"
+#include <glib.h>
+
 #include "bus/polkit.h"
+#include "common/bus-names.h"
 #include "host/util.h"
 
 #define POLKIT_DEST "org.freedesktop.PolicyKit1"
@@ -30,14 +31,11 @@ typedef struct PolkitQuery {
         Polkit *polkit;                 /* whose table holds it */
 } PolkitQuery;
 
-/* The module's state, in the Manager (m->polkit): the questions in
- * flight, keyed by the request message, and the filter's decision about
- * the message being dispatched. */
+/* The questions in flight, keyed by the request message. */
 struct Polkit {
+        bool user_mode;
+        unsigned max_pending_per_uid;
         GHashTable *queries;            /* sd_bus_message* → PolkitQuery* (owned) */
-        sd_bus_slot *filter_slot;
-        const sd_bus_message *details_message;  /* compared only, never dereferenced */
-        bool details_allowed;
 };
 
 static uint8_t message_type(sd_bus_message *m) {
@@ -58,9 +56,11 @@ static void polkit_query_free(PolkitQuery *q) {
         g_free(q);
 }
 
-Polkit *polkit_new(void) {
+Polkit *polkit_new(bool user_mode, unsigned max_pending_per_uid) {
         Polkit *p = g_new0(Polkit, 1);
 
+        p->user_mode = user_mode;
+        p->max_pending_per_uid = max_pending_per_uid;
         p->queries = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify) polkit_query_free);
         return p;
 }
@@ -68,7 +68,6 @@ Polkit *polkit_new(void) {
 Polkit *polkit_free(Polkit *p) {
         if (!p)
                 return NULL;
-        p->filter_slot = sd_bus_slot_unref(p->filter_slot);
         g_clear_pointer(&p->queries, g_hash_table_unref);
         g_free(p);
         return NULL;
@@ -189,13 +188,13 @@ static int polkit_query_result(const PolkitQuery *q, uid_t uid, sd_bus_error *er
                                  (unsigned) uid, q->action);
 }
 
-static int polkit_pending_check(Manager *m, sd_bus_message *call, uid_t uid, sd_bus_error *error) {
+static int polkit_pending_check(Polkit *p, sd_bus_message *call, uid_t uid, sd_bus_error *error) {
         const char *sender = sd_bus_message_get_sender(call);
         unsigned same_sender = 0, same_uid = 0;
         GHashTableIter it;
         gpointer value;
 
-        g_hash_table_iter_init(&it, m->polkit->queries);
+        g_hash_table_iter_init(&it, p->queries);
         while (g_hash_table_iter_next(&it, NULL, &value)) {
                 const PolkitQuery *q = value;
                 if (q->reply)
@@ -209,35 +208,22 @@ static int polkit_pending_check(Manager *m, sd_bus_message *call, uid_t uid, sd_
                 return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
                                          "%u authorization checks of this connection (%s) are still pending; "
                                          "wait for their answers", same_sender, sender);
-        if (same_uid >= m->max_pending_auth_per_user)
+        if (same_uid >= p->max_pending_per_uid)
                 return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
                                          "%u authorization checks of uid %u are still pending "
                                          "(max_pending_authorizations_per_user=%u)",
-                                         same_uid, (unsigned) uid, m->max_pending_auth_per_user);
+                                         same_uid, (unsigned) uid, p->max_pending_per_uid);
         return 0;
 }
 
-int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, const char *const *details,
+int polkit_check_async(Polkit *p, sd_bus_message *call, uid_t uid, const char *action, const char *const *details,
                        bool interactive, sd_bus_error *error) {
-        __attribute__((cleanup(sd_bus_creds_unrefp))) sd_bus_creds *creds = NULL;
         PolkitQuery *q;
-        uid_t uid;
         int r;
 
-        if (m->user_mode)
+        if (p->user_mode || uid == 0)
                 return 1;
-        r = sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, &uid);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "cannot tell who is calling: %s", g_strerror(-r));
-        /* Augmented credentials (read from /proc, racy) are not trusted. */
-        if (sd_bus_creds_get_augmented_mask(creds) & SD_BUS_CREDS_EUID)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED, "the caller's uid is not known reliably");
-        if (uid == 0)
-                return 1;
-
-        q = g_hash_table_lookup(m->polkit->queries, call);
+        q = g_hash_table_lookup(p->queries, call);
         if (q && q->reply && g_str_equal(q->action, action))
                 return polkit_query_result(q, uid, error);
         if (q && !q->reply && g_str_equal(q->action, action))
@@ -246,119 +232,12 @@ int polkit_check_async(Manager *m, sd_bus_message *call, const char *action, con
         /* Each question in flight holds the caller's message (a spec of up
          * to 1 MiB) for as long as polkit or an authentication agent takes:
          * bounded per connection and per uid, before polkit is asked. */
-        r = polkit_pending_check(m, call, uid, error);
+        r = polkit_pending_check(p, call, uid, error);
         if (r < 0)
                 return r;
         interactive = interactive && sd_bus_message_get_allow_interactive_authorization(call) > 0;
-        r = polkit_query_start(m->polkit, call, uid, action, details, interactive, &q);
+        r = polkit_query_start(p, call, uid, action, details, interactive, &q);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "cannot ask polkit about %s: %s", action, g_strerror(-r));
         return 0;
-}
-
-/* ------------------------------------------------------------------ details of others' jobs */
-
-/* Does this call read job details, and of jobs not all owned by uid?
- * Returns the job for a single-object call (to name it to polkit). */
-static bool call_reads_others_details(Manager *m, sd_bus_message *call, uid_t uid, Job **ret_job) {
-        const char *iface = sd_bus_message_get_interface(call);
-        const char *member = sd_bus_message_get_member(call);
-        const char *path = sd_bus_message_get_path(call);
-        Job *j;
-
-        *ret_job = NULL;
-        if (!iface || !member)
-                return false;
-        if (g_str_equal(iface, "org.freedesktop.DBus.ObjectManager") && g_str_equal(member, "GetManagedObjects")) {
-                GHashTableIter it;
-                gpointer value;
-
-                g_hash_table_iter_init(&it, m->jobs);
-                while (g_hash_table_iter_next(&it, NULL, &value))
-                        if (((Job *) value)->record->owner_uid != uid)
-                                return true;
-                return false;
-        }
-        if (!g_str_equal(iface, "org.freedesktop.DBus.Properties"))
-                return false;
-        j = bus_job_from_path(m, path);
-        if (!j || j->record->owner_uid == uid)
-                return false;
-        if (g_str_equal(member, "Get")) {
-                const char *interface = NULL, *property = NULL;
-                bool detail;
-
-                if (sd_bus_message_read(call, "ss", &interface, &property) < 0)
-                        property = NULL;
-                detail = bus_job_property_is_detail(property);
-                (void) sd_bus_message_rewind(call, true);
-                if (!detail)
-                        return false;
-        } else if (!g_str_equal(member, "GetAll"))
-                return false;
-        *ret_job = j;
-        return true;
-}
-
-static int polkit_details_filter(sd_bus_message *call, void *userdata, sd_bus_error *ret_error) {
-        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
-        __attribute__((cleanup(sd_bus_creds_unrefp))) sd_bus_creds *creds = NULL;
-        Manager *m = userdata;
-        g_autofree char *owner = NULL;
-        Job *j = NULL;
-        uid_t uid;
-        int r;
-
-        m->polkit->details_message = call;
-        m->polkit->details_allowed = false;
-        if (message_type(call) != SD_BUS_MESSAGE_METHOD_CALL ||
-            !(sd_bus_message_is_method_call(call, "org.freedesktop.DBus.Properties", NULL) ||
-              sd_bus_message_is_method_call(call, "org.freedesktop.DBus.ObjectManager", NULL)))
-                return 0;
-        if (sd_bus_query_sender_creds(call, SD_BUS_CREDS_EUID, &creds) < 0 ||
-            sd_bus_creds_get_euid(creds, &uid) < 0)
-                return 0;
-        if (uid == 0) {
-                m->polkit->details_allowed = true;
-                return 0;
-        }
-        if (!call_reads_others_details(m, call, uid, &j))
-                return 0;
-        if (j)
-                owner = g_strdup_printf("%u", (unsigned) j->record->owner_uid);
-        {
-                const char *const details[] = { "job_id", j ? j->id : "*", "owner_uid", owner ?: "*", NULL };
-                r = polkit_check_async(m, call, V2VD_POLKIT_ACTION_MANAGE_ANY_JOB, details, false, &error);
-        }
-        if (r == 0)
-                return 1;   /* consumed: dispatched again once polkit answers */
-        m->polkit->details_allowed = r > 0;
-        return 0;
-}
-
-int polkit_setup(Manager *m) {
-        if (m->user_mode)
-                return 0;
-        return sd_bus_add_filter(m->bus, &m->polkit->filter_slot, polkit_details_filter, m);
-}
-
-bool polkit_may_see_job_details(const Job *j, sd_bus_message *reply) {
-        __attribute__((cleanup(sd_bus_creds_unrefp))) sd_bus_creds *creds = NULL;
-        sd_bus_message *current;
-        uid_t uid;
-
-        if (j->manager->user_mode)
-                return true;
-        /* A signal reaches every listener on the system bus. */
-        if (message_type(reply) != SD_BUS_MESSAGE_METHOD_RETURN)
-                return false;
-        current = sd_bus_get_current_message(sd_bus_message_get_bus(reply));
-        if (!current)
-                return false;
-        if (sd_bus_query_sender_creds(current, SD_BUS_CREDS_EUID, &creds) < 0 ||
-            sd_bus_creds_get_euid(creds, &uid) < 0)
-                return false;
-        if (uid == 0 || uid == j->record->owner_uid)
-                return true;
-        return j->manager->polkit->details_message == current && j->manager->polkit->details_allowed;
 }

@@ -3,25 +3,25 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bus/bus-manager.h"
-#include "host/scope.h"
+#include "bus/bus-access.h"
 #include "bus/source-call.h"
-#include "sources/sources.h"
+#include "common/bus-names.h"
+#include "host/cred.h"
+#include "host/scope.h"
+#include "host/spawn.h"
 #include "host/util.h"
+#include "sources/sources.h"
 
 #define MAX_REPLY (64u * 1024 * 1024)
 #define MAX_REQUEST (60u * 1024)        /* fits a pipe's buffer: the write never blocks */
 
 typedef struct SourceCall {
-        Manager *manager;
+        Bus *bus;
         sd_bus_message *message;        /* NULL once answered */
         char *what;                     /* "ListSourceVMs test:///default", for messages */
         unsigned timeout_sec;
@@ -30,8 +30,7 @@ typedef struct SourceCall {
         int in_fd;                      /* the helper's stdin until the request is written */
         char *request;                  /* holds the password: wiped */
         char *unit;                     /* its transient scope v2vd-source-PID.scope */
-        char *scope_job;                /* systemd's job starting it, until JobRemoved */
-        sd_bus_slot *scope_slot;
+        ScopeWait *scope_wait;          /* until the helper is in it */
         int out_fd;
         GString *out;
         bool eof, exited;
@@ -42,7 +41,7 @@ typedef struct SourceCall {
 static void source_call_free(SourceCall *c) {
         if (!c)
                 return;
-        c->manager->source_calls = g_list_remove(c->manager->source_calls, c);
+        c->bus->source_calls = g_list_remove(c->bus->source_calls, c);
         sd_event_source_disable_unref(c->io);
         sd_event_source_disable_unref(c->child);
         sd_event_source_disable_unref(c->timer);
@@ -51,9 +50,8 @@ static void source_call_free(SourceCall *c) {
         if (c->in_fd >= 0)
                 close(c->in_fd);
         secret_string_free(c->request);
-        sd_bus_slot_unref(c->scope_slot);
+        scope_wait_cancel(c->scope_wait);
         g_free(c->unit);
-        g_free(c->scope_job);
         sd_bus_message_unref(c->message);
         if (c->out)
                 g_string_free(c->out, TRUE);
@@ -66,7 +64,7 @@ static void source_call_free(SourceCall *c) {
 static void kill_helper(SourceCall *c) {
         (void) kill(-c->pid, SIGKILL);
         if (c->unit)
-                (void) scope_stop(c->manager->bus, c->unit);
+                (void) scope_stop(c->bus->bus, c->unit);
 }
 
 static void reply_error(SourceCall *c, const char *text) {
@@ -166,132 +164,59 @@ static void scope_failed(SourceCall *c, const char *why) {
         kill_helper(c);
 }
 
-/* StartTransientUnit answered with systemd's job; the helper is in the
- * scope only when that job is done (JobRemoved), as for a conversion. */
-static int on_scope_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+/* The helper is in its scope (the request follows), or no scope came. */
+static void on_scope_outcome(ScopeOutcome outcome, const char *detail, void *userdata) {
         SourceCall *c = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
-        const char *job;
 
-        c->scope_slot = sd_bus_slot_unref(c->scope_slot);
-        if (e) {
-                scope_failed(c, e->message ?: e->name);
-                return 0;
-        }
-        if (sd_bus_message_read(reply, "o", &job) < 0) {
-                scope_failed(c, "bad reply from systemd");
-                return 0;
-        }
-        c->scope_job = g_strdup(job);
-        return 0;
+        c->scope_wait = NULL;
+        if (outcome != SCOPE_READY)
+                scope_failed(c, detail);
+        else if (c->in_fd >= 0)
+                send_request(c);
 }
 
-int source_call_scope_job_removed(Manager *m, const char *job_path, const char *result) {
-        for (GList *l = m->source_calls; l; l = l->next) {
-                SourceCall *c = l->data;
-                if (!c->scope_job || !g_str_equal(c->scope_job, job_path))
-                        continue;
-                g_clear_pointer(&c->scope_job, g_free);
-                if (!g_str_equal(result, "done"))
-                        scope_failed(c, result);
-                else if (c->in_fd >= 0)
-                        send_request(c);
-                break;
+/* What v2vd-sources gets on stdin: the object exactly as the caller gave
+ * it, what to do with it, and for --print-source how to run virt-v2v. */
+static char *helper_request(Manager *m, const char *op, const char *source_json, const char *vm_name,
+                            bool print_source) {
+        g_autoptr(JsonParser) p = json_parser_new();
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+
+        if (!json_parser_load_from_data(p, source_json, -1, NULL))
+                return NULL;
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "op");
+        json_builder_add_string_value(b, op);
+        if (vm_name) {
+                json_builder_set_member_name(b, "vm");
+                json_builder_add_string_value(b, vm_name);
         }
-        return 0;
+        json_builder_set_member_name(b, "source");
+        json_builder_add_value(b, json_node_copy(json_parser_get_root(p)));
+        if (print_source) {
+                json_builder_set_member_name(b, "virt_v2v");
+                json_builder_add_string_value(b, m->virt_v2v);
+                json_builder_set_member_name(b, "environment");
+                json_builder_begin_array(b);
+                for (char **e = m->extra_env; e && *e; e++)
+                        json_builder_add_string_value(b, *e);
+                json_builder_end_array(b);
+        }
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        return json_to_string(root, FALSE);
 }
 
-/* The caller's user, primary group and supplementary groups, computed
- * before fork (getgrouplist is not async-signal-safe). */
-typedef struct {
-        bool drop;
-        uid_t uid;
-        gid_t gid;
-        gid_t *groups;
-        int ngroups;
-        char *home, *user;
-} Identity;
+/* The environment of a helper running as the caller (cred, or NULL for
+ * the daemon's own rights). */
+static char **helper_environment(const Cred *cred) {
+        char **env = spawn_environment();
 
-static void identity_clear(Identity *id) {
-        g_clear_pointer(&id->groups, g_free);
-        g_clear_pointer(&id->home, g_free);
-        g_clear_pointer(&id->user, g_free);
-}
-
-static int identity_of(uid_t uid, Identity *id) {
-        struct passwd pw, *result = NULL;
-        char buf[4096];
-
-        id->drop = true;
-        id->uid = uid;
-        if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || !result)
-                return -ESRCH;
-        id->gid = pw.pw_gid;
-        id->ngroups = 64;
-        id->groups = g_new(gid_t, id->ngroups);
-        if (getgrouplist(pw.pw_name, pw.pw_gid, id->groups, &id->ngroups) < 0) {
-                /* ngroups is now the number needed. */
-                id->groups = g_renew(gid_t, id->groups, id->ngroups);
-                if (getgrouplist(pw.pw_name, pw.pw_gid, id->groups, &id->ngroups) < 0)
-                        return -E2BIG;
-        }
-        id->home = g_strdup(pw.pw_dir);
-        id->user = g_strdup(pw.pw_name);
-        return 0;
-}
-
-static int spawn_helper(const Identity *id, char **env, int *ret_in, int *ret_out, pid_t *ret_pid) {
-        g_autofree char *helper = find_libexec_program("V2VD_SOURCES_HELPER", "v2vd-sources");
-        int in[2], out[2];
-        pid_t pid;
-
-        if (pipe2(in, O_CLOEXEC) < 0)
-                return -errno;
-        if (pipe2(out, O_CLOEXEC) < 0) {
-                close(in[0]);
-                close(in[1]);
-                return -errno;
-        }
-        pid = fork();
-        if (pid < 0) {
-                int r = -errno;
-                close(in[0]), close(in[1]), close(out[0]), close(out[1]);
-                return r;
-        }
-        if (pid == 0) {
-                sigset_t none;
-                char *argv[] = { (char *) "v2vd-sources", NULL };
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                (void) setpgid(0, 0);
-                if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0)
-                        _exit(127);
-                if (id->drop && (setgroups((size_t) id->ngroups, id->groups) < 0 ||
-                                 setresgid(id->gid, id->gid, id->gid) < 0 || setresuid(id->uid, id->uid, id->uid) < 0))
-                        _exit(126);
-                execve(helper, argv, env);
-                _exit(127);
-        }
-        (void) setpgid(pid, pid);      /* both sides: no window for kill(-pid) */
-        close(in[0]);
-        close(out[1]);
-        *ret_in = in[1];
-        *ret_out = out[0];
-        *ret_pid = pid;
-        return 0;
-}
-
-static char **helper_environment(const Identity *id) {
-        char **env = g_get_environ();
-        static const char *const drop[] = { "NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC", "LISTEN_PID",
-                                            "LISTEN_FDS", "LISTEN_FDNAMES", NULL };
-
-        for (const char *const *d = drop; *d; d++)
-                env = g_environ_unsetenv(env, *d);
-        if (id->drop) {
-                env = g_environ_setenv(env, "HOME", id->home, TRUE);
-                env = g_environ_setenv(env, "USER", id->user, TRUE);
-                env = g_environ_setenv(env, "LOGNAME", id->user, TRUE);
+        if (cred) {
+                env = g_environ_setenv(env, "HOME", cred->home, TRUE);
+                env = g_environ_setenv(env, "USER", cred->name, TRUE);
+                env = g_environ_setenv(env, "LOGNAME", cred->name, TRUE);
                 env = g_environ_unsetenv(env, "XDG_RUNTIME_DIR");
                 env = g_environ_unsetenv(env, "XDG_CONFIG_HOME");
                 env = g_environ_unsetenv(env, "XDG_CACHE_HOME");
@@ -299,16 +224,89 @@ static char **helper_environment(const Identity *id) {
         return env;
 }
 
-int source_call_start(Manager *m, sd_bus_message *message, const char *op, const char *source_json,
+/* v2vd-sources in a process group of its own (kill(-pid) reaches libvirt's
+ * ssh and virt-v2v), as the caller, request on stdin, answer on stdout. */
+static int spawn_helper(SourceCall *c, const Cred *cred) {
+        g_autofree char *helper = find_libexec_program("V2VD_SOURCES_HELPER", "v2vd-sources");
+        g_auto(GStrv) env = helper_environment(cred);
+        char *argv[] = { (char *) "v2vd-sources", NULL };
+        SpawnOptions o = {
+                .path = helper,
+                .argv = argv,
+                .envp = env,
+                .cred = cred,
+                .flags = SPAWN_STDIN_PIPE | SPAWN_STDOUT_PIPE | SPAWN_NEW_PROCESS_GROUP,
+        };
+        Spawned child;
+        int r;
+
+        r = spawn(&o, &child);
+        if (r < 0)
+                return r;
+        c->pid = child.pid;
+        c->in_fd = child.stdin_fd;
+        c->out_fd = child.stdout_fd;
+        return 0;
+}
+
+/* The caller's bounds: SOURCE_CALLS_MAX in all, SOURCE_CALLS_PER_CALLER
+ * each but root. */
+static int check_bounds(Bus *b, uid_t uid, sd_bus_error *error) {
+        unsigned mine = 0;
+
+        if (g_list_length(b->source_calls) >= SOURCE_CALLS_MAX)
+                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
+                                         "%u source calls are already running; try again later", SOURCE_CALLS_MAX);
+        if (b->manager->user_mode || uid == 0)
+                return 0;
+        for (GList *l = b->source_calls; l; l = l->next)
+                mine += ((SourceCall *) l->data)->uid == uid && ((SourceCall *) l->data)->message;
+        if (mine >= SOURCE_CALLS_PER_CALLER)
+                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
+                                         "you have %u source calls running already; wait for one to end", mine);
+        return 0;
+}
+
+/* The helper (and libvirt's ssh, virt-v2v --print-source) runs in a
+ * transient scope of its own; the request follows once systemd has moved
+ * the helper there. Then its output, its end and the timeout are watched. */
+static int source_call_watch(SourceCall *c, sd_bus_error *error) {
+        Manager *m = c->bus->manager;
+        g_autofree char *desc = g_strdup_printf("v2vd: %s", c->what);
+        int r;
+
+        c->unit = g_strdup_printf("v2vd-source-%d.scope", (int) c->pid);
+        r = m->scope_watch ? scope_start(m->scope_watch, c->unit, c->pid, desc, UINT64_MAX, 5 * 1000000ULL,
+                                         on_scope_outcome, c, &c->scope_wait)
+                           : -ENOTCONN;
+        if (r < 0) {
+                g_clear_pointer(&c->unit, g_free);
+                (void) kill(-c->pid, SIGKILL);
+                (void) waitpid(c->pid, NULL, 0);
+                return sd_bus_error_set_errnof(error, r, "cannot start a scope for v2vd-sources: %s", g_strerror(-r));
+        }
+        (void) fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
+        r = sd_event_add_io(m->event, &c->io, c->out_fd, EPOLLIN, on_output, c);
+        if (r >= 0)
+                r = sd_event_add_child(m->event, &c->child, c->pid, WEXITED, on_exit_child, c);
+        if (r >= 0)
+                r = sd_event_add_time_relative(m->event, &c->timer, CLOCK_MONOTONIC,
+                                               (uint64_t) c->timeout_sec * 1000000ULL, 0, on_timeout, c);
+        if (r < 0) {
+                kill_helper(c);
+                (void) waitpid(c->pid, NULL, 0);
+                return sd_bus_error_set_errnof(error, r, "cannot watch v2vd-sources: %s", g_strerror(-r));
+        }
+        return 0;
+}
+
+int source_call_start(Bus *b, sd_bus_message *message, const char *op, const char *source_json,
                       const char *vm_name, sd_bus_error *error) {
+        Manager *m = b->manager;
         g_autoptr(SourceSpec) spec = NULL;
         g_autoptr(GError) gerror = NULL;
-        g_autoptr(JsonParser) p = json_parser_new();
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        g_autoptr(JsonNode) root = NULL;
-        g_autofree char *request = NULL;
-        g_auto(GStrv) env = NULL;
-        __attribute__((cleanup(identity_clear))) Identity id = { 0 };
+        static Cred cred;   /* big (groups); the daemon is single-threaded */
+        bool drop = false;
         SourceCall *c;
         uid_t uid = 0;
         int r;
@@ -321,56 +319,24 @@ int source_call_start(Manager *m, sd_bus_message *message, const char *op, const
         if (spec->print_source && !vm_name)
                 return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
                                          "source: \"print_source\" is for InspectSourceVM, not ListSourceVMs");
-        if (g_list_length(m->source_calls) >= SOURCE_CALLS_MAX)
-                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
-                                         "%u source calls are already running; try again later", SOURCE_CALLS_MAX);
         if (!m->user_mode) {
-                unsigned mine = 0;
                 r = bus_sender_uid(message, &uid);
                 if (r < 0)
                         return r;
-                for (GList *l = m->source_calls; l; l = l->next)
-                        mine += ((SourceCall *) l->data)->uid == uid && ((SourceCall *) l->data)->message;
-                if (uid != 0 && mine >= SOURCE_CALLS_PER_CALLER)
-                        return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
-                                                 "you have %u source calls running already; wait for one to end",
-                                                 mine);
-                if (uid != 0) {
-                        r = identity_of(uid, &id);
-                        if (r < 0)
-                                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "cannot find user %u's groups: %s",
-                                                         (unsigned) uid, g_strerror(-r));
-                }
+        }
+        r = check_bounds(b, uid, error);
+        if (r < 0)
+                return r;
+        if (!m->user_mode && uid != 0) {
+                r = cred_lookup(uid, &cred);
+                if (r < 0)
+                        return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "cannot find user %u's groups: %s",
+                                                 (unsigned) uid, g_strerror(-r));
+                drop = true;
         }
 
-        /* The helper gets the object exactly as the caller gave it. */
-        if (!json_parser_load_from_data(p, source_json, -1, NULL))
-                return -EINVAL;
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "op");
-        json_builder_add_string_value(b, op);
-        if (vm_name) {
-                json_builder_set_member_name(b, "vm");
-                json_builder_add_string_value(b, vm_name);
-        }
-        json_builder_set_member_name(b, "source");
-        json_builder_add_value(b, json_node_copy(json_parser_get_root(p)));
-        if (spec->print_source) {
-                json_builder_set_member_name(b, "virt_v2v");
-                json_builder_add_string_value(b, m->virt_v2v);
-                json_builder_set_member_name(b, "environment");
-                json_builder_begin_array(b);
-                for (char **e = m->extra_env; e && *e; e++)
-                        json_builder_add_string_value(b, *e);
-                json_builder_end_array(b);
-        }
-        json_builder_end_object(b);
-        root = json_builder_get_root(b);
-        request = json_to_string(root, FALSE);
-
-        env = helper_environment(&id);
         c = g_new0(SourceCall, 1);
-        c->manager = m;
+        c->bus = b;
         c->out_fd = -1;
         c->in_fd = -1;
         c->out = g_string_new(NULL);
@@ -378,51 +344,30 @@ int source_call_start(Manager *m, sd_bus_message *message, const char *op, const
                                   vm_name ? " " : "", vm_name ?: "");
         c->timeout_sec = spec->timeout_sec ?: m->source_timeout_sec;
         c->uid = uid;
-        c->request = g_steal_pointer(&request);
-        m->source_calls = g_list_prepend(m->source_calls, c);
-        r = spawn_helper(&id, env, &c->in_fd, &c->out_fd, &c->pid);
+        c->request = helper_request(m, op, source_json, vm_name, spec->print_source);
+        b->source_calls = g_list_prepend(b->source_calls, c);
+        if (!c->request) {
+                source_call_free(c);
+                return -EINVAL;
+        }
+        r = spawn_helper(c, drop ? &cred : NULL);
         if (r < 0) {
                 source_call_free(c);
                 return sd_bus_error_set_errnof(error, r, "cannot start v2vd-sources: %s", g_strerror(-r));
         }
-        {
-                /* The helper (and libvirt's ssh, virt-v2v --print-source)
-                 * runs in a transient scope of its own; the request follows
-                 * once systemd has moved the helper there. */
-                g_autofree char *desc = g_strdup_printf("v2vd: %s", c->what);
-                c->unit = g_strdup_printf("v2vd-source-%d.scope", (int) c->pid);
-                r = scope_start(m->bus, c->unit, c->pid, desc, UINT64_MAX, 5 * 1000000ULL, on_scope_started, c,
-                                &c->scope_slot);
-                if (r < 0) {
-                        g_clear_pointer(&c->unit, g_free);
-                        (void) kill(-c->pid, SIGKILL);
-                        (void) waitpid(c->pid, NULL, 0);
-                        source_call_free(c);
-                        return sd_bus_error_set_errnof(error, r, "cannot start a scope for v2vd-sources: %s",
-                                                       g_strerror(-r));
-                }
-        }
-        (void) fcntl(c->out_fd, F_SETFL, O_NONBLOCK);
-        r = sd_event_add_io(m->event, &c->io, c->out_fd, EPOLLIN, on_output, c);
-        if (r >= 0)
-                r = sd_event_add_child(m->event, &c->child, c->pid, WEXITED, on_exit_child, c);
-        if (r >= 0)
-                r = sd_event_add_time_relative(m->event, &c->timer, CLOCK_MONOTONIC,
-                                               (uint64_t) c->timeout_sec * 1000000ULL, 0, on_timeout, c);
+        r = source_call_watch(c, error);
         if (r < 0) {
-                kill_helper(c);
-                (void) waitpid(c->pid, NULL, 0);
                 source_call_free(c);
-                return sd_bus_error_set_errnof(error, r, "cannot watch v2vd-sources: %s", g_strerror(-r));
+                return r;
         }
         c->message = sd_bus_message_ref(message);
         log_debug("%s: started v2vd-sources (pid %d, timeout %u s)", c->what, (int) c->pid, c->timeout_sec);
         return 1;
 }
 
-void source_calls_abort(Manager *m) {
-        while (m->source_calls) {
-                SourceCall *c = m->source_calls->data;
+void source_calls_abort(Bus *b) {
+        while (b->source_calls) {
+                SourceCall *c = b->source_calls->data;
                 if (!c->exited) {
                         kill_helper(c);
                         (void) waitpid(c->pid, NULL, 0);

@@ -13,7 +13,7 @@
 
 #include <systemd/sd-bus.h>
 
-#include "job/manager.h"
+#include "bus/bus.h"
 
 /* Helpers running at once: in all, and per caller other than root
  * (--system mode). */
@@ -22,12 +22,8 @@
 
 /* op is "list" or "inspect" (vm_name set). Returns 1 when the reply will
  * follow, or a negative errno / sd_bus_error set to reply at once. */
-int source_call_start(Manager *m, sd_bus_message *message, const char *op, const char *source_json,
+int source_call_start(Bus *b, sd_bus_message *message, const char *op, const char *source_json,
                       const char *vm_name, sd_bus_error *error);
 
-/* systemd's JobRemoved for a v2vd-source-*.scope (manager.c dispatches it):
- * once the helper is in its scope, it gets the request. Returns 0. */
-int source_call_scope_job_removed(Manager *m, const char *job_path, const char *result);
-
 /* At shutdown: kill the helpers still running, forget their calls. */
-void source_calls_abort(Manager *m);
+void source_calls_abort(Bus *b);

@@ -9,10 +9,10 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
-int cred_lookup(uid_t uid, Cred *ret) {
+int passwd_lookup(uid_t uid, Cred *ret) {
         struct passwd pw, *res = NULL;
         char buf[16384];
-        int n, r;
+        int r;
 
         memset(ret, 0, sizeof *ret);
         r = getpwuid_r(uid, &pw, buf, sizeof buf, &res);
@@ -25,8 +25,17 @@ int cred_lookup(uid_t uid, Cred *ret) {
         if (snprintf(ret->name, sizeof ret->name, "%s", pw.pw_name) >= (int) sizeof ret->name ||
             snprintf(ret->home, sizeof ret->home, "%s", pw.pw_dir ? pw.pw_dir : "/") >= (int) sizeof ret->home)
                 return -ENAMETOOLONG;
+        return 0;
+}
+
+int cred_lookup(uid_t uid, Cred *ret) {
+        int n, r;
+
+        r = passwd_lookup(uid, ret);
+        if (r < 0)
+                return r;
         n = CRED_MAX_GROUPS;
-        if (getgrouplist(pw.pw_name, pw.pw_gid, ret->groups, &n) < 0)
+        if (getgrouplist(ret->name, ret->gid, ret->groups, &n) < 0)
                 return -E2BIG;
         ret->n_groups = n;
         return 0;

@@ -4,10 +4,10 @@
  * from the passwd and group databases, as initgroups(3) would set them) and
  * dropping to them for good.
  *
- * Shared by v2vd (its helper processes: path checks and cleanup in the
- * owner's rights, owner.c) and v2vd-runner (virt-v2v and ssh-agent run as
- * the owner). No GLib, no allocation: cred_drop() is called between fork()
- * and exec().
+ * Shared by v2vd (its helper processes, spawn.c: path checks and cleanup in
+ * the owner's rights, owner.c; v2vd-sources as the caller, source-call.c)
+ * and v2vd-runner (virt-v2v and ssh-agent run as the owner). No GLib, no
+ * allocation: cred_drop() is called between fork() and exec().
  */
 #pragma once
 
@@ -24,6 +24,10 @@ typedef struct Cred {
         char name[256];
         char home[1024];
 } Cred;
+
+/* The passwd entry of uid: uid, gid, name and home of *ret (no groups).
+ * -ENOENT: no such user. Every passwd lookup of the daemon is this one. */
+int passwd_lookup(uid_t uid, Cred *ret);
 
 /* Fill *ret from the passwd entry of uid and the groups naming it.
  * -ENOENT: no such user (then nothing may run on its behalf);

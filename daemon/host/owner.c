@@ -15,49 +15,46 @@
 #include <unistd.h>
 
 #include "host/cred.h"
+#include "host/spawn.h"
 #include "host/util.h"
 
 /* ------------------------------------------------------------ helpers */
 
+typedef struct {
+        int (*fn)(int out_fd, void *userdata);
+        void *userdata;
+} OwnerChild;
+
+static int owner_child(void *userdata) {
+        OwnerChild *c = userdata;
+
+        (void) signal(SIGPIPE, SIG_IGN);
+        return c->fn(STDOUT_FILENO, c->userdata);
+}
+
 int owner_run(uid_t uid, int (*fn)(int out_fd, void *userdata), void *userdata, size_t max, char **ret_output) {
         static Cred cred;   /* big (groups); the daemon is single-threaded */
         bool drop = uid != geteuid();
-        _cleanup_close_ int rd = -1;
-        int fds[2], status, r;
+        OwnerChild c = { fn, userdata };
+        /* Nothing of the daemon's (its bus connection, its files) stays
+         * open in the owner's process but the answer pipe. */
+        SpawnOptions o = { .fn = owner_child, .userdata = &c, .cred = drop ? &cred : NULL,
+                           .flags = SPAWN_STDOUT_PIPE };
+        __attribute__((cleanup(spawned_close))) Spawned child = { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
         g_autofree char *buf = g_malloc(max + 1);
         size_t len = 0;
-        pid_t pid;
+        int status, r;
 
         if (drop) {
                 r = cred_lookup(uid, &cred);
                 if (r < 0)
                         return r;
         }
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return -errno;
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                close(fds[0]);
-                close(fds[1]);
+        r = spawn(&o, &child);
+        if (r < 0)
                 return r;
-        }
-        if (pid == 0) {
-                /* Nothing of the daemon's (its bus connection, its files)
-                 * stays open in the owner's process but the answer pipe. */
-                close(fds[0]);
-                if (fds[1] != 3 && (dup2(fds[1], 3) < 0 || close(fds[1]) < 0))
-                        _exit(255);
-                (void) syscall(SYS_close_range, 4U, ~0U, 0U);
-                (void) signal(SIGPIPE, SIG_IGN);
-                if (drop && cred_drop(&cred) < 0)
-                        _exit(255);
-                _exit(fn(3, userdata) & 0xff);
-        }
-        close(fds[1]);
-        rd = fds[0];
         for (;;) {
-                ssize_t n = read(rd, buf + len, max - len);
+                ssize_t n = read(child.stdout_fd, buf + len, max - len);
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n <= 0)
@@ -65,19 +62,19 @@ int owner_run(uid_t uid, int (*fn)(int out_fd, void *userdata), void *userdata, 
                 len += (size_t) n;
                 if (len >= max) {
                         char sink[4096];
-                        while (read(rd, sink, sizeof sink) > 0)
+                        while (read(child.stdout_fd, sink, sizeof sink) > 0)
                                 ;
                         break;
                 }
         }
         buf[len] = 0;
-        while (waitpid(pid, &status, 0) < 0)
+        while (waitpid(child.pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return -errno;
         if (!WIFEXITED(status))
                 return -EIO;
-        if (drop && WEXITSTATUS(status) == 255)
-                return -EPERM;
+        if (WEXITSTATUS(status) == 126)
+                return drop ? -EPERM : -EIO;
         if (ret_output)
                 *ret_output = g_steal_pointer(&buf);
         return WEXITSTATUS(status);
@@ -223,7 +220,7 @@ int owner_prepare_start(const char *job_dir, const char *secret_dir, const char 
 
         {
                 Cred c;
-                r = cred_lookup(uid, &c);
+                r = passwd_lookup(uid, &c);
                 if (r < 0)
                         return r;
                 gid = c.gid;
@@ -272,7 +269,7 @@ int owner_offer_file(const char *dir, const char *name, uid_t uid) {
 
         if (fd < 0)
                 return -errno;
-        r = cred_lookup(uid, &c);
+        r = passwd_lookup(uid, &c);
         return r < 0 ? r : give_file(fd, name, uid, c.gid, true);
 }
 

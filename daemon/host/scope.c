@@ -18,9 +18,117 @@ char *scope_unit_name(const char *job_id) {
         return g_strdup_printf("v2vd-job-%s.scope", job_id);
 }
 
-int scope_start(sd_bus *bus, const char *unit, pid_t pid, const char *description,
-                uint64_t cpu_quota_per_sec_usec, uint64_t stop_timeout_usec,
-                sd_bus_message_handler_t callback, void *userdata, sd_bus_slot **ret_slot) {
+struct ScopeWatch {
+        sd_bus *bus;
+        sd_bus_slot *match;
+        GHashTable *waits;              /* unit → ScopeWait* (owned by whoever started it) */
+};
+
+struct ScopeWait {
+        ScopeWatch *watch;
+        char *unit;
+        char *job_path;                 /* systemd's start job, once StartTransientUnit answered */
+        sd_bus_slot *slot;              /* StartTransientUnit in flight */
+        scope_outcome_t outcome;
+        void *userdata;
+};
+
+static void scope_wait_free(ScopeWait *wait) {
+        sd_bus_slot_unref(wait->slot);
+        g_free(wait->unit);
+        g_free(wait->job_path);
+        g_free(wait);
+}
+
+ScopeWait *scope_wait_cancel(ScopeWait *wait) {
+        if (!wait)
+                return NULL;
+        if (g_hash_table_lookup(wait->watch->waits, wait->unit) == wait)
+                g_hash_table_remove(wait->watch->waits, wait->unit);
+        scope_wait_free(wait);
+        return NULL;
+}
+
+/* The end of a wait: off the table first, so that the callback may start
+ * the same unit again. */
+static void scope_wait_end(ScopeWait *wait, ScopeOutcome outcome, const char *detail) {
+        scope_outcome_t fn = wait->outcome;
+        void *userdata = wait->userdata;
+
+        scope_wait_cancel(wait);
+        fn(outcome, detail, userdata);
+}
+
+static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        ScopeWatch *w = userdata;
+        const char *path, *unit, *result;
+        ScopeWait *wait;
+        uint32_t id;
+
+        if (sd_bus_message_read(message, "uoss", &id, &path, &unit, &result) < 0)
+                return 0;
+        wait = g_hash_table_lookup(w->waits, unit);
+        if (!wait || !wait->job_path || !g_str_equal(wait->job_path, path))
+                return 0;
+        if (g_str_equal(result, "done"))
+                scope_wait_end(wait, SCOPE_READY, result);
+        else
+                scope_wait_end(wait, SCOPE_FAILED, result);
+        return 0;
+}
+
+int scope_watch_new(sd_bus *bus, ScopeWatch **ret) {
+        g_autoptr(ScopeWatch) w = g_new0(ScopeWatch, 1);
+        int r;
+
+        w->bus = sd_bus_ref(bus);
+        w->waits = g_hash_table_new(g_str_hash, g_str_equal);
+        r = sd_bus_match_signal_async(bus, &w->match, SD_DEST, SD_PATH, SD_IFACE, "JobRemoved",
+                                      on_job_removed, NULL, w);
+        if (r < 0)
+                return r;
+        /* Without Subscribe the manager sends JobRemoved to nobody. */
+        r = sd_bus_call_method_async(bus, NULL, SD_DEST, SD_PATH, SD_IFACE, "Subscribe", NULL, NULL, NULL);
+        if (r < 0)
+                return r;
+        *ret = g_steal_pointer(&w);
+        return 0;
+}
+
+ScopeWatch *scope_watch_free(ScopeWatch *w) {
+        if (!w)
+                return NULL;
+        /* The waits belong to their starters, who cancel them. */
+        g_hash_table_unref(w->waits);
+        sd_bus_slot_unref(w->match);
+        sd_bus_unref(w->bus);
+        g_free(w);
+        return NULL;
+}
+
+/* StartTransientUnit answered with systemd's job; the process is in the
+ * scope only when that job is done (JobRemoved). */
+static int on_scope_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ScopeWait *wait = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const char *path;
+
+        wait->slot = sd_bus_slot_unref(wait->slot);
+        if (e) {
+                scope_wait_end(wait, SCOPE_REFUSED, e->message ?: e->name);
+                return 0;
+        }
+        if (sd_bus_message_read(reply, "o", &path) < 0) {
+                scope_wait_end(wait, SCOPE_BAD_REPLY, "bad reply from systemd");
+                return 0;
+        }
+        wait->job_path = g_strdup(path);
+        return 0;
+}
+
+static int start_transient_unit(sd_bus *bus, const char *unit, pid_t pid, const char *description,
+                                uint64_t cpu_quota_per_sec_usec, uint64_t stop_timeout_usec,
+                                ScopeWait *wait) {
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL;
         int r;
 
@@ -52,20 +160,30 @@ int scope_start(sd_bus *bus, const char *unit, pid_t pid, const char *descriptio
         r = sd_bus_message_append(m, "a(sa(sv))", 0);
         if (r < 0)
                 return r;
-        return sd_bus_call_async(bus, ret_slot, m, callback, userdata, 0);
+        return sd_bus_call_async(bus, &wait->slot, m, on_scope_started, wait, 0);
 }
 
-int scope_watch_job_removed(sd_bus *bus, sd_bus_message_handler_t callback, void *userdata,
-                            sd_bus_slot **ret_slot) {
+int scope_start(ScopeWatch *w, const char *unit, pid_t pid, const char *description,
+                uint64_t cpu_quota_per_sec_usec, uint64_t stop_timeout_usec,
+                scope_outcome_t outcome, void *userdata, ScopeWait **ret) {
+        ScopeWait *wait;
         int r;
 
-        r = sd_bus_match_signal_async(bus, ret_slot, SD_DEST, SD_PATH, SD_IFACE, "JobRemoved",
-                                      callback, NULL, userdata);
-        if (r < 0)
+        if (g_hash_table_contains(w->waits, unit))
+                return -EBUSY;
+        wait = g_new0(ScopeWait, 1);
+        wait->watch = w;
+        wait->unit = g_strdup(unit);
+        wait->outcome = outcome;
+        wait->userdata = userdata;
+        r = start_transient_unit(w->bus, unit, pid, description, cpu_quota_per_sec_usec, stop_timeout_usec, wait);
+        if (r < 0) {
+                scope_wait_free(wait);
                 return r;
-        /* Without Subscribe the manager sends JobRemoved to nobody. */
-        return sd_bus_call_method_async(bus, NULL, SD_DEST, SD_PATH, SD_IFACE, "Subscribe",
-                                        NULL, NULL, NULL);
+        }
+        g_hash_table_insert(w->waits, wait->unit, wait);
+        *ret = wait;
+        return 0;
 }
 
 static int scope_reply_log(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {

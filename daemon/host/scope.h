@@ -12,6 +12,7 @@
  */
 #pragma once
 
+#include <glib.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
@@ -20,15 +21,35 @@
 
 char *scope_unit_name(const char *job_id);
 
-/* cpu_quota_per_sec_usec: UINT64_MAX = no quota. The reply (an object path
- * of the systemd job) goes to callback. */
-int scope_start(sd_bus *bus, const char *unit, pid_t pid, const char *description,
-                uint64_t cpu_quota_per_sec_usec, uint64_t stop_timeout_usec,
-                sd_bus_message_handler_t callback, void *userdata, sd_bus_slot **ret_slot);
+/* Every scope being started waits here for its systemd job's JobRemoved:
+ * one subscription to the service manager's signals, the waits keyed by
+ * unit name. */
+typedef struct ScopeWatch ScopeWatch;
+typedef struct ScopeWait ScopeWait;
 
-/* Subscribe to the manager's signals and match JobRemoved. */
-int scope_watch_job_removed(sd_bus *bus, sd_bus_message_handler_t callback, void *userdata,
-                            sd_bus_slot **ret_slot);
+typedef enum ScopeOutcome {
+        SCOPE_READY,            /* the scope runs, pid is in it */
+        SCOPE_REFUSED,          /* StartTransientUnit failed: detail is systemd's error */
+        SCOPE_BAD_REPLY,        /* StartTransientUnit's reply was not an object path */
+        SCOPE_FAILED,           /* the start job ended otherwise: detail is its result */
+} ScopeOutcome;
+
+/* Called once; the wait is gone by then (forget the ScopeWait pointer). */
+typedef void (*scope_outcome_t)(ScopeOutcome outcome, const char *detail, void *userdata);
+
+/* Subscribes to the manager's signals on bus and matches JobRemoved. */
+int scope_watch_new(sd_bus *bus, ScopeWatch **ret);
+ScopeWatch *scope_watch_free(ScopeWatch *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ScopeWatch, scope_watch_free)
+
+/* StartTransientUnit for pid in a scope of V2VD_SLICE, then wait for the
+ * returned systemd job to end: outcome says how. cpu_quota_per_sec_usec:
+ * UINT64_MAX = no quota. */
+int scope_start(ScopeWatch *w, const char *unit, pid_t pid, const char *description,
+                uint64_t cpu_quota_per_sec_usec, uint64_t stop_timeout_usec,
+                scope_outcome_t outcome, void *userdata, ScopeWait **ret);
+/* Stop waiting (the outcome callback is not called). NULL is fine. */
+ScopeWait *scope_wait_cancel(ScopeWait *wait);
 
 /* Change the CPU quota of a running scope at once (runtime only). */
 int scope_set_cpu_quota(sd_bus *bus, const char *unit, uint64_t cpu_quota_per_sec_usec);

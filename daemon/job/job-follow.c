@@ -2,7 +2,7 @@
 /*
  * Following a running job: its directory and virt-v2v's two logs (inotify,
  * reads fed to progress.c), the beat, and publishing what changed
- * (PropertiesChanged through bus-job.c, state.json).
+ * (job-events.h, state.json).
  *
  * Property changes are coalesced: at most one PropertiesChanged per
  * EMIT_INTERVAL (progress_interval_ms) per job, a state change at once;
@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "core/beat.h"
-#include "bus/bus-job.h"
+#include "job/job-events.h"
 #include "job/job-private.h"
 #include "host/util.h"
 
@@ -130,7 +130,7 @@ static bool job_flush_at(Job *j, uint64_t when) {
         bool sent = false;
 
         if (j->dirty) {
-                bus_job_emit_changed(j, j->dirty);
+                job_events_changed(j, j->dirty);
                 j->dirty = 0;
                 j->last_emit_usec = when;
                 sent = true;

@@ -10,9 +10,13 @@
  *                 shaping (throttle.c reports, job.c tells the caller)
  *   job-follow.c  following virt-v2v: the job directory and the logs
  *                 (inotify, reads into progress.c), the beat, publishing
- *                 (PropertiesChanged, state.json)
+ *                 (job-events.h, state.json)
  *   job-start.c   starting virt-v2v: secrets, environment, the runner and
- *                 its scope, the bookkeeping of partial output
+ *                 its scope, watching the runner's end
+ *   job-outputs.c the output files a job created (what cancel removes)
+ *
+ * job-start.c and job-follow.c do not call each other: job.c's job_start()
+ * and job_adopt() wire them.
  */
 #pragma once
 
@@ -20,6 +24,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/v2v-argv.h"
 #include "job/job.h"
 
 /* job.c */
@@ -55,15 +60,24 @@ void job_read_v2v_pid(Job *j);
 unsigned progress_change_to_props(unsigned change);
 
 /* job-start.c */
+/* Starting, in two steps around job_follow_dir(): the command, the secrets,
+ * the limits and fresh log files; then the runner and its scope. On failure
+ * *ret_message says why (the job is to fail with it). */
+int job_start_prepare(Job *j, V2vCommand **ret_cmd, char **ret_message);
+int job_start_runner(Job *j, const V2vCommand *cmd, char **ret_message);
 /* Watch the runner's end: our own child, or one adopted after a restart. */
 int job_watch_runner(Job *j, pid_t pid, bool own_child);
 /* Drop what watches the runner and its scope, and the start pipe. */
 void job_runner_release(Job *j);
 /* nbdkit's rate filter input: the network limit in bits/s. */
 int job_write_bandwidth_file(Job *j);
-/* A cancelled job's output files that were not there before it ran. */
-void job_remove_partial_output(Job *j);
-/* Record the job's output files by identity as they appear (job-start.c). */
-int job_watch_outputs(Job *j);
 /* Give back the space reserved beyond the logs' ends. */
 void job_release_log_space(Job *j);
+
+/* job-outputs.c */
+/* Which of the output names exist before the job runs. */
+void job_record_preexisting_outputs(Job *j);
+/* Record the job's output files by identity as they appear. */
+int job_watch_outputs(Job *j);
+/* A cancelled job's output files that were not there before it ran. */
+void job_remove_partial_output(Job *j);

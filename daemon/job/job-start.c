@@ -25,6 +25,7 @@
 #include "host/owner.h"
 #include "host/scope.h"
 #include "host/egress.h"
+#include "host/spawn.h"
 #include "host/util.h"
 #include "core/v2v-argv.h"
 #include "common/v2v-limits.h"
@@ -41,95 +42,6 @@
 
 static int pidfd_open_compat(pid_t pid) {
         return (int) syscall(SYS_pidfd_open, pid, 0);
-}
-
-/* Remove the output files a cancelled job created — those recorded by
- * identity as they appeared (job_watch_outputs) and still the same file —
- * never through a link, only with its owner's rights
- * (owner_remove_outputs). A job cancelled before it ran created nothing. */
-void job_remove_partial_output(Job *j) {
-        g_autofree char *dir = NULL;
-        g_autoptr(GPtrArray) patterns = NULL;
-        g_autofree char *removed = NULL;
-        int r;
-
-        if (!j->spec || !j->record->started_usec || j->record->created_outputs->len == 0 ||
-            !v2v_spec_output_files(j->spec, &dir, &patterns))
-                return;
-        r = owner_remove_outputs(j->record->owner_uid, dir, patterns, j->record->created_outputs, &removed);
-        if (r < 0)
-                log_full(LOG_WARNING, j->id, "cannot remove the partial output in %s: %s", dir, g_strerror(-r));
-        else if (removed && *removed)
-                log_full(LOG_INFO, j->id, "removed partial output in %s: %s", dir, g_strchomp(removed));
-}
-
-static bool output_name_matches(const GPtrArray *patterns, const char *name) {
-        for (guint i = 0; i < patterns->len; i++)
-                if (g_pattern_match_simple(patterns->pdata[i], name))
-                        return true;
-        return false;
-}
-
-/* A file of the job's output names appeared: record it by identity
- * ("DEV:INO:NAME") if it is a regular file of the job's owner that was not
- * there before the job ran. */
-static int on_output_event(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
-        Job *j = userdata;
-        g_autofree char *dir = NULL, *path = NULL, *entry = NULL;
-        g_autoptr(GPtrArray) patterns = NULL;
-        struct stat st;
-
-        if (ev->len == 0 || !j->spec || !v2v_spec_output_files(j->spec, &dir, &patterns) ||
-            !output_name_matches(patterns, ev->name) ||
-            g_ptr_array_find_with_equal_func(j->record->preexisting_outputs, ev->name, g_str_equal, NULL))
-                return 0;
-        path = g_build_filename(dir, ev->name, NULL);
-        if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != j->record->owner_uid)
-                return 0;
-        entry = g_strdup_printf("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%s", (guint64) st.st_dev,
-                                (guint64) st.st_ino, ev->name);
-        if (g_ptr_array_find_with_equal_func(j->record->created_outputs, entry, g_str_equal, NULL))
-                return 0;
-        g_ptr_array_add(j->record->created_outputs, g_steal_pointer(&entry));
-        (void) job_save_record(j);
-        return 0;
-}
-
-int job_watch_outputs(Job *j) {
-        g_autofree char *dir = NULL;
-        g_autoptr(GPtrArray) patterns = NULL;
-        int r;
-
-        if (j->outputs_watch || !j->spec || !v2v_spec_output_files(j->spec, &dir, &patterns))
-                return 0;
-        r = sd_event_add_inotify(j->manager->event, &j->outputs_watch, dir,
-                                 IN_CREATE | IN_MOVED_TO | IN_ONLYDIR, on_output_event, j);
-        if (r < 0)
-                return log_full(LOG_WARNING, j->id, "cannot watch %s for the job's output files (cancel will "
-                                "remove none): %s", dir, g_strerror(-r)), 0;
-        sd_event_source_set_description(j->outputs_watch, "job-outputs");
-        return 0;
-}
-
-static void job_record_preexisting_outputs(Job *j) {
-        g_autofree char *dir = NULL;
-        g_autoptr(GPtrArray) patterns = NULL;
-        g_autoptr(GDir) d = NULL;
-        const char *name;
-
-        g_clear_pointer(&j->record->preexisting_outputs, g_ptr_array_unref);
-        j->record->preexisting_outputs = g_ptr_array_new_with_free_func(g_free);
-        if (!j->spec || !v2v_spec_output_files(j->spec, &dir, &patterns))
-                return;
-        d = g_dir_open(dir, 0, NULL);
-        if (!d)
-                return;
-        while ((name = g_dir_read_name(d)))
-                for (guint i = 0; i < patterns->len; i++)
-                        if (g_pattern_match_simple(patterns->pdata[i], name)) {
-                                g_ptr_array_add(j->record->preexisting_outputs, g_strdup(name));
-                                break;
-                        }
 }
 
 /* Give back the space job_start reserved beyond the logs' ends: truncating
@@ -233,14 +145,8 @@ static const V2vSecret *job_spec_secret(const Job *j, const char *file_name) {
 }
 
 static char **job_build_environment(Job *j, const V2vCommand *cmd) {
-        static const char *const drop[] = {
-                "NOTIFY_SOCKET", "WATCHDOG_PID", "WATCHDOG_USEC", "LISTEN_PID", "LISTEN_FDS",
-                "LISTEN_FDNAMES", "INVOCATION_ID", "JOURNAL_STREAM", "V2VD_VIRT_V2V", NULL,
-        };
-        char **env = g_get_environ();
+        char **env = spawn_environment();
 
-        for (const char *const *d = drop; *d; d++)
-                env = g_environ_unsetenv(env, *d);
         for (char **e = j->manager->extra_env; e && *e; e++) {
                 g_auto(GStrv) kv = g_strsplit(*e, "=", 2);
                 if (kv[0] && kv[1])
@@ -254,44 +160,30 @@ static char **job_build_environment(Job *j, const V2vCommand *cmd) {
         return env;
 }
 
-static int on_scope_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+/* The job's scope runs (virt-v2v may start in it), or could not be made. */
+static void on_scope_outcome(ScopeOutcome outcome, const char *detail, void *userdata) {
         Job *j = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
-        const char *path;
-        int r;
+        bool go = outcome == SCOPE_READY && !j->record->cancel_requested;
+        g_autofree char *msg = NULL;
 
-        j->scope_slot = sd_bus_slot_unref(j->scope_slot);
-        if (e) {
-                g_autofree char *msg = g_strdup_printf("cannot create the job's scope %s: %s",
-                                                       j->record->unit, e->message ?: e->name);
+        j->scope_wait = NULL;
+        switch (outcome) {
+        case SCOPE_READY:
+                break;
+        case SCOPE_REFUSED:
+                msg = g_strdup_printf("cannot create the job's scope %s: %s", j->record->unit, detail);
+                break;
+        case SCOPE_BAD_REPLY:
+                msg = g_strdup("cannot understand systemd's answer to StartTransientUnit");
+                break;
+        case SCOPE_FAILED:
+                msg = g_strdup_printf("the job's scope %s could not be started (systemd: %s)", j->record->unit, detail);
+                break;
+        }
+        if (msg)
                 job_set_message(j, "error", msg);
-                /* The runner reads EOF and ends without running virt-v2v. */
-                if (j->go_fd >= 0)
-                        close(j->go_fd);
-                j->go_fd = -1;
-                return 0;
-        }
-        r = sd_bus_message_read(reply, "o", &path);
-        if (r < 0) {
-                job_set_message(j, "error", "cannot understand systemd's answer to StartTransientUnit");
-                if (j->go_fd >= 0)
-                        close(j->go_fd);
-                j->go_fd = -1;
-                return 0;
-        }
-        j->scope_job = g_strdup(path);
-        return 0;
-}
-
-void job_scope_job_removed(Job *j, const char *result) {
-        bool go = g_str_equal(result, "done") && !j->record->cancel_requested;
-
-        g_clear_pointer(&j->scope_job, g_free);
-        if (!g_str_equal(result, "done")) {
-                g_autofree char *msg = g_strdup_printf("the job's scope %s could not be started (systemd: %s)",
-                                                       j->record->unit, result);
-                job_set_message(j, "error", msg);
-        }
+        /* Released, or — closed unwritten — the runner reads EOF and ends
+         * without running virt-v2v. */
         if (j->go_fd >= 0) {
                 if (go && write(j->go_fd, "g", 1) != 1)
                         log_full(LOG_ERR, j->id, "cannot release the runner: %m");
@@ -304,101 +196,12 @@ void job_scope_job_removed(Job *j, const char *result) {
         }
 }
 
-static pid_t spawn_runner(Job *j, char **argv, char **envp, int go_read_fd) {
-        g_autofree char *log_path = job_log_path(j);
-        pid_t pid;
-
-        pid = fork();
-        if (pid != 0)
-                return pid < 0 ? -errno : pid;
-
-        /* Child: only async-signal-safe calls from here. */
-        {
-                int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY);
-                int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY, 0640);
-                sigset_t none;
-
-                if (null_fd < 0 || log_fd < 0)
-                        _exit(126);
-                if (go_read_fd == 3) {
-                        int t = fcntl(go_read_fd, F_DUPFD, 10);
-                        if (t < 0)
-                                _exit(126);
-                        go_read_fd = t;
-                }
-                if (dup2(null_fd, 0) < 0 || dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0 ||
-                    dup2(go_read_fd, 3) < 0)
-                        _exit(126);
-                syscall(SYS_close_range, 4U, ~0U, 0U);
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                execve(argv[0], argv, envp);
-                _exit(127);
-        }
-}
-
-int job_start(Job *j) {
-        Manager *m = j->manager;
-        g_autoptr(GError) error = NULL;
-        g_autoptr(V2vCommand) cmd = NULL;
+/* A fresh start: logs and outcome files of nothing earlier, the logs'
+ * space reserved. */
+static void job_reset_files(Job *j) {
         g_autofree char *machine_log = job_machine_log_path(j);
-        g_autofree char *bandwidth = job_file(j, "bandwidth");
         g_autofree char *log_path = job_log_path(j);
-        g_autofree char *description = NULL;
-        g_autofree char *agent_sock = NULL;
-        g_autoptr(GPtrArray) runner_argv = NULL;
-        g_auto(GStrv) envp = NULL;
-        uint64_t quota = UINT64_MAX;
-        int go[2] = { -1, -1 };
-        uid_t run_as;
-        pid_t pid;
-        int r;
-        V2vCommandPaths paths = {
-                .virt_v2v = m->virt_v2v,
-                .virt_v2v_in_place = m->virt_v2v_in_place,
-                .machine_log = machine_log,
-                .secret_dir = j->secret_dir,
-                .bandwidth_file = bandwidth,
-                .capabilities = (const char *const *) m->v2v_capabilities,
-        };
 
-        g_return_val_if_fail(j->record->state == V2V_JOB_QUEUED, -EINVAL);
-        if (j->spec && job_spec_secret(j, "ssh_key")) {
-                /* The runner starts an agent with the key inside the scope. */
-                agent_sock = g_build_filename(j->secret_dir, "agent.sock", NULL);
-                paths.ssh_auth_sock = agent_sock;
-        }
-        /* Still queued until the runner is on its way: a start that fails
-         * here goes from queued to failed. */
-        j->record->started_usec = now_usec(CLOCK_REALTIME);
-
-        if (!j->spec) {
-                job_finish(j, V2V_JOB_FAILED, "error", j->record->final_message_text ?: "the job's spec is lost");
-                return 0;
-        }
-        cmd = v2v_command_build(j->spec, &paths, &error);
-        if (!cmd) {
-                job_finish(j, V2V_JOB_FAILED, "error", error->message);
-                return 0;
-        }
-        job_set_warnings(j, cmd->warnings);
-        r = mkdir_parents_mode(j->secret_dir, 0700);
-        for (guint i = 0; r >= 0 && i < j->spec->secrets->len; i++)
-                r = write_secret_file(j->secret_dir, j->spec->secrets->pdata[i]);
-        if (r < 0) {
-                g_autofree char *msg = g_strdup_printf("cannot write the job's secrets to %s: %s",
-                                                       j->secret_dir, g_strerror(-r));
-                job_finish(j, V2V_JOB_FAILED, "error", msg);
-                return 0;
-        }
-        /* Limits written to throttling.json while the job was queued. */
-        job_apply_throttling_file(j);
-        r = job_write_bandwidth_file(j);
-        if (r < 0)
-                log_full(LOG_WARNING, j->id, "cannot write %s: %s", bandwidth, g_strerror(-r));
-        job_record_preexisting_outputs(j);
-
-        /* A fresh start: logs and outcome files of nothing earlier. */
         for (const char *const *n = (const char *const[]) { "v2v.log", "v2v-machine.log", "v2v.pid", "exit-status", NULL }; *n; n++) {
                 g_autofree char *p = job_file(j, *n);
                 (void) unlink(p);
@@ -419,48 +222,168 @@ int job_start(Job *j) {
                         (void) fallocate(fd2, FALLOC_FL_KEEP_SIZE, 0, LOG_RESERVE_BYTES);
         }
         j->log_offset = j->machine_log_offset = 0;
-        r = job_follow_dir(j);
-        if (r < 0) {
-                job_finish(j, V2V_JOB_FAILED, "error", "cannot follow the job's directory");
-                return 0;
-        }
+}
 
-        runner_argv = g_ptr_array_new();
-        g_ptr_array_add(runner_argv, m->runner_path);
-        g_ptr_array_add(runner_argv, j->dir);
-        g_ptr_array_add(runner_argv, (char *) "3");
+/* The ssh-agent socket the runner makes when the spec has a key, else NULL. */
+static char *job_agent_socket(const Job *j) {
+        return job_spec_secret(j, "ssh_key") ? g_build_filename(j->secret_dir, "agent.sock", NULL) : NULL;
+}
+
+int job_start_prepare(Job *j, V2vCommand **ret_cmd, char **ret_message) {
+        Manager *m = j->manager;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(V2vCommand) cmd = NULL;
+        g_autofree char *machine_log = job_machine_log_path(j);
+        g_autofree char *bandwidth = job_file(j, "bandwidth");
+        g_autofree char *agent_sock = job_agent_socket(j);
+        V2vCommandPaths paths = {
+                .virt_v2v = m->virt_v2v,
+                .virt_v2v_in_place = m->virt_v2v_in_place,
+                .machine_log = machine_log,
+                .secret_dir = j->secret_dir,
+                .bandwidth_file = bandwidth,
+                .capabilities = (const char *const *) m->v2v_capabilities,
+                /* The runner starts an agent with the key inside the scope. */
+                .ssh_auth_sock = agent_sock,
+        };
+        int r;
+
+        if (!j->spec) {
+                *ret_message = g_strdup(j->record->final_message_text ?: "the job's spec is lost");
+                return -EINVAL;
+        }
+        cmd = v2v_command_build(j->spec, &paths, &error);
+        if (!cmd) {
+                *ret_message = g_strdup(error->message);
+                return -EINVAL;
+        }
+        job_set_warnings(j, cmd->warnings);
+        r = mkdir_parents_mode(j->secret_dir, 0700);
+        for (guint i = 0; r >= 0 && i < j->spec->secrets->len; i++)
+                r = write_secret_file(j->secret_dir, j->spec->secrets->pdata[i]);
+        if (r < 0) {
+                *ret_message = g_strdup_printf("cannot write the job's secrets to %s: %s", j->secret_dir, g_strerror(-r));
+                return r;
+        }
+        /* Limits written to throttling.json while the job was queued. */
+        job_apply_throttling_file(j);
+        r = job_write_bandwidth_file(j);
+        if (r < 0)
+                log_full(LOG_WARNING, j->id, "cannot write %s: %s", bandwidth, g_strerror(-r));
+        job_record_preexisting_outputs(j);
+        job_reset_files(j);
+        *ret_cmd = g_steal_pointer(&cmd);
+        return 0;
+}
+
+/* The runner's command line and environment: v2vd-runner JOB_DIR 3
+ * VIRT-V2V-ARGV…, the go pipe on fd 3. */
+static GPtrArray *runner_argv(const Job *j, const V2vCommand *cmd) {
+        GPtrArray *argv = g_ptr_array_new();
+
+        g_ptr_array_add(argv, j->manager->runner_path);
+        g_ptr_array_add(argv, j->dir);
+        g_ptr_array_add(argv, (char *) "3");
         for (guint i = 0; i < cmd->argv->len && cmd->argv->pdata[i]; i++)
-                g_ptr_array_add(runner_argv, cmd->argv->pdata[i]);
-        g_ptr_array_add(runner_argv, NULL);
-        envp = job_build_environment(j, cmd);
+                g_ptr_array_add(argv, cmd->argv->pdata[i]);
+        g_ptr_array_add(argv, NULL);
+        return argv;
+}
+
+static char **runner_environment(Job *j, const V2vCommand *cmd, uid_t run_as) {
+        g_autofree char *agent_sock = job_agent_socket(j);
+        char **env = job_build_environment(j, cmd);
+
         if (agent_sock) {
                 g_autofree char *key = g_build_filename(j->secret_dir, "ssh_key", NULL);
-                envp = g_environ_setenv(envp, "V2VD_RUNNER_SSH_KEY", key, TRUE);
-                envp = g_environ_setenv(envp, "V2VD_RUNNER_SSH_AUTH_SOCK", agent_sock, TRUE);
+                env = g_environ_setenv(env, "V2VD_RUNNER_SSH_KEY", key, TRUE);
+                env = g_environ_setenv(env, "V2VD_RUNNER_SSH_AUTH_SOCK", agent_sock, TRUE);
         }
+        if (run_as != (uid_t) -1) {
+                g_autofree char *uid_text = g_strdup_printf("%u", (unsigned) run_as);
+                env = g_environ_setenv(env, "V2VD_RUNNER_UID", uid_text, TRUE);
+        }
+        return env;
+}
+
+/* The runner, stdout and stderr to v2v.log, held on the go pipe (fd 3)
+ * until its scope is there. */
+static int spawn_runner(Job *j, char **argv, char **envp, pid_t *ret_pid) {
+        g_autofree char *log_path = job_log_path(j);
+        _cleanup_close_ int log_fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_NOCTTY | O_CLOEXEC, 0640);
+        int go[2] = { -1, -1 };
+        SpawnOptions o = {
+                .path = argv[0],
+                .argv = argv,
+                .envp = envp,
+                .flags = SPAWN_STDOUT_FD | SPAWN_STDERR_FD | SPAWN_FD3,
+                .stdout_fd = log_fd,
+                .stderr_fd = log_fd,
+        };
+        Spawned child;
+        int r;
+
+        if (log_fd < 0)
+                return -errno;
+        if (pipe2(go, O_CLOEXEC) < 0)
+                return -errno;
+        o.fd3 = go[0];
+        r = spawn(&o, &child);
+        close(go[0]);
+        if (r < 0) {
+                close(go[1]);
+                return r;
+        }
+        j->go_fd = go[1];
+        *ret_pid = child.pid;
+        return 0;
+}
+
+/* Ask systemd for the job's scope with the runner in it; on_scope_outcome
+ * releases the runner. A scope that cannot be asked for leaves the runner
+ * to read EOF on its go pipe. */
+static void job_start_scope(Job *j, pid_t pid) {
+        Manager *m = j->manager;
+        g_autofree char *description = g_strdup_printf("virt-v2v conversion of %s (v2vd job %s)", j->vm_name, j->id);
+        uint64_t quota = UINT64_MAX;
+        int r;
+
+        if (v2v_cpu_limit_parse(j->record->cpu_limit, 0, &quota) < 0)
+                quota = UINT64_MAX;
+        r = m->scope_watch ? scope_start(m->scope_watch, j->record->unit, pid, description, quota,
+                                         m->cancel_grace_usec, on_scope_outcome, j, &j->scope_wait)
+                           : -ENOTCONN;
+        if (r < 0) {
+                g_autofree char *msg = g_strdup_printf("cannot ask systemd for the job's scope: %s", g_strerror(-r));
+                job_set_message(j, "error", msg);
+                close(j->go_fd);
+                j->go_fd = -1;
+        }
+}
+
+int job_start_runner(Job *j, const V2vCommand *cmd, char **ret_message) {
+        Manager *m = j->manager;
+        g_autoptr(GPtrArray) argv = runner_argv(j, cmd);
+        g_auto(GStrv) envp = NULL;
+        g_autofree char *machine_log = job_machine_log_path(j);
+        uid_t run_as;
+        pid_t pid = 0;
+        int r;
 
         run_as = owner_job_uid(m->user_mode, m->root_outputs, j->record->owner_uid, j->spec);
         if (run_as != (uid_t) -1) {
-                g_autofree char *uid_text = g_strdup_printf("%u", (unsigned) run_as);
                 r = owner_prepare_start(j->dir, j->secret_dir, machine_log, run_as);
                 if (r < 0) {
-                        g_autofree char *msg = g_strdup_printf("cannot prepare the job's files for uid %u: %s",
-                                                               (unsigned) run_as, g_strerror(-r));
-                        job_finish(j, V2V_JOB_FAILED, "error", msg);
-                        return 0;
+                        *ret_message = g_strdup_printf("cannot prepare the job's files for uid %u: %s",
+                                                       (unsigned) run_as, g_strerror(-r));
+                        return r;
                 }
-                envp = g_environ_setenv(envp, "V2VD_RUNNER_UID", uid_text, TRUE);
         }
-        if (pipe2(go, O_CLOEXEC) < 0) {
-                job_finish(j, V2V_JOB_FAILED, "error", "cannot create a pipe for the runner");
-                return 0;
-        }
-        pid = spawn_runner(j, (char **) runner_argv->pdata, envp, go[0]);
-        close(go[0]);
-        j->go_fd = go[1];
-        if (pid < 0) {
-                job_finish(j, V2V_JOB_FAILED, "error", "cannot fork the runner");
-                return 0;
+        envp = runner_environment(j, cmd, run_as);
+        r = spawn_runner(j, (char **) argv->pdata, envp, &pid);
+        if (r < 0) {
+                *ret_message = g_strdup_printf("cannot start the runner: %s", g_strerror(-r));
+                return r;
         }
         j->record->runner_pid = (uint32_t) pid;
         g_free(j->record->unit);
@@ -468,30 +391,16 @@ int job_start(Job *j) {
         r = job_watch_runner(j, pid, true);
         if (r < 0) {
                 kill(pid, SIGKILL);
-                job_finish(j, V2V_JOB_FAILED, "error", "cannot watch the runner");
-                return 0;
+                *ret_message = g_strdup("cannot watch the runner");
+                return r;
         }
-
-        if (v2v_cpu_limit_parse(j->record->cpu_limit, 0, &quota) < 0)
-                quota = UINT64_MAX;
-        description = g_strdup_printf("virt-v2v conversion of %s (v2vd job %s)", j->vm_name, j->id);
-        r = scope_start(m->bus, j->record->unit, pid, description, quota, m->cancel_grace_usec,
-                        on_scope_started, j, &j->scope_slot);
-        if (r < 0) {
-                g_autofree char *msg = g_strdup_printf("cannot ask systemd for the job's scope: %s", g_strerror(-r));
-                job_set_message(j, "error", msg);
-                close(j->go_fd);
-                j->go_fd = -1;
-        }
-
-        log_full(LOG_INFO, j->id, "starting the conversion of %s", j->vm_name);
-        return job_set_state(j, V2V_JOB_RUNNING, JOB_PROP_STARTED_AT | JOB_PROP_UNIT);
+        job_start_scope(j, pid);
+        return 0;
 }
 
 void job_runner_release(Job *j) {
         j->runner_source = sd_event_source_disable_unref(j->runner_source);
-        j->scope_slot = sd_bus_slot_unref(j->scope_slot);
-        g_clear_pointer(&j->scope_job, g_free);
+        j->scope_wait = scope_wait_cancel(j->scope_wait);
         if (j->runner_pidfd >= 0)
                 close(j->runner_pidfd);
         j->runner_pidfd = -1;

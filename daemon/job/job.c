@@ -22,8 +22,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "bus/bus-job.h"
+#include "job/job-events.h"
 #include "job/job-private.h"
+#include "common/bus-names.h"
 #include "common/runner-exit.h"
 #include "common/throttling.h"
 #include "common/v2v-limits.h"
@@ -186,7 +187,7 @@ int job_set_state(Job *j, V2vJobState state, unsigned props) {
         job_save_record(j);
         job_mark_dirty(j, props | JOB_PROP_STATE);
         if (v2v_job_state_is_finished(state))
-                bus_job_emit_finished(j);
+                job_events_finished(j);
         manager_counts_changed(m);
         if (old == V2V_JOB_RUNNING || state == V2V_JOB_QUEUED)
                 manager_schedule(m);
@@ -233,7 +234,7 @@ void job_apply_egress(Job *j) {
         if (!t || j->record->state != V2V_JOB_RUNNING || !j->record->unit)
                 return;
         /* Before the scope exists there is no cgroup to name: done once it is. */
-        if (j->scope_job || j->go_fd >= 0 || j->scope_slot)
+        if (j->scope_wait || j->go_fd >= 0)
                 return;
         if (j->record->network_limit > 0 && job_scope_cgroup(j, &cgroup, &problem) < 0) {
                 job_egress_warn(j, problem);
@@ -387,6 +388,30 @@ void job_conclude(Job *j, int runner_status, const char *lost_message) {
         else
                 job_finish(j, V2V_JOB_FAILED, "error", lost_message);
 }
+int job_start(Job *j) {
+        g_autoptr(V2vCommand) cmd = NULL;
+        g_autofree char *msg = NULL;
+
+        g_return_val_if_fail(j->record->state == V2V_JOB_QUEUED, -EINVAL);
+        /* Still queued until the runner is on its way: a start that fails
+         * here goes from queued to failed. */
+        j->record->started_usec = now_usec(CLOCK_REALTIME);
+        if (job_start_prepare(j, &cmd, &msg) < 0) {
+                job_finish(j, V2V_JOB_FAILED, "error", msg);
+                return 0;
+        }
+        if (job_follow_dir(j) < 0) {
+                job_finish(j, V2V_JOB_FAILED, "error", "cannot follow the job's directory");
+                return 0;
+        }
+        if (job_start_runner(j, cmd, &msg) < 0) {
+                job_finish(j, V2V_JOB_FAILED, "error", msg);
+                return 0;
+        }
+        log_full(LOG_INFO, j->id, "starting the conversion of %s", j->vm_name);
+        return job_set_state(j, V2V_JOB_RUNNING, JOB_PROP_STARTED_AT | JOB_PROP_UNIT);
+}
+
 int job_cancel(Job *j) {
         switch (j->record->state) {
         case V2V_JOB_QUEUED:
@@ -506,7 +531,7 @@ int job_remove(Job *j) {
 
         if (!v2v_job_state_is_finished(j->record->state))
                 return -EBUSY;
-        bus_job_emit_removed(j);
+        job_events_removed(j);
         r = remove_tree(j->dir);
         if (r < 0)
                 log_full(LOG_WARNING, j->id, "cannot remove %s: %s", j->dir, g_strerror(-r));
@@ -584,6 +609,9 @@ int job_create(Manager *m, V2vSpec **spec, uid_t owner, Job **ret) {
         g_hash_table_insert(m->jobs, j->id, j);
         (void) job_set_state(j, V2V_JOB_QUEUED, 0);
         log_full(LOG_INFO, j->id, "created for %s by uid %u", j->vm_name, (unsigned) owner);
+        job_events_added(j);
+        manager_counts_changed(m);
+        manager_schedule(m);
         *ret = g_steal_pointer(&j);
         return 0;
 fail:

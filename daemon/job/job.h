@@ -23,6 +23,7 @@
 #include <systemd/sd-event.h>
 
 #include "job/manager.h"
+#include "host/scope.h"
 #include "core/progress.h"
 #include "core/spec.h"
 #include "core/statefile.h"
@@ -70,8 +71,7 @@ struct Job {
         sd_event_source *outputs_watch;  /* the output directory: files the job creates (job-start.c) */
         uint64_t log_cap_cut;
         bool beating;              /* the logs are read on the emit timer's beat (job-follow.c) */
-        sd_bus_slot *scope_slot;   /* StartTransientUnit reply */
-        char *scope_job;           /* systemd job path we wait for in JobRemoved */
+        ScopeWait *scope_wait;     /* the scope being started (scope.h), until it runs */
         uint64_t log_offset, machine_log_offset;
         int log_fd, machine_log_fd;    /* kept open while following, else -1 */
 
@@ -119,9 +119,6 @@ int job_remove(Job *j);
  * in the manager's Egress (no host change; manager_load_jobs syncs once
  * for all). */
 void job_register_egress(Job *j);
-
-/* The systemd job that created our scope ended. */
-void job_scope_job_removed(Job *j, const char *result);
 
 void job_mark_dirty(Job *j, unsigned props);
 void job_set_message(Job *j, const char *type, const char *text);

@@ -9,13 +9,10 @@
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus/bus-job.h"
-#include "bus/bus-manager.h"
-#include "bus/polkit.h"
 #include "job/expire.h"
 #include "job/job.h"
+#include "job/job-events.h"
 #include "host/scope.h"
-#include "bus/source-call.h"
 #include "sources/sources.h"
 #include "host/egress.h"
 #include "host/util.h"
@@ -179,7 +176,6 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
         m->source_timeout_sec = SOURCES_DEFAULT_TIMEOUT_SEC;
         m->virt_v2v = g_strdup("virt-v2v");
         m->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, job_unref_from_table);
-        m->polkit = polkit_new();
         g_queue_init(&m->queue);
 
         if (m->user_mode) {
@@ -245,11 +241,9 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
-        source_calls_abort(m);
         g_queue_clear(&m->queue);
         g_clear_pointer(&m->jobs, g_hash_table_unref);
-        sd_bus_slot_unref(m->job_removed_slot);
-        m->polkit = polkit_free(m->polkit);
+        m->scope_watch = scope_watch_free(m->scope_watch);
         sd_event_source_disable_unref(m->status_defer);
         sd_event_source_disable_unref(m->schedule_defer);
         sd_event_source_disable_unref(m->expire_timer);
@@ -273,32 +267,6 @@ Manager *manager_free(Manager *m) {
         egress_free(m->throttle);
         g_free(m);
         return NULL;
-}
-
-static int on_job_removed(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Manager *m = userdata;
-        const char *path, *unit, *result;
-        uint32_t id;
-        GHashTableIter it;
-        gpointer value;
-        int r;
-
-        r = sd_bus_message_read(message, "uoss", &id, &path, &unit, &result);
-        if (r < 0)
-                return 0;
-        if (g_str_has_prefix(unit, "v2vd-source-"))
-                return source_call_scope_job_removed(m, path, result);
-        if (!g_str_has_prefix(unit, "v2vd-job-"))
-                return 0;
-        g_hash_table_iter_init(&it, m->jobs);
-        while (g_hash_table_iter_next(&it, NULL, &value)) {
-                Job *j = value;
-                if (j->scope_job && g_str_equal(j->scope_job, path)) {
-                        job_scope_job_removed(j, result);
-                        break;
-                }
-        }
-        return 0;
 }
 
 /* The state and runtime directories: made once the bus is there, so that
@@ -332,13 +300,10 @@ int manager_make_dirs(Manager *m) {
         return 0;
 }
 
-int manager_connect_bus(Manager *m) {
+int manager_attach_bus(Manager *m, sd_bus *bus) {
         int r;
 
-        r = m->user_mode ? sd_bus_open_user_with_description(&m->bus, "v2vd")
-                         : sd_bus_open_system_with_description(&m->bus, "v2vd");
-        if (r < 0)
-                return log_error_errno(r, "cannot connect to the %s bus: %m", m->user_mode ? "user" : "system");
+        m->bus = sd_bus_ref(bus);
         r = sd_bus_attach_event(m->bus, m->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return r;
@@ -348,18 +313,9 @@ int manager_connect_bus(Manager *m) {
         r = sd_bus_set_exit_on_disconnect(m->bus, true);
         if (r < 0)
                 return r;
-        r = bus_manager_register(m);
-        if (r < 0)
-                return log_error_errno(r, "cannot register the manager object: %m");
-        r = bus_job_register(m);
-        if (r < 0)
-                return log_error_errno(r, "cannot register job objects: %m");
-        r = scope_watch_job_removed(m->bus, on_job_removed, m, &m->job_removed_slot);
+        r = scope_watch_new(m->bus, &m->scope_watch);
         if (r < 0)
                 return log_error_errno(r, "cannot watch systemd's jobs: %m");
-        r = sd_bus_request_name(m->bus, V2VD_BUS_NAME, 0);
-        if (r < 0)
-                return log_error_errno(r, "cannot take the bus name %s: %m", V2VD_BUS_NAME);
         return 0;
 }
 
@@ -500,7 +456,7 @@ unsigned manager_queued_of(const Manager *m, uid_t uid) {
 static int on_status_defer(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
 
-        bus_manager_emit_counts(m);
+        job_events_counts_changed(m);
         (void) sd_notifyf(false, "STATUS=%u running, %u queued", m->n_running, g_queue_get_length(&m->queue));
         return 0;
 }

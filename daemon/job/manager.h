@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * manager: the one daemon context — configuration, the bus, the event loop,
- * the table of jobs and the run queue. Everything else hangs off it; the
- * only other global state is util.c's choice of log target.
+ * manager: the one daemon context — configuration, directories, job ids,
+ * the event loop and the bus connection (for systemd), the table of jobs,
+ * the run queue and its deferred scheduler. Everything of the job layer
+ * hangs off it; the bus layer (bus/) subscribes to its events
+ * (job-events.h). The only other global state is util.c's choice of log
+ * target.
  */
 #pragma once
 
@@ -15,7 +18,8 @@
 
 typedef struct Job Job;
 typedef struct Egress Egress;
-typedef struct Polkit Polkit;
+typedef struct ScopeWatch ScopeWatch;
+typedef struct JobEvents JobEvents;
 
 typedef struct Manager {
         sd_event *event;
@@ -35,17 +39,19 @@ typedef struct Manager {
         unsigned max_running_jobs;
         unsigned max_queued_jobs;
         unsigned max_queued_jobs_per_user;   /* 0 = no per-user bound */
-        unsigned max_pending_auth_per_user;  /* polkit checks in flight per uid (polkit.c) */
+        unsigned max_pending_auth_per_user;  /* polkit checks in flight per uid (bus/polkit.c) */
         char *default_cpu;         /* "unlimited" or "N%" */
         uint64_t default_network;  /* bytes/s, 0 = unlimited */
         uint64_t cancel_grace_usec;
         uint64_t progress_interval_usec;  /* a job's progress signals: at most one per this */
         char **extra_env;          /* [environment] as KEY=VALUE */
-        char **egress_interfaces;  /* [daemon] egress_interfaces=, NULL = default routes' (throttle.h) */
+        char **egress_interfaces;  /* [daemon] egress_interfaces=, NULL = default routes' (egress.h) */
         char *throttle_name;       /* [daemon] throttle_name=, NULL = derived from state_dir */
         char **root_outputs;       /* [daemon] root_outputs=: -o names whose jobs run as root (owner.c) */
-        Egress *throttle;        /* egress shaping (throttle.c); NULL if unusable */
-        Polkit *polkit;            /* questions to polkit in flight (polkit.c) */
+        Egress *throttle;          /* egress shaping (egress.c); NULL if unusable */
+        ScopeWatch *scope_watch;   /* scopes being started (scope.c), once the bus is attached */
+        const JobEvents *events;   /* the subscriber (job-events.h), or NULL */
+        void *events_userdata;
 
         GHashTable *jobs;          /* id → Job* (owned) */
         GQueue queue;              /* Job* waiting, in id order: job_set_state() only */
@@ -57,10 +63,8 @@ typedef struct Manager {
         unsigned keep_finished_jobs;       /* 0 = all */
         sd_event_source *expire_timer, *expire_defer;
 
-        GList *source_calls;       /* SourceCall* running (source-call.c) */
-        unsigned source_timeout_sec;  /* [daemon] source_timeout_sec= */
+        unsigned source_timeout_sec;  /* [daemon] source_timeout_sec= (bus/source-call.c) */
 
-        sd_bus_slot *job_removed_slot;
         sd_event_source *status_defer;
         sd_event_source *schedule_defer;
 } Manager;
@@ -76,9 +80,11 @@ int manager_new(const ManagerOptions *opts, Manager **ret);
 Manager *manager_free(Manager *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Manager, manager_free)
 
-/* Connects to the bus, registers objects, takes the name. */
-int manager_connect_bus(Manager *m);
-/* Creates the state and runtime directories (after manager_connect_bus). */
+/* The daemon's bus connection (the bus layer opens it): attached to the
+ * loop, ending it when lost, and watched for systemd's JobRemoved. Takes a
+ * reference. */
+int manager_attach_bus(Manager *m, sd_bus *bus);
+/* Creates the state and runtime directories (once the bus is there). */
 int manager_make_dirs(Manager *m);
 /* Reads every job directory: finished jobs listed again, running ones
  * re-adopted or failed, queued ones queued again. */
@@ -91,7 +97,7 @@ void manager_schedule(Manager *m);
 bool manager_queue_is_full(const Manager *m);
 /* How many of the queued jobs uid owns (max_queued_jobs_per_user=). */
 unsigned manager_queued_of(const Manager *m, uid_t uid);
-/* Running/queued counts changed: PropertiesChanged and STATUS= soon. */
+/* Running/queued counts changed: the counts_changed event and STATUS= soon. */
 void manager_counts_changed(Manager *m);
 
 /* Allocate the next job id (persisted, never reused in this state dir). */

@@ -6,9 +6,6 @@ Reads every `#include "…"` of daemon/ and client/ and checks it against
 ALLOWED. Daemon headers are always included by their folder
 ("job/job.h"), so a bare name that is not the file's own folder's header is
 an error too. client/ sees only daemon/common/.
-
-KNOWN_VIOLATIONS lists the edges still to be removed; an entry that no
-longer occurs fails the test as well, so the list only ever shrinks.
 """
 import re
 import sys
@@ -29,18 +26,8 @@ ALLOWED = {
     "client": {"common"},
 }
 
-KNOWN_VIOLATIONS = {
-    ("daemon/job/job.c", "bus/bus-job.h"),
-    ("daemon/job/job-follow.c", "bus/bus-job.h"),
-    ("daemon/job/manager.c", "bus/bus-job.h"),
-    ("daemon/job/manager.c", "bus/bus-manager.h"),
-    ("daemon/job/manager.c", "bus/polkit.h"),
-    ("daemon/job/manager.c", "bus/source-call.h"),
-}
-
 include_re = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
 failures = []
-seen_known = set()
 count = 0
 
 
@@ -74,14 +61,8 @@ for path in files:
             continue
         if target in ALLOWED[layer]:
             continue
-        if (rel, inc) in KNOWN_VIOLATIONS:
-            seen_known.add((rel, inc))
-            continue
         failures.append(f"{rel} ({layer}) includes {inc} ({target}): {layer} may include only "
                         + ", ".join(sorted(ALLOWED[layer])))
-
-for rel, inc in sorted(KNOWN_VIOLATIONS - seen_known):
-    failures.append(f"KNOWN_VIOLATIONS lists {rel} -> {inc}, which no longer occurs: remove it")
 
 print(f"1..1")
 if count < 50:
@@ -91,4 +72,4 @@ if failures:
         print("# " + f)
     print(f"not ok 1 - include layering ({len(failures)} problems, {count} includes read)")
     sys.exit(1)
-print(f"ok 1 - include layering ({count} includes in {len(files)} files; {len(KNOWN_VIOLATIONS)} known violations left)")
+print(f"ok 1 - include layering ({count} includes in {len(files)} files)")
