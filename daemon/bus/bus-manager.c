@@ -2,23 +2,20 @@
 #include "config.h"
 
 #include <errno.h>
-#include <pwd.h>
 #include <string.h>
 
 #include "bus/bus-access.h"
 #include "bus/bus-manager.h"
 #include "bus/source-call.h"
+#include "host/cred.h"
 #include "host/owner.h"
 #include "host/util.h"
 #include "job/job.h"
 
 static char *home_of(uid_t uid) {
-        struct passwd pw, *result = NULL;
-        char buf[4096];
+        Cred c;
 
-        if (getpwuid_r(uid, &pw, buf, sizeof buf, &result) != 0 || !result)
-                return NULL;
-        return g_strdup(result->pw_dir);
+        return passwd_lookup(uid, &c) < 0 ? NULL : g_strdup(c.home);
 }
 
 static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {

@@ -28,6 +28,7 @@
 #include "common/runner-exit.h"
 #include "common/throttling.h"
 #include "common/v2v-limits.h"
+#include "host/cred.h"
 #include "host/owner.h"
 #include "host/scope.h"
 #include "host/egress.h"
@@ -637,10 +638,11 @@ static void job_load_spec(Job *j) {
         g_autofree char *full_path = g_build_filename(j->secret_dir, "spec.json", NULL);
         g_autofree char *full = NULL;
         g_autoptr(GError) error = NULL;
-        const char *home = g_get_home_dir();
+        Cred owner;
         V2vSpecContext ctx = {
                 .owner_uid = j->record->owner_uid,
-                .owner_home = home,
+                /* as CreateJob parsed it: the owner's home, not the daemon's */
+                .owner_home = passwd_lookup(j->record->owner_uid, &owner) >= 0 ? owner.home : NULL,
                 .profile_dirs = (const char *const *) m->profile_dirs,
                 /* checked as the owner when it was created (owner.c) */
                 .paths_checked = j->record->owner_uid != geteuid(),
