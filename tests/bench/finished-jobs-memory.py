@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The daemon's memory with many finished jobs (issue 13): a finished job
+"""The daemon's memory with many finished jobs: a finished job
 must cost little and the same whatever its spec was. Run under
 tests/lib/with-systemd-user (`meson test -C BUILD --benchmark
 finished-jobs-memory`, or by hand with V2VD_BINARY, V2VD_RUNNER,

@@ -1,5 +1,5 @@
 #!/bin/bash
-# tests/bench/run.sh — the v2vd benchmarks (issue 7), from a fresh clone:
+# tests/bench/run.sh — the v2vd benchmarks, from a fresh clone:
 #
 #   sudo bash tests/bench/run.sh            # as root: cgroups, mount namespace
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""v2vd benchmarks (issue 7). Run under tests/lib/with-systemd-user, as
+"""v2vd benchmarks. Run under tests/lib/with-systemd-user, as
 tests/bench/run.sh or `meson test -C BUILD --benchmark` do.
 
 Environment (set by meson or run.sh): V2VD_BINARY, V2VD_RUNNER,

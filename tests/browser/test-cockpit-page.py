@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The Cockpit page in a real browser (issue 17): a real cockpit-ws and
+"""The Cockpit page in a real browser: a real cockpit-ws and
 cockpit-bridge, headless Debian Chromium driven by playwright-core, v2vd
 --system on the private system bus of tests/lib/with-system-bus (the page's
 default bus: "system"), and the fake virt-v2v.

@@ -1,4 +1,4 @@
-"""Test data for the sources tests (issue 15): libvirt test-driver XML files
+"""Test data for the sources tests: libvirt test-driver XML files
 and OVA archives (tar, zip, directory, and broken ones), made at run time.
 Shared by test-sources.py, test-sources-ova.py and test_v2vctl_sources.py."""
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Finished jobs expire (issue 13): keep_finished_jobs= keeps the N that
+"""Finished jobs expire: keep_finished_jobs= keeps the N that
 ended last, keep_finished_jobs_days= removes a job that many days after it
 ended (checked at start, when a job ends, every ten minutes). An expired
 job goes as Remove does: its directory is deleted, JobRemoved is sent."""

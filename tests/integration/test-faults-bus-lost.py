@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Faults (issue 5, part 5.3): the bus goes away under a running job, and
+"""Faults: the bus goes away under a running job, and
 comes back.
 
 The harness (tests/lib/with-systemd-user) gives each test its own

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Faults (issue 5, part 5.2): the state directory full, then read-only,
+"""Faults: the state directory full, then read-only,
 while a job copies.
 
 The daemon's state directory is a small tmpfs mounted by the test in its
@@ -43,7 +43,7 @@ it, the runner could not write exit-status either, and the job ended
 a full *state* directory killed the *conversion*. The reserve (4 MiB for
 v2v.log, 256 KiB for v2v-machine.log) covers a normal run's output; output
 beyond it (virt-v2v -v -x writes megabytes) still meets ENOSPC — the
-complete fix is in the runner (see the report of issue 5, part 5).
+complete fix would be in the runner.
 
 Figures printed: the daemon's lines about the state file per window, how
 often state.json was rewritten before/in/after each window.

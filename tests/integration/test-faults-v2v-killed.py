@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Faults (issue 5, part 5.1): virt-v2v killed with SIGKILL mid-copy.
+"""Faults: virt-v2v killed with SIGKILL mid-copy.
 
 The test kills the fake virt-v2v's own process (the job's PID property, not
 the scope, not the runner) with SIGKILL while it copies. The runner records

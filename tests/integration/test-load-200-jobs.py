@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Load (issue 5, part 5.4): 200 jobs submitted at once, max_running_jobs=8.
+"""Load: 200 jobs submitted at once, max_running_jobs=8.
 
 The 200 CreateJob calls are written to one bus connection back to back
 (tests/lib/minibus.py, pipelined: all are on the wire before the first reply

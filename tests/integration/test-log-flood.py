@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A job writing its log fast cannot make bus calls wait (issue 13): the
+"""A job writing its log fast cannot make bus calls wait: the
 daemon reads at most 1 MiB of a log per event-loop turn and the rest on
 later turns at idle priority. A virt-v2v stand-in writes 400 MB of lines
 at 100 MB/s while ListJobs is timed from a raw bus connection, until the

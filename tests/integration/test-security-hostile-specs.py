@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Bad input never hurts (issue 5, part 4).
+"""Bad input never hurts.
 
 1,000 malformed or hostile specs go to CreateJob over the bus: wrong types
 for every key, huge strings, deep nesting, NUL characters, invalid UTF-8,
@@ -156,7 +156,7 @@ def test(t):
             accepted.append((label, reply))
         except minibus.CallError as e:
             counts[e.name] = counts.get(e.name, 0) + 1
-            # more than 1 MiB: LimitsExceeded, before polkit is asked (issue 13)
+            # more than 1 MiB: LimitsExceeded, before polkit is asked
             big = len(text) > 1024 * 1024
             if e.name != ERROR_PREFIX + ("LimitsExceeded" if big else "InvalidSpec"):
                 accepted.append((label, e.name))

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A job acts with its owner's rights (issue 13, items 1, 2 and 4): the
+"""A job acts with its owner's rights: the
 attacks a user whom polkit allows only create-job could make on v2vd
 --system, each reproduced against the real daemon and a real polkitd
 (tests/lib/with-system-bus, rules tests/integration/security-owner.rules:

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Who may do what (issue 5, parts 1 and 2): v2vd in --system mode on a
+"""Who may do what: v2vd in --system mode on a
 system-like bus with the project's bus policy and a real polkitd with the
 project's actions and tests/integration/security-polkit.rules
 (tests/lib/with-system-bus, inside with-systemd-user).
@@ -8,7 +8,7 @@ Two unprivileged users created for the test: v2vdta (nothing granted beyond
 the .policy defaults) and v2vdtb (the rules grant create-job and
 manage-any-job). Root's jobs need no polkit.
 
-Issue 13 here: Phase, LastMessage and Disks change by invalidation on the
+Also: Phase, LastMessage and Disks change by invalidation on the
 system bus; one connection has at most 8 authorization checks in flight.
 """
 import json
@@ -95,7 +95,7 @@ def test(t):
                 "InterfacesAdded of %s carries no Spec or path" % m["payload"]["data"][0])
 
     # PropertiesChanged goes to every listener too: Phase, LastMessage and
-    # Disks change there by invalidation only (issue 13).
+    # Disks change there by invalidation only.
     def job_changed(m):
         return m.get("member") == "PropertiesChanged" and str(m.get("path", "")).startswith("/org/v2vd/V2V1/job/")
     t.monitor.wait(lambda m: job_changed(m) and "Phase" in m["payload"]["data"][2], 15,
@@ -130,7 +130,7 @@ def test(t):
     r = user_call("v2vdta", job_path(root_job), JOB_IFACE, "Remove")
     t.check(r[0] == "error" and r[1] == ACCESS_DENIED, "v2vdta: Remove of root's finished job refused", r)
 
-    # Sources (issue 15): v2vdtb may browse-sources; the helper runs as the
+    # Sources: v2vdtb may browse-sources; the helper runs as the
     # caller, so a root-only OVA stays unreadable to it while root reads it.
     r = user_call("v2vdtb", MANAGER_PATH, MANAGER_IFACE, "ListSourceVMs", "s", '{"uri": "test:///default"}')
     t.check(r[0] == "ok" and '"name":"test"' in r[1], "v2vdtb: ListSourceVMs allowed by the rules", r)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Secrets, proved (issue 5, part 3).
+"""Secrets, proved.
 
 Jobs whose passwords and keys are unique marker strings (vmware_password,
 libvirt_password, ssh_key, rhv_password, OpenStack OS_PASSWORD and a

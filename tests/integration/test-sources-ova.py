@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ListSourceVMs / InspectSourceVM on OVA sources (issue 15), with OVA files
+"""ListSourceVMs / InspectSourceVM on OVA sources, with OVA files
 made here: a valid tar (SHA256 manifest), a valid zip (deflated, SHA1
 manifest), an unpacked directory; and the refusals, each naming the problem:
 not a tar/zip, corrupt tar header, XML error with its position, no .ovf,

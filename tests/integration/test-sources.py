@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""ListSourceVMs / InspectSourceVM on libvirt sources (issue 15), through the
+"""ListSourceVMs / InspectSourceVM on libvirt sources, through the
 real libvirt library and its test driver, with the daemon on a private bus:
 
 * test:///default (the acceptance: busctl lists the driver's VM "test");

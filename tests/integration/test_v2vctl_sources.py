@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""v2vctl sources and inspect (issue 15) against a real v2vd: tables and
+"""v2vctl sources and inspect against a real v2vd: tables and
 --json for libvirt's test driver (test:///default, and a file with
 authentication through --password-file) and for an OVA; a spec built from
 `inspect --json` as v2vctl(1) documents is accepted by `submit`; errors,

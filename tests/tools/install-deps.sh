@@ -19,7 +19,7 @@ pkgs=(
     # build
     meson ninja-build pkg-config gcc clang libclang-rt-14-dev
     libsystemd-dev libglib2.0-dev libjson-glib-dev libvirt-dev
-    libxml2-dev zlib1g-dev  # sources (issue 15): OVF and domain XML, zip members
+    libxml2-dev zlib1g-dev  # sources: OVF and domain XML, zip members
     # conversion: virt-v2v 2.2 copies with nbdcopy (libnbd-bin) but does not
     # depend on it; libguestfs needs a kernel in /boot for its appliance and
     # qemu-system-x86 to boot it
@@ -34,7 +34,7 @@ pkgs=(
     python3 man-db valgrind util-linux procps psmisc kmod git ca-certificates
     libglib2.0-bin  # gdbus (throttle-errors test)
     openssh-server openssh-client bash-completion  # v2vctl: -H tests (loopback sshd), completion dir
-    # deploy (issue 14): the system suite boots a debootstrap'ed Debian 12 under
+    # the system suite boots a debootstrap'ed Debian 12 under
     # systemd-nspawn; groff-base lints the man pages
     systemd-container groff-base
     sudo  # v2vctl-manageiq: ManageIQ's ssh user runs virt-v2v-wrapper with sudo
