@@ -4,7 +4,8 @@
 
 - README.md is for users: at most 250 lines, it starts with the two
   commands (demo and check) and their one-line descriptions, names every
-  man page, and every file or folder of the tree it names exists.
+  man page, and every file or folder of the tree it names exists (so does
+  every one another Markdown document names).
 - The developer documents it points to exist.
 - README.md, every other Markdown document and every man page say what
   holds, not what changed when: no "issue N", no commit hash (a run of 7
@@ -68,6 +69,16 @@ for p in sorted(named):
     if re.search(r"\b(ID|NAME|N)\b|<|…|\*", p):
         continue
     check((top / p).exists(), f"README.md names {p}, which exists")
+
+# Every other Markdown document names files of the tree that exist too.
+for doc in sorted(top.rglob("*.md")):
+    rel = doc.relative_to(top).as_posix()
+    if rel == "README.md" or "node_modules" in doc.parts or rel.startswith("build"):
+        continue
+    for p in sorted(set(path_re.findall(doc.read_text()))):
+        if re.search(r"\b(ID|NAME|N)\b|<|…|\*", p):
+            continue
+        check((top / p).exists(), f"{rel} names {p}, which exists")
 
 # ------------------------------------------------------------ no history
 tracked = subprocess.run(["git", "-C", str(top), "ls-files"], capture_output=True, text=True)
