@@ -70,10 +70,20 @@ for p in sorted(named):
         continue
     check((top / p).exists(), f"README.md names {p}, which exists")
 
+# ------------------------------------------------------- the other documents
+tracked = subprocess.run(["git", "-C", str(top), "ls-files"], capture_output=True, text=True)
+if tracked.returncode == 0 and tracked.stdout.strip():
+    files = [top / f for f in tracked.stdout.splitlines()]
+else:  # not a git checkout (a release tarball)
+    files = [p for p in top.rglob("*") if p.is_file() and ".git" not in p.parts
+             and not p.relative_to(top).parts[0].startswith("build")]
+files = [p for p in files
+         if p.is_file() and "node_modules" not in p.parts and not p.name.startswith("package-lock")]
+
 # Every other Markdown document names files of the tree that exist too.
-for doc in sorted(top.rglob("*.md")):
+for doc in sorted(p for p in files if p.suffix == ".md"):
     rel = doc.relative_to(top).as_posix()
-    if rel == "README.md" or "node_modules" in doc.parts or rel.startswith("build"):
+    if rel == "README.md":
         continue
     for p in sorted(set(path_re.findall(doc.read_text()))):
         if re.search(r"\b(ID|NAME|N)\b|<|…|\*", p):
@@ -81,13 +91,6 @@ for doc in sorted(top.rglob("*.md")):
         check((top / p).exists(), f"{rel} names {p}, which exists")
 
 # ------------------------------------------------------------ no history
-tracked = subprocess.run(["git", "-C", str(top), "ls-files"], capture_output=True, text=True)
-if tracked.returncode == 0 and tracked.stdout.strip():
-    files = [top / f for f in tracked.stdout.splitlines()]
-else:  # not a git checkout (a release tarball)
-    files = [p for p in top.rglob("*") if p.is_file() and ".git" not in p.parts]
-files = [p for p in files if "node_modules" not in p.parts and not p.name.startswith("package-lock")]
-
 ISSUE = re.compile(r"\bissues? #?\d+\b", re.I)
 HASH = re.compile(r"\b(?=[0-9a-f]*[0-9])(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}\b")
 
