@@ -53,6 +53,11 @@ check(not re.search(r"^## ", before, re.M), "no section comes before the two com
 for page in ("v2vd(8)", "v2vd.conf(5)", "v2vd.job(5)", "org.v2vd.V2V1(5)", "v2vctl(1)"):
     check(page in readme, f"README.md names the man page {page}")
 
+# The system suite (tests/system/test-system.py) holds the installed unit
+# to the exposure level the README states, in this form.
+check(re.search(r"`systemd-analyze security v2vd\.service`[^.]*?: ([0-9.]+)", readme) is not None,
+      "README.md states the exposure level of v2vd.service as the system suite reads it")
+
 for doc in ("daemon/README.md", "tests/README.md", "tests/bench/README.md", "client/cockpit/README.md"):
     check(doc in readme, f"README.md points to {doc}")
     check((top / doc).is_file(), f"{doc} exists")
