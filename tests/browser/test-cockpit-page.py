@@ -256,6 +256,13 @@ def scenario_main(t):
     b.screenshot(os.path.join(shots, "command.png"))
     b.click(".v2v-command-dialog button:has-text('Close')")
     b.wait_gone(".v2v-command-dialog")
+    # the row's menu offers the same actions as the detail buttons
+    b.click(row(slow_id) + " td.pf-v5-c-table__action button")
+    b.click(".pf-v5-c-menu__item:has-text('Copy as v2vctl command')")
+    b.wait_visible(".v2v-command-dialog")
+    t.check(True, "the row's menu opens the v2vctl command")
+    b.click(".v2v-command-dialog button:has-text('Close')")
+    b.wait_gone(".v2v-command-dialog")
 
     # cancel with confirmation
     b.click(row(slow_id) + " .v2v-cancel-button")
