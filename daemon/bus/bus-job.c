@@ -10,6 +10,7 @@
 #include "bus/bus-access.h"
 #include "bus/bus-job.h"
 #include "common/v2v-limits.h"
+#include "core/job-id.h"
 #include "host/util.h"
 
 /* The Bus that registered the job objects: the job layer's events carry it

@@ -9,6 +9,7 @@
 #include "bus/source-call.h"
 #include "host/cred.h"
 #include "host/owner.h"
+#include "core/job-id.h"
 #include "host/util.h"
 #include "job/job.h"
 

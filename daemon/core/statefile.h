@@ -8,8 +8,6 @@
  *  - job.json: the daemon's own record of a job (who, when, which unit,
  *    limits, final state and message), read back when the daemon restarts.
  *    Private to v2vd; not part of the contract.
- *  - atomic file replacement (temporary file in the same directory, fsync,
- *    rename) used for both and for the bandwidth file.
  *
  * Rendering and parsing are pure: data in, data out, no bus, no clock.
  */
@@ -20,32 +18,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "core/job-state.h"
 #include "core/progress.h"
 
 #define V2V_STATEFILE_ERROR (v2v_statefile_error_quark())
 GQuark v2v_statefile_error_quark(void);
 typedef enum { V2V_STATEFILE_ERROR_INVALID } V2vStatefileError;
-
-typedef enum V2vJobState {
-        V2V_JOB_QUEUED,
-        V2V_JOB_RUNNING,
-        V2V_JOB_SUCCEEDED,
-        V2V_JOB_FAILED,
-        V2V_JOB_CANCELLED,
-        _V2V_JOB_STATE_MAX,
-        _V2V_JOB_STATE_INVALID = -1,
-} V2vJobState;
-
-const char *v2v_job_state_to_string(V2vJobState s);
-V2vJobState v2v_job_state_from_string(const char *s);
-static inline bool v2v_job_state_is_finished(V2vJobState s) {
-        return s == V2V_JOB_SUCCEEDED || s == V2V_JOB_FAILED || s == V2V_JOB_CANCELLED;
-}
-/* The job state machine: queued → running → succeeded | failed |
- * cancelled, and queued → failed | cancelled; never backwards, except
- * running → queued for a job whose virt-v2v never started (v2v_started
- * false: the daemon stopped while creating its scope). */
-bool v2v_job_state_transition_is_valid(V2vJobState from, V2vJobState to, bool v2v_started);
 
 /* Everything state.json shows. Borrowed pointers: the renderer copies. */
 typedef struct V2vStatus {
@@ -106,7 +84,3 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(V2vJobRecord, v2v_job_record_free)
  * it. */
 char *v2v_job_record_render(const V2vJobRecord *r);
 V2vJobRecord *v2v_job_record_parse(const char *json, GError **error);
-
-/* Replace path atomically with data (temp file + fsync + rename), mode as
- * given. Returns 0 or a negative errno. */
-int v2v_write_file_atomic(const char *path, const char *data, size_t len, mode_t mode);

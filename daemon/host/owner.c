@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "host/cred.h"
+#include "host/file-write.h"
 #include "host/spawn.h"
 #include "host/util.h"
 
@@ -80,19 +81,8 @@ int owner_run(uid_t uid, int (*fn)(int out_fd, void *userdata), void *userdata, 
         return WEXITSTATUS(status);
 }
 
-static int write_all(int fd, const char *s) {
-        size_t len = strlen(s);
-
-        while (len > 0) {
-                ssize_t n = write(fd, s, len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        return -EIO;
-                s += n;
-                len -= (size_t) n;
-        }
-        return 0;
+static int write_text(int fd, const char *s) {
+        return write_all(fd, s, strlen(s));
 }
 
 /* ------------------------------------------------------------ the spec */
@@ -109,7 +99,7 @@ static int spec_check_child(int out_fd, void *userdata) {
 
         if (spec)
                 return 0;
-        (void) write_all(out_fd, error->message);
+        (void) write_text(out_fd, error->message);
         return 1;
 }
 
@@ -306,8 +296,8 @@ static int remove_outputs_child(int out_fd, void *userdata) {
                     (guint64) st.st_ino != g_ascii_strtoull(f[1], NULL, 10))
                         continue;
                 if (unlinkat(fd, name, 0) == 0) {
-                        (void) write_all(out_fd, name);
-                        (void) write_all(out_fd, "\n");
+                        (void) write_text(out_fd, name);
+                        (void) write_text(out_fd, "\n");
                 }
         }
         return 0;

@@ -44,10 +44,6 @@ char *find_libexec_program(const char *env_name, const char *name);
 /* Read a whole small file; negative errno. */
 int read_small_file(const char *path, size_t max, char **ret, size_t *ret_len);
 
-bool job_id_is_valid(const char *id);
-/* Job ids in the order they were given out: numerically, then by name. */
-int job_id_compare(const char *a, const char *b);
-
 static inline void closep(int *fd) {
         if (*fd >= 0)
                 close(*fd);

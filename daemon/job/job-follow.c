@@ -25,6 +25,7 @@
 #include "core/beat.h"
 #include "job/job-events.h"
 #include "job/job-private.h"
+#include "host/file-write.h"
 #include "host/util.h"
 
 /* Progress goes out at most once every EMIT_INTERVAL, the configuration's
@@ -40,52 +41,6 @@
  * fast cannot make bus calls wait. */
 #define LOG_READ_SLICE           (1024 * 1024)
 #define LOG_TAIL_BYTES           (1024 * 1024)
-/* Replace PATH atomically without fsync, for the once-a-second progress
- * rewrites of state.json (a restarted daemon re-derives them from the logs):
- * the new text goes to SPARE, which is then exchanged with PATH
- * (renameat2 RENAME_EXCHANGE), so SPARE holds the previous inode for the
- * next time. A reader opening PATH sees the old or the new text, whole. No
- * inode is created or deleted per write: with a temporary file + rename
- * each write cost ~0.5 ms of the daemon's CPU on ext4 (new-inode search
- * past recently deleted inodes; perf, tests/bench), and two fsyncs a second
- * per job blocked the event loop (bus round trips of 30 ms with 200 jobs).
- * Where the exchange is not supported: a plain rename. */
-static int replace_file_nosync(const char *path, const char *spare, const char *data, size_t len, mode_t mode) {
-        _cleanup_close_ int fd = -1;
-        size_t done = 0;
-        int r = 0;
-
-        /* Overwritten, then cut to length: truncating to 0 first cost more. */
-        fd = open(spare, O_WRONLY | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode & 07777);
-        if (fd < 0)
-                return -errno;
-        while (done < len && r == 0) {
-                ssize_t n = pwrite(fd, data + done, len - done, (off_t) done);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        r = n < 0 ? -errno : -EIO;
-                else
-                        done += (size_t) n;
-        }
-        if (r == 0 && ftruncate(fd, (off_t) len) < 0)
-                r = -errno;
-        if (r == 0 && fchmod(fd, mode & 07777) < 0)
-                r = -errno;
-        if (r == 0 && close(fd) < 0)
-                r = -errno;
-        fd = -1;
-        if (r == 0 && renameat2(AT_FDCWD, spare, AT_FDCWD, path, RENAME_EXCHANGE) < 0) {
-                if (errno != ENOENT && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP)
-                        r = -errno;
-                else if (rename(spare, path) < 0)
-                        r = -errno;
-        }
-        if (r < 0)
-                (void) unlink(spare);
-        return r;
-}
-
 int job_write_state_file(Job *j, bool durable) {
         g_autofree char *path = job_state_file_path(j);
         g_autofree char *spare = job_file(j, ".#state.json.spare");
@@ -105,7 +60,7 @@ int job_write_state_file(Job *j, bool durable) {
         int r;
 
         json = v2v_statefile_render(&st);
-        r = durable ? v2v_write_file_atomic(path, json, strlen(json), 0640)
+        r = durable ? write_file_atomic(path, json, strlen(json), 0640)
                     : replace_file_nosync(path, spare, json, strlen(json), 0640);
         if (durable && v2v_job_state_is_finished(j->record->state))
                 (void) unlink(spare);

@@ -25,6 +25,7 @@
 #include "host/owner.h"
 #include "host/scope.h"
 #include "host/egress.h"
+#include "host/file-write.h"
 #include "host/spawn.h"
 #include "host/util.h"
 #include "core/v2v-argv.h"
@@ -107,23 +108,10 @@ int job_watch_runner(Job *j, pid_t pid, bool own_child) {
         return 0;
 }
 
+/* Made anew: after a first start the directory lets the job's owner in
+ * (owner.c), which may have put a FIFO or link there. */
 static int write_secret_file(const char *dir, const V2vSecret *s) {
-        g_autofree char *path = g_build_filename(dir, s->file_name, NULL);
-        _cleanup_close_ int fd = -1;
-        size_t len = strlen(s->value);
-
-        /* Made anew: after a first start the directory lets the job's
-         * owner in (owner.c), which may have put a FIFO or link there. */
-        if (unlink(path) < 0 && errno != ENOENT)
-                return -errno;
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0600);
-        if (fd < 0)
-                return -errno;
-        if (fchmod(fd, 0600) < 0)
-                return -errno;
-        if (write(fd, s->value, len) != (ssize_t) len)
-                return errno ? -errno : -EIO;
-        return 0;
+        return write_file_new(dir, s->file_name, s->value, strlen(s->value), 0600);
 }
 
 int job_write_bandwidth_file(Job *j) {
@@ -132,7 +120,7 @@ int job_write_bandwidth_file(Job *j) {
         uint64_t bits = j->record->network_limit > UINT64_MAX / 8 ? UINT64_MAX : j->record->network_limit * 8;
         g_autofree char *text = g_strdup_printf("%" G_GUINT64_FORMAT "\n", bits);
 
-        return v2v_write_file_atomic(path, text, strlen(text), 0644);
+        return write_file_atomic(path, text, strlen(text), 0644);
 }
 
 static const V2vSecret *job_spec_secret(const Job *j, const char *file_name) {

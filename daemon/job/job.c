@@ -32,6 +32,8 @@
 #include "host/owner.h"
 #include "host/scope.h"
 #include "host/egress.h"
+#include "core/job-id.h"
+#include "host/file-write.h"
 #include "host/util.h"
 
 char *job_file(const Job *j, const char *name) {
@@ -132,7 +134,7 @@ int job_save_record(Job *j) {
         g_autofree char *json = v2v_job_record_render(j->record);
         int r;
 
-        r = v2v_write_file_atomic(path, json, strlen(json), 0640);
+        r = write_file_atomic(path, json, strlen(json), 0640);
         if (r < 0)
                 log_full(LOG_WARNING, j->id, "cannot write %s: %s", path, g_strerror(-r));
         return r;
@@ -585,7 +587,7 @@ int job_create(Manager *m, V2vSpec **spec, uid_t owner, Job **ret) {
         if (!m->user_mode && owner != 0 && (r = owner_grant_job_dir(j->dir, owner, NULL, 0)) < 0)
                 log_full(LOG_WARNING, id, "cannot let uid %u read %s: %s", (unsigned) owner, j->dir, g_strerror(-r));
         spec_path = job_file(j, "spec.json");
-        r = v2v_write_file_atomic(spec_path, j->spec_redacted, strlen(j->spec_redacted), 0640);
+        r = write_file_atomic(spec_path, j->spec_redacted, strlen(j->spec_redacted), 0640);
         if (r < 0)
                 goto fail;
         /* The whole spec, secrets included, only in the private runtime
@@ -595,7 +597,7 @@ int job_create(Manager *m, V2vSpec **spec, uid_t owner, Job **ret) {
                 goto fail;
         full = json_to_string(j->spec->root, FALSE);
         full_path = g_build_filename(j->secret_dir, "spec.json", NULL);
-        r = v2v_write_file_atomic(full_path, full, strlen(full), 0600);
+        r = write_file_atomic(full_path, full, strlen(full), 0600);
         if (r < 0)
                 goto fail;
 

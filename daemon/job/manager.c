@@ -15,6 +15,8 @@
 #include "host/scope.h"
 #include "sources/sources.h"
 #include "host/egress.h"
+#include "core/job-id.h"
+#include "host/file-write.h"
 #include "host/util.h"
 #include "common/v2v-limits.h"
 
@@ -402,7 +404,7 @@ char *manager_next_job_id(Manager *m) {
         id = g_strdup(text);
         {
                 g_autofree char *line = g_strdup_printf("%s\n", text);
-                (void) v2v_write_file_atomic(path, line, strlen(line), 0644);
+                (void) write_file_atomic(path, line, strlen(line), 0644);
         }
         return id;
 }

@@ -50,32 +50,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "host/cred.h"
 #include "common/runner-exit.h"
+#include "host/cred.h"
+#include "host/file-write.h"
 
-
-static int write_file_atomic(int dirfd, const char *name, const char *text) {
-        char tmp[256];
-        int fd;
-        size_t len = strlen(text);
-
-        snprintf(tmp, sizeof tmp, ".%s.%ld.tmp", name, (long) getpid());
-        fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return -errno;
-        if (write(fd, text, len) != (ssize_t) len || fsync(fd) < 0) {
-                int r = -errno;
-                close(fd);
-                unlinkat(dirfd, tmp, 0);
-                return r ? r : -EIO;
-        }
-        close(fd);
-        if (renameat(dirfd, tmp, dirfd, name) < 0) {
-                int r = -errno;
-                unlinkat(dirfd, tmp, 0);
-                return r;
-        }
-        return 0;
+static int write_text_atomic(int dirfd, const char *name, const char *text) {
+        return write_file_atomic_at(dirfd, name, text, strlen(text), 0644);
 }
 
 /* dup2() onto itself keeps O_CLOEXEC set; the descriptors here are all
@@ -211,7 +191,7 @@ int main(int argc, char *argv[]) {
                 if (r < 0) {
                         dprintf(log_fd, "virt-v2v: error: v2vd-runner: the job's owner, uid %s, has no usable "
                                 "passwd entry (%s); nothing runs on its behalf\n", owner_uid, strerror(-r));
-                        (void) write_file_atomic(dirfd, "exit-status", "exited 1\n");
+                        (void) write_text_atomic(dirfd, "exit-status", "exited 1\n");
                         return 1;
                 }
                 owner = &owner_cred;
@@ -235,7 +215,7 @@ int main(int argc, char *argv[]) {
                 dprintf(log_fd, "virt-v2v: error: v2vd-runner could not fork: %s\n", strerror(errno));
                 e = (V2vExit) { V2V_EXIT_EXITED, 127 };
                 v2v_exit_format(&e, text, sizeof text);
-                (void) write_file_atomic(dirfd, "exit-status", text);
+                (void) write_text_atomic(dirfd, "exit-status", text);
                 return v2v_exit_to_runner_status(&e);
         }
         if (pid == 0) {
@@ -251,13 +231,13 @@ int main(int argc, char *argv[]) {
         }
 
         snprintf(text, sizeof text, "%ld\n", (long) pid);
-        (void) write_file_atomic(dirfd, "v2v.pid", text);
+        (void) write_text_atomic(dirfd, "v2v.pid", text);
 
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR) {
                         e = (V2vExit) { V2V_EXIT_LOST, errno };
                         v2v_exit_format(&e, text, sizeof text);
-                        (void) write_file_atomic(dirfd, "exit-status", text);
+                        (void) write_text_atomic(dirfd, "exit-status", text);
                         return v2v_exit_to_runner_status(&e);
                 }
         if (agent > 0) {
@@ -267,6 +247,6 @@ int main(int argc, char *argv[]) {
         e = WIFEXITED(status) ? (V2vExit) { V2V_EXIT_EXITED, WEXITSTATUS(status) }
                               : (V2vExit) { V2V_EXIT_KILLED, WTERMSIG(status) };
         v2v_exit_format(&e, text, sizeof text);
-        (void) write_file_atomic(dirfd, "exit-status", text);
+        (void) write_text_atomic(dirfd, "exit-status", text);
         return v2v_exit_to_runner_status(&e);
 }
