@@ -222,7 +222,7 @@ static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus
         if (r < 0)
                 return r;
 
-        r = job_set_throttling(j, cpu, network);
+        r = job_set_limits(j, cpu, network);
         if (r == -ESTALE)
                 return bus_job_error_finished(j, error);
         if (r < 0)

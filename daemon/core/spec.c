@@ -45,7 +45,7 @@
 
 #include "core/json-check.h"
 #include "common/json-text.h"
-#include "common/throttling.h"
+#include "common/limits-json.h"
 #include "core/spec-private.h"
 
 G_DEFINE_QUARK(v2v-spec-error-quark, v2v_spec_error)
@@ -1090,7 +1090,7 @@ static bool parse_network_mappings(V2vSpec *spec, JsonObject *o, GError **error)
 
 static bool parse_throttling(V2vSpec *spec, JsonObject *o, GError **error) {
         JsonNode *n = member(o, "throttling");
-        g_autoptr(V2vThrottling) t = v2v_throttling_new();
+        g_autoptr(V2vLimitsJson) t = v2v_limits_json_new();
 
         spec->network_limit = -1;
         if (!n)
@@ -1099,7 +1099,7 @@ static bool parse_throttling(V2vSpec *spec, JsonObject *o, GError **error) {
                 g_autofree char *got = describe(n, false);
                 return fail(error, "throttling: expected an object {\"cpu\": …, \"network\": …}, got %s", got);
         }
-        v2v_throttling_read_object(json_node_get_object(n), V2V_THROTTLING_STRICT, t);
+        v2v_limits_json_read_object(json_node_get_object(n), V2V_LIMITS_JSON_STRICT, t);
         if (t->problems->len > 0)
                 return fail(error, "throttling.%s", (const char *) t->problems->pdata[0]);
         spec->cpu_limit = g_steal_pointer(&t->cpu);

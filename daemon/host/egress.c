@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Egress shaping keyed on the scope's cgroup v2 directory. See throttle.h
+ * Egress shaping keyed on the scope's cgroup v2 directory. See egress.h
  * for what is installed and the configuration keys.
  *
  * Why nftables `socket cgroupv2` + the packet priority + HTB, and not a tc

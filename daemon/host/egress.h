@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * throttle: egress shaping of every process in a job's scope, keyed on the
+ * egress: egress shaping of every process in a job's scope, keyed on the
  * scope's cgroup v2 directory, so it works where net_cls is gone (cgroup v2
  * and hybrid hosts). The CPU quota is the scope's CPUQuotaPerSecUSec
  * (scope.c) and the input side is virt-v2v's --bandwidth-file (job-start.c);
  * this file does the third part of a job's limits, for job.c, which
  * decides what to shape and reports what could not be.
  *
- * How (see throttle.c for why this and not a BPF classifier):
+ * How (see egress.c for why this and not a BPF classifier):
  *   - one nftables table `inet <name>` owned by this daemon instance, with
  *     one `output` hook chain and one rule per shaped job:
  *       oifname { IFACES } socket cgroupv2 level L "<scope's v2 path>"
@@ -62,7 +62,7 @@
  * THROTTLE_MAX_BITS (2^62 bit/s, far beyond any link): tc(8) reads a rate
  * through a double, and one of 2^64 bit/s or more (INT64_MAX bytes/s × 8)
  * wraps to "rate 0bit", which would stop the job's traffic instead of not
- * limiting it. tests/unit/test-throttle-rate.c */
+ * limiting it. tests/unit/test-egress-rate.c */
 #define THROTTLE_MAX_BITS (UINT64_C(1) << 62)
 static inline uint64_t egress_rate_bits(uint64_t bytes_per_sec) {
         return bytes_per_sec >= THROTTLE_MAX_BITS / 8 ? THROTTLE_MAX_BITS : bytes_per_sec * 8;

@@ -312,7 +312,7 @@ static int job_log_fd(Job *j, bool machine, int *own_fd) {
 
         if (*cached >= 0)
                 return *cached;
-        path = job_file(j, machine ? "v2v-machine.log" : "v2v.log");
+        path = job_file(j, machine ? JOB_MACHINE_LOG_FILE : JOB_LOG_FILE);
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return -errno;
@@ -625,15 +625,17 @@ static int on_job_dir_event(sd_event_source *s, const struct inotify_event *ev, 
         }
         if (ev->len == 0)
                 return 0;
-        if (g_str_equal(ev->name, "v2v.log") || g_str_equal(ev->name, "v2v-machine.log")) {
+        if (g_str_equal(ev->name, JOB_LOG_FILE) || g_str_equal(ev->name, JOB_MACHINE_LOG_FILE)) {
+                bool machine = g_str_equal(ev->name, JOB_MACHINE_LOG_FILE);
+
                 if ((ev->mask & IN_CREATE) && !j->beating)
                         (void) job_watch_logs(j);
-                job_read_logs_from(j, ev->name[3] == '-', ev->name[3] != '-');
+                job_read_logs_from(j, machine, !machine);
                 job_flush_if_due(j);
         } else if (g_str_equal(ev->name, "v2v.pid"))
                 job_read_v2v_pid(j);
         else if (g_str_equal(ev->name, "throttling.json") && (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)))
-                job_apply_throttling_file(j);
+                job_apply_throttling_json(j);
         return 0;
 }
 

@@ -7,7 +7,7 @@
  *                 the state, the queue and the running count),
  *                 create/load/adopt/cancel/remove, how it ends
  *                 (job_finish, job_conclude), its limits and their egress
- *                 shaping (throttle.c reports, job.c tells the caller)
+ *                 shaping (egress.c reports, job.c tells the caller)
  *   job-follow.c  following virt-v2v: the job directory and the logs
  *                 (inotify, reads into progress.c), the beat, publishing
  *                 (job-events.h, state.json)
@@ -38,8 +38,8 @@ void job_finish(Job *j, V2vJobState state, const char *msg_type, const char *msg
  * runner_status, its exit status when we are its parent, else -1). */
 void job_conclude(Job *j, int runner_status, const char *lost_message);
 /* throttling.json appeared in the job's directory. */
-void job_apply_throttling_file(Job *j);
-/* Shape the job's egress to its NetworkLimit (throttle.c), once its scope
+void job_apply_throttling_json(Job *j);
+/* Shape the job's egress to its NetworkLimit (egress.c), once its scope
  * exists (a no-op before); what cannot be applied goes to LastMessage as a
  * warning: the job goes on, limited on the input side only. */
 void job_apply_egress(Job *j);

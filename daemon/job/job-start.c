@@ -48,7 +48,7 @@ static int pidfd_open_compat(pid_t pid) {
 /* Give back the space job_start reserved beyond the logs' ends: truncating
  * a file to its own size frees its blocks past the end (tmpfs, ext4, xfs). */
 void job_release_log_space(Job *j) {
-        for (const char *const *n = (const char *const[]) { "v2v.log", "v2v-machine.log", NULL }; *n; n++) {
+        for (const char *const *n = (const char *const[]) { JOB_LOG_FILE, JOB_MACHINE_LOG_FILE, NULL }; *n; n++) {
                 g_autofree char *p = job_file(j, *n);
                 struct stat st;
 
@@ -190,7 +190,7 @@ static void job_reset_files(Job *j) {
         g_autofree char *machine_log = job_machine_log_path(j);
         g_autofree char *log_path = job_log_path(j);
 
-        for (const char *const *n = (const char *const[]) { "v2v.log", "v2v-machine.log", "v2v.pid", "exit-status", NULL }; *n; n++) {
+        for (const char *const *n = (const char *const[]) { JOB_LOG_FILE, JOB_MACHINE_LOG_FILE, "v2v.pid", "exit-status", NULL }; *n; n++) {
                 g_autofree char *p = job_file(j, *n);
                 (void) unlink(p);
         }
@@ -254,7 +254,7 @@ int job_start_prepare(Job *j, V2vCommand **ret_cmd, char **ret_message) {
                 return r;
         }
         /* Limits written to throttling.json while the job was queued. */
-        job_apply_throttling_file(j);
+        job_apply_throttling_json(j);
         r = job_write_bandwidth_file(j);
         if (r < 0)
                 log_full(LOG_WARNING, j->id, "cannot write %s: %s", bandwidth, g_strerror(-r));

@@ -26,7 +26,7 @@
 #include "job/job-private.h"
 #include "common/bus-names.h"
 #include "common/runner-exit.h"
-#include "common/throttling.h"
+#include "common/limits-json.h"
 #include "common/v2v-limits.h"
 #include "host/cred.h"
 #include "host/owner.h"
@@ -41,8 +41,8 @@ char *job_file(const Job *j, const char *name) {
 }
 
 char *job_state_file_path(const Job *j) { return job_file(j, "state.json"); }
-char *job_log_path(const Job *j) { return job_file(j, "v2v.log"); }
-char *job_machine_log_path(const Job *j) { return job_file(j, "v2v-machine.log"); }
+char *job_log_path(const Job *j) { return job_file(j, JOB_LOG_FILE); }
+char *job_machine_log_path(const Job *j) { return job_file(j, JOB_MACHINE_LOG_FILE); }
 char *job_throttling_file_path(const Job *j) { return job_file(j, "throttling.json"); }
 
 V2vJobState job_state(const Job *j) { return j->record->state; }
@@ -202,7 +202,7 @@ int job_set_state(Job *j, V2vJobState state, unsigned props) {
 /* The scope's own cgroup v2 directory, where the runner is: 0, or a
  * negative errno with *ret_problem in words. */
 static int job_scope_cgroup(Job *j, char **ret_cgroup, char **ret_problem) {
-        Egress *t = j->manager->throttle;
+        Egress *t = j->manager->egress;
         g_autofree char *cgroup = NULL;
         g_autofree char *suffix = g_strdup_printf("/%s", j->record->unit);
         int r;
@@ -229,7 +229,7 @@ static void job_egress_warn(Job *j, const char *what) {
 }
 
 void job_apply_egress(Job *j) {
-        Egress *t = j->manager->throttle;
+        Egress *t = j->manager->egress;
         g_autofree char *cgroup = NULL;
         g_autofree char *problem = NULL;
         bool changed = false;
@@ -265,7 +265,7 @@ void job_apply_egress(Job *j) {
 }
 
 static void job_clear_egress(Job *j) {
-        Egress *t = j->manager->throttle;
+        Egress *t = j->manager->egress;
         bool changed = false;
 
         if (!t || !egress_has_job(t, j->id))
@@ -278,7 +278,7 @@ static void job_clear_egress(Job *j) {
 }
 
 void job_register_egress(Job *j) {
-        Egress *t = j->manager->throttle;
+        Egress *t = j->manager->egress;
         g_autofree char *cgroup = NULL;
         g_autofree char *problem = NULL;
         bool changed;
@@ -438,7 +438,7 @@ int job_cancel(Job *j) {
         }
 }
 
-int job_set_throttling(Job *j, const char *cpu, int64_t network) {
+int job_set_limits(Job *j, const char *cpu, int64_t network) {
         unsigned props = 0;
         int r;
 
@@ -490,10 +490,10 @@ int job_set_throttling(Job *j, const char *cpu, int64_t network) {
  * its key, and the good one still applied. Called on the directory's
  * events while the job is followed, and when it starts (a file written
  * while it was queued or the daemon was down). */
-void job_apply_throttling_file(Job *j) {
+void job_apply_throttling_json(Job *j) {
         g_autofree char *path = job_throttling_file_path(j);
         g_autofree char *text = NULL;
-        g_autoptr(V2vThrottling) t = NULL;
+        g_autoptr(V2vLimitsJson) t = NULL;
         g_autoptr(GError) error = NULL;
         g_autoptr(GString) problems = g_string_new(NULL);
         size_t len = 0;
@@ -510,12 +510,12 @@ void job_apply_throttling_file(Job *j) {
                 (void) owner_offer_file(j->dir, "throttling.json", run_as);
         if (r < 0)
                 g_string_append_printf(problems, "cannot read it: %s", g_strerror(-r));
-        else if (!(t = v2v_throttling_parse(text, len, V2V_THROTTLING_WRAPPER, &error)))
+        else if (!(t = v2v_limits_json_parse(text, len, V2V_LIMITS_JSON_WRAPPER, &error)))
                 g_string_append(problems, error->message);
         else {
                 for (guint i = 0; i < t->problems->len; i++)
                         g_string_append_printf(problems, "%s%s", i ? "; " : "", (char *) t->problems->pdata[i]);
-                r = job_set_throttling(j, t->cpu, t->network);
+                r = job_set_limits(j, t->cpu, t->network);
                 if (r < 0 && r != -ESTALE)
                         g_string_append_printf(problems, "%scannot apply it: %s", problems->len ? "; " : "",
                                                g_strerror(-r));
@@ -737,7 +737,7 @@ int job_adopt(Job *j) {
                 log_full(LOG_INFO, j->id, "re-adopted: the runner (pid %d) still runs in %s", (int) pid, j->record->unit);
                 job_read_logs(j);
                 /* Written while the daemon was down. */
-                job_apply_throttling_file(j);
+                job_apply_throttling_json(j);
                 return 0;
         }
         if (j->spec && !j->record->cancel_requested && !job_file_exists(j, "v2v.pid") &&

@@ -28,6 +28,11 @@
 #include "core/spec.h"
 #include "core/statefile.h"
 
+/* virt-v2v's two logs in the job directory: its messages (stdout and
+ * stderr, through the runner) and its --machine-readable output. */
+#define JOB_LOG_FILE          "v2v.log"
+#define JOB_MACHINE_LOG_FILE  "v2v-machine.log"
+
 typedef enum JobProperty {
         JOB_PROP_STATE            = 1 << 0,
         JOB_PROP_PHASE            = 1 << 1,
@@ -108,10 +113,11 @@ int job_set_state(Job *j, V2vJobState state, unsigned props);
 int job_start(Job *j);
 /* Returns -ESTALE when the job has already finished. */
 int job_cancel(Job *j);
-/* limits: cpu "N%"/"unlimited" (v2v-limits.h) or NULL to keep; network
- * bytes/s, 0 = unlimited, -1 keep. -EINVAL for a bad cpu, -ESTALE once
+/* The job's CPU and network limits (SetThrottling, throttling.json): cpu
+ * "N%"/"unlimited" (v2v-limits.h) or NULL to keep; network bytes/s,
+ * 0 = unlimited, -1 keep. -EINVAL for a bad cpu, -ESTALE once
  * finished, or what applying it to the running scope returned. */
-int job_set_throttling(Job *j, const char *cpu, int64_t network);
+int job_set_limits(Job *j, const char *cpu, int64_t network);
 /* Forget a finished job and delete its directory. */
 int job_remove(Job *j);
 

@@ -124,8 +124,8 @@ static int load_config(Manager *m, const char *path, bool explicit) {
                 m->egress_interfaces = g_strsplit_set(v ? g_strstrip(v) : "", " ,", -1);
         }
         if (g_key_file_has_key(kf, "daemon", "throttle_name", NULL)) {
-                g_free(m->throttle_name);
-                m->throttle_name = g_key_file_get_string(kf, "daemon", "throttle_name", NULL);
+                g_free(m->egress_name);
+                m->egress_name = g_key_file_get_string(kf, "daemon", "throttle_name", NULL);
         }
         if (g_key_file_has_key(kf, "daemon", "max_log_size", NULL)) {
                 gint64 v = g_key_file_get_int64(kf, "daemon", "max_log_size", &error);
@@ -221,14 +221,14 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
         }
 
         {
-                g_autofree char *name = m->throttle_name ? g_strdup(m->throttle_name)
+                g_autofree char *name = m->egress_name ? g_strdup(m->egress_name)
                                                          : egress_default_name(m->state_dir, m->user_mode);
                 g_autoptr(GPtrArray) ifs = g_ptr_array_new();
                 for (char **i = m->egress_interfaces; i && *i; i++)
                         if (**i)
                                 g_ptr_array_add(ifs, *i);
                 g_ptr_array_add(ifs, NULL);
-                r = egress_new(name, (char *const *) ifs->pdata, &m->throttle);
+                r = egress_new(name, (char *const *) ifs->pdata, &m->egress);
                 if (r < 0)
                         return log_error_errno(r, "[daemon] throttle_name=%s or egress_interfaces= is not usable", name);
         }
@@ -265,8 +265,8 @@ Manager *manager_free(Manager *m) {
         g_strfreev(m->extra_env);
         g_strfreev(m->egress_interfaces);
         g_strfreev(m->root_outputs);
-        g_free(m->throttle_name);
-        egress_free(m->throttle);
+        g_free(m->egress_name);
+        egress_free(m->egress);
         g_free(m);
         return NULL;
 }
@@ -328,7 +328,7 @@ static gint compare_ids(gconstpointer a, gconstpointer b) {
 /* After a restart: shape the running jobs again and remove every rule and
  * class of jobs that are not (they ended while the daemon was down). */
 static void manager_restore_egress(Manager *m) {
-        Egress *t = m->throttle;
+        Egress *t = m->egress;
         g_autofree char *where = NULL;
         GHashTableIter it;
         gpointer v;

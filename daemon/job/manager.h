@@ -46,9 +46,9 @@ typedef struct Manager {
         uint64_t progress_interval_usec;  /* a job's progress signals: at most one per this */
         char **extra_env;          /* [environment] as KEY=VALUE */
         char **egress_interfaces;  /* [daemon] egress_interfaces=, NULL = default routes' (egress.h) */
-        char *throttle_name;       /* [daemon] throttle_name=, NULL = derived from state_dir */
+        char *egress_name;         /* [daemon] throttle_name=, NULL = derived from state_dir */
         char **root_outputs;       /* [daemon] root_outputs=: -o names whose jobs run as root (owner.c) */
-        Egress *throttle;          /* egress shaping (egress.c); NULL if unusable */
+        Egress *egress;            /* egress shaping (egress.c); NULL if unusable */
         ScopeWatch *scope_watch;   /* scopes being started (scope.c), once the bus is attached */
         const JobEvents *events;   /* the subscriber (job-events.h), or NULL */
         void *events_userdata;

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "common/runner-exit.h"
-#include "common/throttling.h"
+#include "common/limits-json.h"
 #include "common/v2v-limits.h"
 
 typedef struct CpuCase {
@@ -132,16 +132,16 @@ static void test_runner_exit(void) {
         g_assert_false(v2v_exit_from_runner_status(-1, &e));
 }
 
-static V2vThrottling *parse(const char *text, unsigned flags) {
+static V2vLimitsJson *parse(const char *text, unsigned flags) {
         g_autoptr(GError) error = NULL;
-        V2vThrottling *t = v2v_throttling_parse(text, strlen(text), flags, &error);
+        V2vLimitsJson *t = v2v_limits_json_parse(text, strlen(text), flags, &error);
 
         g_assert_no_error(error);
         g_assert_nonnull(t);
         return t;
 }
 
-static void assert_problems(V2vThrottling *t, const char *const *expected) {
+static void assert_problems(V2vLimitsJson *t, const char *const *expected) {
         guint n = 0;
 
         for (; expected[n]; n++) {
@@ -154,53 +154,53 @@ static void assert_problems(V2vThrottling *t, const char *const *expected) {
 /* throttling.json as ManageIQ writes it (a bare CPU number is a percentage)
  * and as the old wrapper documented it. */
 static void test_throttling_wrapper(void) {
-        const unsigned W = V2V_THROTTLING_WRAPPER;
+        const unsigned W = V2V_LIMITS_JSON_WRAPPER;
 
         {
-                g_autoptr(V2vThrottling) t = parse("{\"cpu\": \"50\", \"network\": \"1048576\"}", W);
+                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": \"50\", \"network\": \"1048576\"}", W);
                 g_assert_cmpstr(t->cpu, ==, "50%");
                 g_assert_cmpint(t->network, ==, 1048576);
                 assert_problems(t, (const char *const[]) { NULL });
         }
         {
-                g_autoptr(V2vThrottling) t = parse("{\"cpu\": \"150%\", \"network\": \"unlimited\"}", W);
+                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": \"150%\", \"network\": \"unlimited\"}", W);
                 g_assert_cmpstr(t->cpu, ==, "150%");
                 g_assert_cmpint(t->network, ==, 0);
         }
         {
-                g_autoptr(V2vThrottling) t = parse("{\"cpu\": \"unlimited\", \"network\": 2000000, \"disk\": 1}", W);
+                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": \"unlimited\", \"network\": 2000000, \"disk\": 1}", W);
                 g_assert_cmpstr(t->cpu, ==, "unlimited");
                 g_assert_cmpint(t->network, ==, 2000000);
                 assert_problems(t, (const char *const[]) { NULL });
         }
         {
-                g_autoptr(V2vThrottling) t = parse("{\"cpu\": 25}", W);
+                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": 25}", W);
                 g_assert_cmpstr(t->cpu, ==, "25%");
                 g_assert_cmpint(t->network, ==, -1);
         }
         {
                 /* One bad member: the other is still read, the bad one named. */
-                g_autoptr(V2vThrottling) t = parse("{\"cpu\": \"fast\", \"network\": \"1048576\"}", W);
+                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": \"fast\", \"network\": \"1048576\"}", W);
                 g_assert_null(t->cpu);
                 g_assert_cmpint(t->network, ==, 1048576);
                 assert_problems(t, (const char *const[]) {
                         "cpu: expected N% or N (percent of one CPU, 1 to 10000) or \"unlimited\", got \"fast\"", NULL });
         }
         {
-                g_autoptr(V2vThrottling) t = parse("{\"cpu\": \"50%\", \"network\": \"1 MB/s\"}", W);
+                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": \"50%\", \"network\": \"1 MB/s\"}", W);
                 g_assert_cmpstr(t->cpu, ==, "50%");
                 g_assert_cmpint(t->network, ==, -1);
                 assert_problems(t, (const char *const[]) {
                         "network: expected bytes per second as digits or \"unlimited\", got \"1 MB/s\"", NULL });
         }
         {
-                g_autoptr(V2vThrottling) t = parse("{\"cpu\": \"0\", \"network\": -5}", W);
+                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": \"0\", \"network\": -5}", W);
                 g_assert_null(t->cpu);
                 g_assert_cmpint(t->network, ==, -1);
                 g_assert_cmpuint(t->problems->len, ==, 2);
         }
         {
-                g_autoptr(V2vThrottling) t = parse("{\"cpu\": null, \"network\": null}", W);
+                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": null, \"network\": null}", W);
                 g_assert_null(t->cpu);
                 g_assert_cmpint(t->network, ==, -1);
                 assert_problems(t, (const char *const[]) { NULL });
@@ -208,7 +208,7 @@ static void test_throttling_wrapper(void) {
         for (const char *const *bad = (const char *const[]) { "", "[]", "\"50%\"", "{", "{\"cpu\": \"50%\"} x", NULL };
              *bad; bad++) {
                 g_autoptr(GError) error = NULL;
-                g_autoptr(V2vThrottling) t = v2v_throttling_parse(*bad, strlen(*bad), W, &error);
+                g_autoptr(V2vLimitsJson) t = v2v_limits_json_parse(*bad, strlen(*bad), W, &error);
 
                 g_test_message("not an object: %s: %s", *bad, error ? error->message : "(accepted)");
                 g_assert_null(t);
@@ -219,7 +219,7 @@ static void test_throttling_wrapper(void) {
 /* The spec's "throttling": N% only, unknown keys refused. */
 static void test_throttling_strict(void) {
         {
-                g_autoptr(V2vThrottling) t = parse("{\"cpu\": \"50\", \"disk\": 1, \"network\": \"9223372036854775807\"}", 0);
+                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": \"50\", \"disk\": 1, \"network\": \"9223372036854775807\"}", 0);
                 g_assert_null(t->cpu);
                 g_assert_cmpint(t->network, ==, INT64_MAX);
                 assert_problems(t, (const char *const[]) {
@@ -227,7 +227,7 @@ static void test_throttling_strict(void) {
                         "cpu: expected N% or \"unlimited\", got \"50\"", NULL });
         }
         {
-                g_autoptr(V2vThrottling) t = parse("{\"cpu\": 50}", 0);
+                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": 50}", 0);
                 assert_problems(t, (const char *const[]) { "cpu: expected N% or \"unlimited\", got 50", NULL });
         }
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * throttling: the one reader of a {"cpu": …, "network": …} object — the
+ * limits-json: the one reader of a {"cpu": …, "network": …} object — the
  * spec's "throttling" member and a job's throttling.json (which the old
  * virt-v2v-wrapper's callers, ManageIQ among them, write). Pure.
  *
@@ -20,23 +20,23 @@
 #include <json-glib/json-glib.h>
 #include <stdint.h>
 
-typedef enum V2vThrottlingFlags {
-        V2V_THROTTLING_STRICT = 0,
-        V2V_THROTTLING_WRAPPER = 1 << 0,
-} V2vThrottlingFlags;
+typedef enum V2vLimitsJsonFlags {
+        V2V_LIMITS_JSON_STRICT = 0,
+        V2V_LIMITS_JSON_WRAPPER = 1 << 0,
+} V2vLimitsJsonFlags;
 
-typedef struct V2vThrottling {
+typedef struct V2vLimitsJson {
         char *cpu;                 /* "N%" or "unlimited"; NULL: not given, or bad */
         int64_t network;           /* bytes/s, 0 = unlimited; -1: not given, or bad */
         GPtrArray *problems;       /* "KEY: expected …, got …", one per bad member */
-} V2vThrottling;
+} V2vLimitsJson;
 
-V2vThrottling *v2v_throttling_new(void);
-void v2v_throttling_free(V2vThrottling *t);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(V2vThrottling, v2v_throttling_free)
+V2vLimitsJson *v2v_limits_json_new(void);
+void v2v_limits_json_free(V2vLimitsJson *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(V2vLimitsJson, v2v_limits_json_free)
 
 /* The members of o, added to t (a later call overrides what it gives). */
-void v2v_throttling_read_object(JsonObject *o, unsigned flags, V2vThrottling *t);
+void v2v_limits_json_read_object(JsonObject *o, unsigned flags, V2vLimitsJson *t);
 /* A throttling file's text: NULL with error (G_IO_ERROR_INVALID_DATA) when
  * it is not one JSON object; else what its members say. */
-V2vThrottling *v2v_throttling_parse(const char *text, size_t len, unsigned flags, GError **error);
+V2vLimitsJson *v2v_limits_json_parse(const char *text, size_t len, unsigned flags, GError **error);

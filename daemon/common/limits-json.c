@@ -3,18 +3,18 @@
 #include <string.h>
 
 #include "common/json-text.h"
-#include "common/throttling.h"
+#include "common/limits-json.h"
 #include "common/v2v-limits.h"
 
-V2vThrottling *v2v_throttling_new(void) {
-        V2vThrottling *t = g_new0(V2vThrottling, 1);
+V2vLimitsJson *v2v_limits_json_new(void) {
+        V2vLimitsJson *t = g_new0(V2vLimitsJson, 1);
 
         t->network = -1;
         t->problems = g_ptr_array_new_with_free_func(g_free);
         return t;
 }
 
-void v2v_throttling_free(V2vThrottling *t) {
+void v2v_limits_json_free(V2vLimitsJson *t) {
         if (!t)
                 return;
         g_free(t->cpu);
@@ -22,14 +22,14 @@ void v2v_throttling_free(V2vThrottling *t) {
         g_free(t);
 }
 
-static void problem(V2vThrottling *t, const char *key, JsonNode *n, const char *expected) {
+static void problem(V2vLimitsJson *t, const char *key, JsonNode *n, const char *expected) {
         g_autofree char *got = v2v_json_describe(n, false);
 
         g_ptr_array_add(t->problems, g_strdup_printf("%s: expected %s, got %s", key, expected, got));
 }
 
-static void read_cpu(JsonNode *n, unsigned flags, V2vThrottling *t) {
-        bool wrapper = flags & V2V_THROTTLING_WRAPPER;
+static void read_cpu(JsonNode *n, unsigned flags, V2vLimitsJson *t) {
+        bool wrapper = flags & V2V_LIMITS_JSON_WRAPPER;
         char buf[V2V_LIMIT_STRLEN];
         uint64_t quota;
         const char *s = NULL;
@@ -48,7 +48,7 @@ static void read_cpu(JsonNode *n, unsigned flags, V2vThrottling *t) {
         t->cpu = g_strdup(v2v_cpu_limit_format(quota, buf));
 }
 
-static void read_network(JsonNode *n, V2vThrottling *t) {
+static void read_network(JsonNode *n, V2vLimitsJson *t) {
         uint64_t bytes;
 
         if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64 && json_node_get_int(n) >= 0)
@@ -60,11 +60,11 @@ static void read_network(JsonNode *n, V2vThrottling *t) {
                 problem(t, "network", n, "bytes per second as digits or \"unlimited\"");
 }
 
-void v2v_throttling_read_object(JsonObject *o, unsigned flags, V2vThrottling *t) {
+void v2v_limits_json_read_object(JsonObject *o, unsigned flags, V2vLimitsJson *t) {
         g_autoptr(GList) keys = json_object_get_members(o);
         JsonNode *n;
 
-        if (!(flags & V2V_THROTTLING_WRAPPER))
+        if (!(flags & V2V_LIMITS_JSON_WRAPPER))
                 for (GList *l = keys; l; l = l->next)
                         if (strcmp(l->data, "cpu") != 0 && strcmp(l->data, "network") != 0) {
                                 g_autofree char *q = v2v_json_quote(l->data);
@@ -77,9 +77,9 @@ void v2v_throttling_read_object(JsonObject *o, unsigned flags, V2vThrottling *t)
                 read_network(n, t);
 }
 
-V2vThrottling *v2v_throttling_parse(const char *text, size_t len, unsigned flags, GError **error) {
+V2vLimitsJson *v2v_limits_json_parse(const char *text, size_t len, unsigned flags, GError **error) {
         g_autoptr(JsonParser) parser = json_parser_new();
-        g_autoptr(V2vThrottling) t = NULL;
+        g_autoptr(V2vLimitsJson) t = NULL;
         g_autoptr(GError) e = NULL;
         JsonNode *root;
 
@@ -93,7 +93,7 @@ V2vThrottling *v2v_throttling_parse(const char *text, size_t len, unsigned flags
                             root ? v2v_json_type_name(root) : "nothing");
                 return NULL;
         }
-        t = v2v_throttling_new();
-        v2v_throttling_read_object(json_node_get_object(root), flags, t);
+        t = v2v_limits_json_new();
+        v2v_limits_json_read_object(json_node_get_object(root), flags, t);
         return g_steal_pointer(&t);
 }
