@@ -122,46 +122,45 @@ static const char *output_mode(V2vOutputKind k) {
         return NULL;
 }
 
-V2vCommand *v2v_command_build(const V2vSpec *spec, const V2vCommandPaths *paths, GError **error) {
+/* What the build cannot go without: the program, the machine-readable log,
+ * a secret directory for secrets, an agent for an ssh key. */
+static bool check_paths(const V2vSpec *spec, const V2vCommandPaths *paths, GError **error) {
         const V2vSpecPriv *p = v2v_spec_priv(spec);
         const char *prog = spec->in_place ? paths->virt_v2v_in_place : paths->virt_v2v;
 
         if (!prog || !paths->machine_log) {
                 g_set_error(error, V2V_SPEC_ERROR, V2V_SPEC_ERROR_INVALID, "internal: no path for %s",
                             !prog ? (spec->in_place ? "virt-v2v-in-place" : "virt-v2v") : "the machine-readable log");
-                return NULL;
+                return false;
         }
         if (spec->secrets->len > 0 && !paths->secret_dir) {
                 g_set_error_literal(error, V2V_SPEC_ERROR, V2V_SPEC_ERROR_INVALID,
                                     "internal: the spec has secrets but no secret directory was given");
-                return NULL;
+                return false;
         }
         if (p->has_ssh_key && !paths->ssh_auth_sock) {
                 g_set_error_literal(error, V2V_SPEC_ERROR, V2V_SPEC_ERROR_INVALID,
                                     "ssh_key: given, but no ssh-agent was started to hold it");
-                return NULL;
+                return false;
         }
+        return true;
+}
 
-        g_autoptr(V2vCommand) cmd = g_new0(V2vCommand, 1);
-        cmd->argv = g_ptr_array_new_with_free_func(g_free);
-        cmd->env = g_ptr_array_new_with_free_func(g_free);
-        cmd->warnings = g_ptr_array_new_with_free_func(g_free);
-        GPtrArray *a = cmd->argv;
+static void warn_capabilities(V2vCommand *cmd, const V2vSpec *spec, const V2vCommandPaths *paths) {
+        const char *ic = input_cap(spec->input);
+        g_autofree char *oc = g_strconcat("output:", output_mode(spec->output), NULL);
 
-        if (paths->capabilities && !spec->in_place) {
-                const char *ic = input_cap(spec->input);
-                g_autofree char *oc = g_strconcat("output:", output_mode(spec->output), NULL);
-                if (!has_cap(paths, ic))
-                        addf(cmd->warnings, "virt-v2v does not list the capability \"%s\"", ic);
-                if (!has_cap(paths, oc))
-                        addf(cmd->warnings, "virt-v2v does not list the capability \"%s\"", oc);
-        }
+        if (!paths->capabilities || spec->in_place)
+                return;
+        if (!has_cap(paths, ic))
+                addf(cmd->warnings, "virt-v2v does not list the capability \"%s\"", ic);
+        if (!has_cap(paths, oc))
+                addf(cmd->warnings, "virt-v2v does not list the capability \"%s\"", oc);
+}
 
-        add(a, prog);
-        add2(a, "--root", "first");
-        addf(a, "--machine-readable=file:%s", paths->machine_log);
+static void add_input(GPtrArray *a, const V2vSpec *spec, const V2vCommandPaths *paths) {
+        const V2vSpecPriv *p = v2v_spec_priv(spec);
 
-        /* input */
         switch (spec->input) {
         case V2V_INPUT_VDDK: {
                 g_autofree char *pw = secret_path(paths, V2V_SECRET_VMWARE_PASSWORD);
@@ -197,71 +196,90 @@ V2vCommand *v2v_command_build(const V2vSpec *spec, const V2vCommandPaths *paths,
         }
         if (p->network_input && paths->bandwidth_file)
                 add2(a, "--bandwidth-file", paths->bandwidth_file);
+}
 
-        /* output */
-        if (!spec->in_place) {
-                add2(a, "-o", output_mode(spec->output));
-                switch (spec->output) {
-                case V2V_OUTPUT_RHV_UPLOAD: {
-                        g_autofree char *pw = secret_path(paths, V2V_SECRET_RHV_PASSWORD);
-                        add2(a, "-oc", p->rhv_url);
-                        add2(a, "-os", p->rhv_storage);
-                        add2(a, "-op", pw);
-                        if (p->rhv_cafile) {
-                                add(a, "-oo");
-                                addf(a, "rhv-cafile=%s", p->rhv_cafile);
-                        }
-                        add(a, "-oo");
-                        addf(a, "rhv-cluster=%s", p->rhv_cluster);
-                        add(a, "-oo");
-                        addf(a, "rhv-verifypeer=%s", p->insecure ? "false" : "true");
-                        break;
-                }
-                case V2V_OUTPUT_RHV:
-                        add2(a, "-os", p->export_domain);
-                        break;
-                case V2V_OUTPUT_OPENSTACK:
-                        add(a, "-oo");
-                        addf(a, "server-id=%s", p->osp_server_id);
-                        if (p->osp_volume_type)
-                                add2(a, "-os", p->osp_volume_type);
-                        for (guint i = 0; i < p->osp_options->len; i++)
-                                add2(a, "-oo", p->osp_options->pdata[i]);
-                        if (p->osp_cloud) {
-                                g_autofree char *f = secret_path(paths, V2V_SECRET_OSP_CLOUDS);
-                                add2(a, "-oo", "os-cloud=" V2V_OSP_CLOUD_NAME);
-                                addf(cmd->env, "OS_CLIENT_CONFIG_FILE=%s", f);
-                        }
-                        if (p->insecure)
-                                add2(a, "-oo", "verify-server-certificate=false");
-                        break;
-                case V2V_OUTPUT_LOCAL:
-                case V2V_OUTPUT_KUBEVIRT:
-                        add2(a, "-os", p->out_dir);
-                        break;
-                case V2V_OUTPUT_QEMU:
-                        add2(a, "-os", p->out_dir);
-                        if (p->qemu_boot)
-                                add(a, "--qemu-boot");
-                        break;
-                case V2V_OUTPUT_LIBVIRT:
-                        add2(a, "-oc", p->libvirt_output_uri);
-                        add2(a, "-os", p->libvirt_pool);
-                        break;
-                case V2V_OUTPUT_NONE:
-                        break;
-                }
-                add2(a, "-of", p->output_format);
-                if (p->allocation)
-                        add2(a, "-oa", p->allocation);
-                if (spec->output_name)
-                        add2(a, "-on", spec->output_name);
-                else if (p->pin_output_name)
-                        add2(a, "-on", spec->vm_name);
+static void add_output_rhv_upload(GPtrArray *a, const V2vSpecPriv *p, const V2vCommandPaths *paths) {
+        g_autofree char *pw = secret_path(paths, V2V_SECRET_RHV_PASSWORD);
+
+        add2(a, "-oc", p->rhv_url);
+        add2(a, "-os", p->rhv_storage);
+        add2(a, "-op", pw);
+        if (p->rhv_cafile) {
+                add(a, "-oo");
+                addf(a, "rhv-cafile=%s", p->rhv_cafile);
         }
+        add(a, "-oo");
+        addf(a, "rhv-cluster=%s", p->rhv_cluster);
+        add(a, "-oo");
+        addf(a, "rhv-verifypeer=%s", p->insecure ? "false" : "true");
+}
 
-        /* network mappings */
+static void add_output_openstack(V2vCommand *cmd, const V2vSpecPriv *p, const V2vCommandPaths *paths) {
+        GPtrArray *a = cmd->argv;
+
+        add(a, "-oo");
+        addf(a, "server-id=%s", p->osp_server_id);
+        if (p->osp_volume_type)
+                add2(a, "-os", p->osp_volume_type);
+        for (guint i = 0; i < p->osp_options->len; i++)
+                add2(a, "-oo", p->osp_options->pdata[i]);
+        if (p->osp_cloud) {
+                g_autofree char *f = secret_path(paths, V2V_SECRET_OSP_CLOUDS);
+                add2(a, "-oo", "os-cloud=" V2V_OSP_CLOUD_NAME);
+                addf(cmd->env, "OS_CLIENT_CONFIG_FILE=%s", f);
+        }
+        if (p->insecure)
+                add2(a, "-oo", "verify-server-certificate=false");
+}
+
+/* -o and its options, -of, -oa, -on; nothing for virt-v2v-in-place. */
+static void add_output(V2vCommand *cmd, const V2vSpec *spec, const V2vCommandPaths *paths) {
+        const V2vSpecPriv *p = v2v_spec_priv(spec);
+        GPtrArray *a = cmd->argv;
+
+        if (spec->in_place)
+                return;
+        add2(a, "-o", output_mode(spec->output));
+        switch (spec->output) {
+        case V2V_OUTPUT_RHV_UPLOAD:
+                add_output_rhv_upload(a, p, paths);
+                break;
+        case V2V_OUTPUT_RHV:
+                add2(a, "-os", p->export_domain);
+                break;
+        case V2V_OUTPUT_OPENSTACK:
+                add_output_openstack(cmd, p, paths);
+                break;
+        case V2V_OUTPUT_LOCAL:
+        case V2V_OUTPUT_KUBEVIRT:
+                add2(a, "-os", p->out_dir);
+                break;
+        case V2V_OUTPUT_QEMU:
+                add2(a, "-os", p->out_dir);
+                if (p->qemu_boot)
+                        add(a, "--qemu-boot");
+                break;
+        case V2V_OUTPUT_LIBVIRT:
+                add2(a, "-oc", p->libvirt_output_uri);
+                add2(a, "-os", p->libvirt_pool);
+                break;
+        case V2V_OUTPUT_NONE:
+                break;
+        }
+        add2(a, "-of", p->output_format);
+        if (p->allocation)
+                add2(a, "-oa", p->allocation);
+        if (spec->output_name)
+                add2(a, "-on", spec->output_name);
+        else if (p->pin_output_name)
+                add2(a, "-on", spec->vm_name);
+}
+
+static void add_network_mappings(V2vCommand *cmd, const V2vSpec *spec, const V2vCommandPaths *paths) {
+        const V2vSpecPriv *p = v2v_spec_priv(spec);
+        GPtrArray *a = cmd->argv;
         bool mac_ok = has_cap(paths, "mac-option");
+
         for (guint i = 0; i < p->net_mappings->len; i++) {
                 const V2vNetMapping *m = p->net_mappings->pdata[i];
                 const char *kind = m->kind == V2V_NET_NETWORK ? "network" : "bridge";
@@ -276,16 +294,21 @@ V2vCommand *v2v_command_build(const V2vSpec *spec, const V2vCommandPaths *paths,
                         addf(a, "%s:%s", m->source, m->destination);
                 }
         }
+}
 
-        /* LUKS keys */
+static void add_luks_keys(GPtrArray *a, const V2vSpecPriv *p, const V2vCommandPaths *paths) {
         for (guint i = 0; i < p->luks_keys->len; i++) {
                 const V2vLuksKey *k = p->luks_keys->pdata[i];
                 g_autofree char *f = secret_path(paths, k->file_name);
                 add(a, "--key");
                 addf(a, "%s:file:%s", k->device, f);
         }
+}
 
-        /* positional */
+/* The guest name, URI or files. */
+static void add_positional(GPtrArray *a, const V2vSpec *spec) {
+        const V2vSpecPriv *p = v2v_spec_priv(spec);
+
         switch (spec->input) {
         case V2V_INPUT_VDDK:
         case V2V_INPUT_LIBVIRT:
@@ -305,13 +328,34 @@ V2vCommand *v2v_command_build(const V2vSpec *spec, const V2vCommandPaths *paths,
                 add(a, p->libvirtxml);
                 break;
         }
-        g_ptr_array_add(a, NULL);
+}
+
+V2vCommand *v2v_command_build(const V2vSpec *spec, const V2vCommandPaths *paths, GError **error) {
+        const V2vSpecPriv *p = v2v_spec_priv(spec);
+        g_autoptr(V2vCommand) cmd = NULL;
+
+        if (!check_paths(spec, paths, error))
+                return NULL;
+        cmd = g_new0(V2vCommand, 1);
+        cmd->argv = g_ptr_array_new_with_free_func(g_free);
+        cmd->env = g_ptr_array_new_with_free_func(g_free);
+        cmd->warnings = g_ptr_array_new_with_free_func(g_free);
+        warn_capabilities(cmd, spec, paths);
+
+        add(cmd->argv, spec->in_place ? paths->virt_v2v_in_place : paths->virt_v2v);
+        add2(cmd->argv, "--root", "first");
+        addf(cmd->argv, "--machine-readable=file:%s", paths->machine_log);
+        add_input(cmd->argv, spec, paths);
+        add_output(cmd, spec, paths);
+        add_network_mappings(cmd, spec, paths);
+        add_luks_keys(cmd->argv, p, paths);
+        add_positional(cmd->argv, spec);
+        g_ptr_array_add(cmd->argv, NULL);
 
         if (p->has_ssh_key)
                 addf(cmd->env, "SSH_AUTH_SOCK=%s", paths->ssh_auth_sock);
         if (p->virtio_win)
                 addf(cmd->env, "VIRTIO_WIN=%s", p->virtio_win);
         g_ptr_array_add(cmd->env, NULL);
-
         return g_steal_pointer(&cmd);
 }
