@@ -655,144 +655,147 @@ static bool uri_is_ssh(const char *uri) {
                           g_str_has_suffix(scheme, "+libssh2"));
 }
 
-static bool parse_input(V2vSpec *spec, JsonObject *o, GError **error) {
-        V2vSpecPriv *p = spec->priv;
+/* Which one input the spec names (its selector key), checking that keys of
+ * other inputs are absent. NULL with error. */
+static const char *input_selector(JsonObject *o, GError **error) {
         static const char *const selectors[] = { "transport_method", "libvirt_uri", "ova", "disk", "libvirtxml", NULL };
+        static const char *const vmware_only[] = { "vmware_uri", "vmware_password", "vmware_fingerprint", "vddk_libdir", NULL };
         const char *first = NULL;
 
         if (member(o, "vmware_uri") && !member(o, "transport_method"))
-                return fail(error, "transport_method: missing, required with vmware_uri (expected \"vddk\" or \"ssh\")");
+                return fail(error, "transport_method: missing, required with vmware_uri (expected \"vddk\" or \"ssh\")"), NULL;
         for (const char *const *s = selectors; *s; s++) {
                 if (!member(o, *s))
                         continue;
                 if (first)
-                        return fail(error, "conflicting inputs \"%s\" and \"%s\": expected exactly one input", first, *s);
+                        return fail(error, "conflicting inputs \"%s\" and \"%s\": expected exactly one input", first, *s), NULL;
                 first = *s;
         }
         if (!first)
                 return fail(error, "no input: expected one of transport_method (VMware, with vmware_uri), "
-                            "libvirt_uri, ova, disk or libvirtxml");
-
-        if (strcmp(first, "transport_method") != 0) {
-                static const char *const vmware_only[] = {
-                        "vmware_uri", "vmware_password", "vmware_fingerprint", "vddk_libdir", NULL
-                };
+                            "libvirt_uri, ova, disk or libvirtxml"), NULL;
+        if (strcmp(first, "transport_method") != 0)
                 for (const char *const *k = vmware_only; *k; k++)
                         if (member(o, *k))
-                                return fail(error, "%s: only valid with transport_method \"vddk\" or \"ssh\"", *k);
-        }
+                                return fail(error, "%s: only valid with transport_method \"vddk\" or \"ssh\"", *k), NULL;
         if (strcmp(first, "libvirt_uri") != 0 && member(o, "libvirt_password"))
-                return fail(error, "libvirt_password: only valid with libvirt_uri");
+                return fail(error, "libvirt_password: only valid with libvirt_uri"), NULL;
+        return first;
+}
 
-        if (strcmp(first, "transport_method") == 0) {
-                g_autofree char *tm = NULL;
-                if (!opt_choice(o, "transport_method", "vddk", "ssh", &tm, error))
-                        return false;
-                p->network_input = true;
-                if (strcmp(tm, "vddk") == 0) {
-                        spec->input = V2V_INPUT_VDDK;
-                        if (!req_string(o, "vmware_uri", "with transport_method \"vddk\"", &p->vmware_uri, error))
-                                return false;
-                        if (!g_str_has_prefix(p->vmware_uri, "esx://") && !g_str_has_prefix(p->vmware_uri, "vpx://")) {
-                                g_autofree char *q = quote(p->vmware_uri);
-                                return fail(error, "vmware_uri: expected an esx:// or vpx:// URI for transport_method \"vddk\", got %s", q);
-                        }
-                        if (!take_secret(spec, o, "vmware_password", true, "with transport_method \"vddk\"", error))
-                                return false;
-                        if (!req_string(o, "vmware_fingerprint", "with transport_method \"vddk\"", &p->vmware_fingerprint, error))
-                                return false;
-                        if (!is_hex_pairs(p->vmware_fingerprint, 16, 64)) {
-                                g_autofree char *q = quote(p->vmware_fingerprint);
-                                return fail(error, "vmware_fingerprint: expected hexadecimal byte pairs separated by \":\" "
-                                            "(xx:xx:…), got %s", q);
-                        }
-                        if (!opt_string(o, "vddk_libdir", &p->vddk_libdir, error))
-                                return false;
-                        if (!p->vddk_libdir)
-                                p->vddk_libdir = g_strdup(DEFAULT_VDDK_LIBDIR);
-                        else if (!g_path_is_absolute(p->vddk_libdir)) {
-                                g_autofree char *q = quote(p->vddk_libdir);
-                                return fail(error, "vddk_libdir: expected an absolute path, got %s", q);
-                        }
-                        if (member(o, "ssh_key"))
-                                return fail(error, "ssh_key: only valid with transport_method \"ssh\" or a libvirt_uri over ssh");
-                } else {
-                        spec->input = V2V_INPUT_SSH;
-                        if (!opt_string(o, "vmware_uri", &p->vmware_uri, error))
-                                return false;
-                        if (!p->vmware_uri) {
-                                /* The wrapper let vm_name carry the URI. */
-                                JsonNode *n = member(o, "vm_name");
-                                if (n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING &&
-                                    g_str_has_prefix(json_node_get_string(n), "ssh://"))
-                                        p->vmware_uri = g_strdup(json_node_get_string(n));
-                                else
-                                        return fail(error, "vmware_uri: missing, required with transport_method \"ssh\" "
-                                                    "(an ssh://USER@HOST/vmfs/volumes/DATASTORE/VM/VM.vmx URI) unless "
-                                                    "vm_name is that URI");
-                        }
-                        if (!g_str_has_prefix(p->vmware_uri, "ssh://") || !g_str_has_suffix(p->vmware_uri, ".vmx")) {
-                                g_autofree char *q = quote(p->vmware_uri);
-                                return fail(error, "vmware_uri: expected an ssh://USER@HOST/…/VM.vmx URI for transport_method "
-                                            "\"ssh\", got %s", q);
-                        }
-                        if (!take_secret(spec, o, "vmware_password", false, NULL, error))
-                                return false;
-                        if (member(o, "vmware_fingerprint"))
-                                warn(spec, "vmware_fingerprint: not used with transport_method \"ssh\"");
-                        if (member(o, "vddk_libdir"))
-                                warn(spec, "vddk_libdir: not used with transport_method \"ssh\"");
-                        if (!take_secret(spec, o, "ssh_key", false, NULL, error))
-                                return false;
-                        p->has_ssh_key = v2v_spec_has_secret(spec, V2V_SECRET_SSH_KEY);
-                }
-                return true;
+static bool parse_input_vddk(V2vSpec *spec, JsonObject *o, GError **error) {
+        V2vSpecPriv *p = spec->priv;
+
+        spec->input = V2V_INPUT_VDDK;
+        if (!req_string(o, "vmware_uri", "with transport_method \"vddk\"", &p->vmware_uri, error))
+                return false;
+        if (!g_str_has_prefix(p->vmware_uri, "esx://") && !g_str_has_prefix(p->vmware_uri, "vpx://")) {
+                g_autofree char *q = quote(p->vmware_uri);
+                return fail(error, "vmware_uri: expected an esx:// or vpx:// URI for transport_method \"vddk\", got %s", q);
         }
-
-        if (strcmp(first, "libvirt_uri") == 0) {
-                spec->input = V2V_INPUT_LIBVIRT;
-                if (!opt_string(o, "libvirt_uri", &p->libvirt_uri, error))
-                        return false;
-                g_autofree char *scheme = g_uri_parse_scheme(p->libvirt_uri);
-                if (!scheme || !strstr(p->libvirt_uri, ":/")) {
-                        g_autofree char *q = quote(p->libvirt_uri);
-                        return fail(error, "libvirt_uri: expected a libvirt URI (vpx://…, esx://…, xen+ssh://…, "
-                                    "qemu:///system), got %s", q);
-                }
-                p->network_input = strcmp(scheme, "esx") == 0 || strcmp(scheme, "gsx") == 0 ||
-                                   strcmp(scheme, "vpx") == 0 || uri_is_ssh(p->libvirt_uri);
-                if (!take_secret(spec, o, "libvirt_password", false, NULL, error))
-                        return false;
-                if (member(o, "ssh_key") && !uri_is_ssh(p->libvirt_uri))
-                        return fail(error, "ssh_key: only valid with transport_method \"ssh\" or a libvirt_uri over ssh "
-                                    "(such as xen+ssh://)");
-                if (!take_secret(spec, o, "ssh_key", false, NULL, error))
-                        return false;
-                p->has_ssh_key = v2v_spec_has_secret(spec, V2V_SECRET_SSH_KEY);
-                return true;
+        if (!take_secret(spec, o, "vmware_password", true, "with transport_method \"vddk\"", error))
+                return false;
+        if (!req_string(o, "vmware_fingerprint", "with transport_method \"vddk\"", &p->vmware_fingerprint, error))
+                return false;
+        if (!is_hex_pairs(p->vmware_fingerprint, 16, 64)) {
+                g_autofree char *q = quote(p->vmware_fingerprint);
+                return fail(error, "vmware_fingerprint: expected hexadecimal byte pairs separated by \":\" "
+                            "(xx:xx:…), got %s", q);
         }
-
+        if (!opt_string(o, "vddk_libdir", &p->vddk_libdir, error))
+                return false;
+        if (!p->vddk_libdir)
+                p->vddk_libdir = g_strdup(DEFAULT_VDDK_LIBDIR);
+        else if (!g_path_is_absolute(p->vddk_libdir)) {
+                g_autofree char *q = quote(p->vddk_libdir);
+                return fail(error, "vddk_libdir: expected an absolute path, got %s", q);
+        }
         if (member(o, "ssh_key"))
                 return fail(error, "ssh_key: only valid with transport_method \"ssh\" or a libvirt_uri over ssh");
+        return true;
+}
 
-        if (strcmp(first, "ova") == 0) {
-                spec->input = V2V_INPUT_OVA;
-                return opt_string(o, "ova", &p->ova, error) &&
-                       check_path(p, "ova", p->ova, PATH_FILE_OR_DIR, NULL, error);
+static bool parse_input_vmx_ssh(V2vSpec *spec, JsonObject *o, GError **error) {
+        V2vSpecPriv *p = spec->priv;
+
+        spec->input = V2V_INPUT_SSH;
+        if (!opt_string(o, "vmware_uri", &p->vmware_uri, error))
+                return false;
+        if (!p->vmware_uri) {
+                /* The wrapper let vm_name carry the URI. */
+                JsonNode *n = member(o, "vm_name");
+                if (n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING &&
+                    g_str_has_prefix(json_node_get_string(n), "ssh://"))
+                        p->vmware_uri = g_strdup(json_node_get_string(n));
+                else
+                        return fail(error, "vmware_uri: missing, required with transport_method \"ssh\" "
+                                    "(an ssh://USER@HOST/vmfs/volumes/DATASTORE/VM/VM.vmx URI) unless "
+                                    "vm_name is that URI");
         }
-        if (strcmp(first, "libvirtxml") == 0) {
-                spec->input = V2V_INPUT_LIBVIRTXML;
-                return opt_string(o, "libvirtxml", &p->libvirtxml, error) &&
-                       check_path(p, "libvirtxml", p->libvirtxml, PATH_FILE, NULL, error);
+        if (!g_str_has_prefix(p->vmware_uri, "ssh://") || !g_str_has_suffix(p->vmware_uri, ".vmx")) {
+                g_autofree char *q = quote(p->vmware_uri);
+                return fail(error, "vmware_uri: expected an ssh://USER@HOST/…/VM.vmx URI for transport_method "
+                            "\"ssh\", got %s", q);
         }
+        if (!take_secret(spec, o, "vmware_password", false, NULL, error))
+                return false;
+        if (member(o, "vmware_fingerprint"))
+                warn(spec, "vmware_fingerprint: not used with transport_method \"ssh\"");
+        if (member(o, "vddk_libdir"))
+                warn(spec, "vddk_libdir: not used with transport_method \"ssh\"");
+        if (!take_secret(spec, o, "ssh_key", false, NULL, error))
+                return false;
+        p->has_ssh_key = v2v_spec_has_secret(spec, V2V_SECRET_SSH_KEY);
+        return true;
+}
+
+static bool parse_input_vmware(V2vSpec *spec, JsonObject *o, GError **error) {
+        V2vSpecPriv *p = spec->priv;
+        g_autofree char *tm = NULL;
+
+        if (!opt_choice(o, "transport_method", "vddk", "ssh", &tm, error))
+                return false;
+        p->network_input = true;
+        return strcmp(tm, "vddk") == 0 ? parse_input_vddk(spec, o, error) : parse_input_vmx_ssh(spec, o, error);
+}
+
+static bool parse_input_libvirt(V2vSpec *spec, JsonObject *o, GError **error) {
+        V2vSpecPriv *p = spec->priv;
+        g_autofree char *scheme = NULL;
+
+        spec->input = V2V_INPUT_LIBVIRT;
+        if (!opt_string(o, "libvirt_uri", &p->libvirt_uri, error))
+                return false;
+        scheme = g_uri_parse_scheme(p->libvirt_uri);
+        if (!scheme || !strstr(p->libvirt_uri, ":/")) {
+                g_autofree char *q = quote(p->libvirt_uri);
+                return fail(error, "libvirt_uri: expected a libvirt URI (vpx://…, esx://…, xen+ssh://…, "
+                            "qemu:///system), got %s", q);
+        }
+        p->network_input = strcmp(scheme, "esx") == 0 || strcmp(scheme, "gsx") == 0 ||
+                           strcmp(scheme, "vpx") == 0 || uri_is_ssh(p->libvirt_uri);
+        if (!take_secret(spec, o, "libvirt_password", false, NULL, error))
+                return false;
+        if (member(o, "ssh_key") && !uri_is_ssh(p->libvirt_uri))
+                return fail(error, "ssh_key: only valid with transport_method \"ssh\" or a libvirt_uri over ssh "
+                            "(such as xen+ssh://)");
+        if (!take_secret(spec, o, "ssh_key", false, NULL, error))
+                return false;
+        p->has_ssh_key = v2v_spec_has_secret(spec, V2V_SECRET_SSH_KEY);
+        return true;
+}
+
+static bool parse_input_disks(V2vSpec *spec, JsonObject *o, GError **error) {
+        V2vSpecPriv *p = spec->priv;
+        JsonNode *n = member(o, "disk");
+        JsonArray *a;
 
         spec->input = V2V_INPUT_DISK;
-        JsonNode *n = member(o, "disk");
         if (!JSON_NODE_HOLDS_ARRAY(n) || json_array_get_length(json_node_get_array(n)) == 0) {
                 g_autofree char *got = JSON_NODE_HOLDS_ARRAY(n) ? g_strdup("[]") : describe(n, false);
                 return fail(error, "disk: expected a non-empty array of disk image paths, got %s", got);
         }
-        JsonArray *a = json_node_get_array(n);
+        a = json_node_get_array(n);
         p->disks = g_ptr_array_new_with_free_func(g_free);
         g_array_set_size(spec->source_disk_sizes, 0);
         for (guint i = 0; i < json_array_get_length(a); i++) {
@@ -808,6 +811,31 @@ static bool parse_input(V2vSpec *spec, JsonObject *o, GError **error) {
                 g_array_append_val(spec->source_disk_sizes, size);
         }
         return true;
+}
+
+static bool parse_input(V2vSpec *spec, JsonObject *o, GError **error) {
+        V2vSpecPriv *p = spec->priv;
+        const char *first = input_selector(o, error);
+
+        if (!first)
+                return false;
+        if (strcmp(first, "transport_method") == 0)
+                return parse_input_vmware(spec, o, error);
+        if (strcmp(first, "libvirt_uri") == 0)
+                return parse_input_libvirt(spec, o, error);
+        if (member(o, "ssh_key"))
+                return fail(error, "ssh_key: only valid with transport_method \"ssh\" or a libvirt_uri over ssh");
+        if (strcmp(first, "ova") == 0) {
+                spec->input = V2V_INPUT_OVA;
+                return opt_string(o, "ova", &p->ova, error) &&
+                       check_path(p, "ova", p->ova, PATH_FILE_OR_DIR, NULL, error);
+        }
+        if (strcmp(first, "libvirtxml") == 0) {
+                spec->input = V2V_INPUT_LIBVIRTXML;
+                return opt_string(o, "libvirtxml", &p->libvirtxml, error) &&
+                       check_path(p, "libvirtxml", p->libvirtxml, PATH_FILE, NULL, error);
+        }
+        return parse_input_disks(spec, o, error);
 }
 
 static bool parse_osp_environment(V2vSpec *spec, JsonObject *o, GError **error) {
@@ -899,8 +927,9 @@ static bool parse_osp_environment(V2vSpec *spec, JsonObject *o, GError **error) 
         return true;
 }
 
-static bool parse_output(V2vSpec *spec, JsonObject *o, GError **error) {
-        V2vSpecPriv *p = spec->priv;
+/* Which one output the spec names, checking that keys of other outputs
+ * (and with in_place, any) are absent. *ret NULL for in_place. */
+static bool output_selector(V2vSpec *spec, JsonObject *o, const OutputFamily **ret, GError **error) {
         const OutputFamily *chosen = NULL;
         g_autoptr(GList) members = json_object_get_members(o);
 
@@ -924,33 +953,103 @@ static bool parse_output(V2vSpec *spec, JsonObject *o, GError **error) {
                                     (const char *) l->data);
                 return fail(error, "%s: only valid with %s (%s)", (const char *) l->data, f->selector, f->what);
         }
+        if (!chosen && !spec->in_place)
+                return fail(error, "no output: expected one of rhv_url, export_domain, osp_environment, output_dir, "
+                            "libvirt_output_uri, qemu_dir or kubevirt_dir (or in_place: true)");
+        *ret = chosen;
+        return true;
+}
+
+static bool parse_output_rhv_upload(V2vSpec *spec, JsonObject *o, const char *why, GError **error) {
+        V2vSpecPriv *p = spec->priv;
+
+        if (!opt_string(o, "rhv_url", &p->rhv_url, error))
+                return false;
+        if (!g_str_has_prefix(p->rhv_url, "https://") && !g_str_has_prefix(p->rhv_url, "http://")) {
+                g_autofree char *q = quote(p->rhv_url);
+                return fail(error, "rhv_url: expected an https:// URL of the oVirt API "
+                            "(https://ENGINE/ovirt-engine/api), got %s", q);
+        }
+        if (!take_secret(spec, o, "rhv_password", true, why, error) ||
+            !req_string(o, "rhv_cluster", why, &p->rhv_cluster, error) ||
+            !req_string(o, "rhv_storage", why, &p->rhv_storage, error) ||
+            !opt_string(o, "rhv_cafile", &p->rhv_cafile, error))
+                return false;
+        return !p->rhv_cafile || check_path(p, "rhv_cafile", p->rhv_cafile, PATH_FILE, NULL, error);
+}
+
+/* The wrapper's instance keys: checked for type, then unused (a warning). */
+static bool parse_output_openstack(V2vSpec *spec, JsonObject *o, const char *why, GError **error) {
+        V2vSpecPriv *p = spec->priv;
+        g_autofree char *s = NULL;
+        JsonNode *g;
+
+        if (!parse_osp_environment(spec, o, error) ||
+            !req_string(o, "osp_server_id", why, &p->osp_server_id, error) ||
+            !opt_string(o, "osp_volume_type_id", &p->osp_volume_type, error))
+                return false;
+        if (!opt_string(o, "osp_destination_project_id", &s, error))
+                return false;
+        g_clear_pointer(&s, g_free);
+        if (!opt_string(o, "osp_flavor_id", &s, error))
+                return false;
+        g = member(o, "osp_security_groups_ids");
+        if (g) {
+                JsonArray *a;
+
+                if (!JSON_NODE_HOLDS_ARRAY(g)) {
+                        g_autofree char *got = describe(g, false);
+                        return fail(error, "osp_security_groups_ids: expected an array of strings, got %s", got);
+                }
+                a = json_node_get_array(g);
+                for (guint i = 0; i < json_array_get_length(a); i++) {
+                        g_autofree char *what = g_strdup_printf("osp_security_groups_ids[%u]", i);
+                        g_autofree char *v = NULL;
+                        if (!node_string(json_array_get_element(a, i), what, false, &v, error))
+                                return false;
+                }
+        }
+        if (member(o, "osp_destination_project_id") || member(o, "osp_flavor_id") || g)
+                warn(spec, "osp_destination_project_id, osp_flavor_id, osp_security_groups_ids: accepted; "
+                     "v2vd leaves the converted volumes in the conversion host's project and does not "
+                     "create the instance");
+        return true;
+}
+
+static bool parse_output_libvirt(V2vSpec *spec, JsonObject *o, GError **error) {
+        V2vSpecPriv *p = spec->priv;
+        g_autofree char *scheme = NULL;
+
+        if (!opt_string(o, "libvirt_output_uri", &p->libvirt_output_uri, error) ||
+            !opt_string(o, "libvirt_pool", &p->libvirt_pool, error))
+                return false;
+        scheme = g_uri_parse_scheme(p->libvirt_output_uri);
+        if (!scheme) {
+                g_autofree char *q = quote(p->libvirt_output_uri);
+                return fail(error, "libvirt_output_uri: expected a local libvirt URI (qemu:///system, "
+                            "qemu:///session), got %s", q);
+        }
+        if (!p->libvirt_pool)
+                p->libvirt_pool = g_strdup("default");
+        return true;
+}
+
+static bool parse_output(V2vSpec *spec, JsonObject *o, GError **error) {
+        V2vSpecPriv *p = spec->priv;
+        const OutputFamily *chosen = NULL;
+        g_autofree char *why = NULL;
+
+        if (!output_selector(spec, o, &chosen, error))
+                return false;
         if (spec->in_place) {
                 spec->output = V2V_OUTPUT_NONE;
                 return true;
         }
-        if (!chosen)
-                return fail(error, "no output: expected one of rhv_url, export_domain, osp_environment, output_dir, "
-                            "libvirt_output_uri, qemu_dir or kubevirt_dir (or in_place: true)");
         spec->output = chosen->kind;
-
-        g_autofree char *why = g_strdup_printf("by %s (%s)", chosen->what, chosen->selector);
+        why = g_strdup_printf("by %s (%s)", chosen->what, chosen->selector);
         switch (chosen->kind) {
         case V2V_OUTPUT_RHV_UPLOAD:
-                if (!opt_string(o, "rhv_url", &p->rhv_url, error))
-                        return false;
-                if (!g_str_has_prefix(p->rhv_url, "https://") && !g_str_has_prefix(p->rhv_url, "http://")) {
-                        g_autofree char *q = quote(p->rhv_url);
-                        return fail(error, "rhv_url: expected an https:// URL of the oVirt API "
-                                    "(https://ENGINE/ovirt-engine/api), got %s", q);
-                }
-                if (!take_secret(spec, o, "rhv_password", true, why, error) ||
-                    !req_string(o, "rhv_cluster", why, &p->rhv_cluster, error) ||
-                    !req_string(o, "rhv_storage", why, &p->rhv_storage, error) ||
-                    !opt_string(o, "rhv_cafile", &p->rhv_cafile, error))
-                        return false;
-                if (p->rhv_cafile && !check_path(p, "rhv_cafile", p->rhv_cafile, PATH_FILE, NULL, error))
-                        return false;
-                break;
+                return parse_output_rhv_upload(spec, o, why, error);
         case V2V_OUTPUT_RHV:
                 if (!opt_string(o, "export_domain", &p->export_domain, error))
                         return false;
@@ -958,65 +1057,22 @@ static bool parse_output(V2vSpec *spec, JsonObject *o, GError **error) {
                         g_autofree char *q = quote(p->export_domain);
                         return fail(error, "export_domain: expected HOST:/PATH or an absolute path, got %s", q);
                 }
-                break;
-        case V2V_OUTPUT_OPENSTACK: {
-                if (!parse_osp_environment(spec, o, error) ||
-                    !req_string(o, "osp_server_id", why, &p->osp_server_id, error) ||
-                    !opt_string(o, "osp_volume_type_id", &p->osp_volume_type, error))
-                        return false;
-                g_autofree char *s = NULL;
-                if (!opt_string(o, "osp_destination_project_id", &s, error))
-                        return false;
-                g_clear_pointer(&s, g_free);
-                if (!opt_string(o, "osp_flavor_id", &s, error))
-                        return false;
-                JsonNode *g = member(o, "osp_security_groups_ids");
-                if (g) {
-                        if (!JSON_NODE_HOLDS_ARRAY(g)) {
-                                g_autofree char *got = describe(g, false);
-                                return fail(error, "osp_security_groups_ids: expected an array of strings, got %s", got);
-                        }
-                        JsonArray *a = json_node_get_array(g);
-                        for (guint i = 0; i < json_array_get_length(a); i++) {
-                                g_autofree char *what = g_strdup_printf("osp_security_groups_ids[%u]", i);
-                                g_autofree char *v = NULL;
-                                if (!node_string(json_array_get_element(a, i), what, false, &v, error))
-                                        return false;
-                        }
-                }
-                if (member(o, "osp_destination_project_id") || member(o, "osp_flavor_id") || g)
-                        warn(spec, "osp_destination_project_id, osp_flavor_id, osp_security_groups_ids: accepted; "
-                             "v2vd leaves the converted volumes in the conversion host's project and does not "
-                             "create the instance");
-                break;
-        }
+                return true;
+        case V2V_OUTPUT_OPENSTACK:
+                return parse_output_openstack(spec, o, why, error);
         case V2V_OUTPUT_LOCAL:
         case V2V_OUTPUT_QEMU:
         case V2V_OUTPUT_KUBEVIRT:
                 if (!opt_string(o, chosen->selector, &p->out_dir, error) ||
                     !check_path(p, chosen->selector, p->out_dir, PATH_DIR, NULL, error))
                         return false;
-                if (chosen->kind == V2V_OUTPUT_QEMU && !opt_bool(o, "qemu_boot", &p->qemu_boot, error))
-                        return false;
-                break;
-        case V2V_OUTPUT_LIBVIRT: {
-                if (!opt_string(o, "libvirt_output_uri", &p->libvirt_output_uri, error) ||
-                    !opt_string(o, "libvirt_pool", &p->libvirt_pool, error))
-                        return false;
-                g_autofree char *scheme = g_uri_parse_scheme(p->libvirt_output_uri);
-                if (!scheme) {
-                        g_autofree char *q = quote(p->libvirt_output_uri);
-                        return fail(error, "libvirt_output_uri: expected a local libvirt URI (qemu:///system, "
-                                    "qemu:///session), got %s", q);
-                }
-                if (!p->libvirt_pool)
-                        p->libvirt_pool = g_strdup("default");
-                break;
-        }
+                return chosen->kind != V2V_OUTPUT_QEMU || opt_bool(o, "qemu_boot", &p->qemu_boot, error);
+        case V2V_OUTPUT_LIBVIRT:
+                return parse_output_libvirt(spec, o, error);
         case V2V_OUTPUT_NONE:
-                g_assert_not_reached();
+                break;
         }
-        return true;
+        g_assert_not_reached();
 }
 
 static bool parse_network_mappings(V2vSpec *spec, JsonObject *o, GError **error) {
