@@ -698,61 +698,57 @@ static const char *firmware_of(xmlNode *vs, xmlNode *hw) {
         return "bios";
 }
 
-JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
-        g_autoptr(xmlDoc) doc = xml_parse("OVF", text, len, OVA_ERROR, 0, error);
-        g_autoptr(JsonBuilder) b = NULL;
-        g_autoptr(GHashTable) files = NULL, controllers = NULL, disk_bus = NULL;
-        xmlNode *env, *vs, *hw, *os;
-        guint64 vcpus = 0, memory = 0;
+/* The envelope's virtual system (at the top or in a collection), its
+ * hardware section and its name (or id). */
+static gboolean ovf_virtual_system(xmlNode *env, xmlNode **ret_vs, xmlNode **ret_hw, char **ret_name,
+                                   char **ret_id, GError **error) {
+        xmlNode *vs, *hw;
         g_autofree char *name = NULL, *vs_id = NULL;
 
-        if (!doc)
-                return NULL;
-        env = xmlDocGetRootElement(doc);
-        if (!g_str_equal((const char *) env->name, "Envelope")) {
-                fail(error, "OVF: the root element is <%s>, not <Envelope>", env->name);
-                return NULL;
-        }
+        if (!g_str_equal((const char *) env->name, "Envelope"))
+                return fail(error, "OVF: the root element is <%s>, not <Envelope>", env->name), FALSE;
         vs = xml_child(env, "VirtualSystem");
         if (!vs)
                 vs = xml_child(xml_child(env, "VirtualSystemCollection"), "VirtualSystem");
-        if (!vs) {
-                fail(error, "OVF: no <VirtualSystem> in the envelope");
-                return NULL;
-        }
+        if (!vs)
+                return fail(error, "OVF: no <VirtualSystem> in the envelope"), FALSE;
         hw = xml_child(vs, "VirtualHardwareSection");
-        if (!hw) {
-                fail(error, "OVF: no <VirtualHardwareSection> in the virtual system");
-                return NULL;
-        }
+        if (!hw)
+                return fail(error, "OVF: no <VirtualHardwareSection> in the virtual system"), FALSE;
         vs_id = xml_attr(vs, "id");
         name = xml_child_text(vs, "Name");
         if (!name || !*name) {
                 g_free(name);
                 name = g_strdup(vs_id);
         }
-        if (!name || !*name) {
-                fail(error, "OVF: the virtual system has no name");
-                return NULL;
-        }
+        if (!name || !*name)
+                return fail(error, "OVF: the virtual system has no name"), FALSE;
+        *ret_vs = vs;
+        *ret_hw = hw;
+        *ret_name = g_steal_pointer(&name);
+        *ret_id = g_steal_pointer(&vs_id);
+        return TRUE;
+}
 
-        files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+/* <References>: file id → href, each inside the archive. */
+static GHashTable *ovf_file_refs(xmlNode *env, GError **error) {
+        g_autoptr(GHashTable) files = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+
         xml_foreach_child(f, xml_child(env, "References"), "File") {
                 g_autofree char *id = xml_attr(f, "id"), *href = xml_attr(f, "href");
-                if (!id || !href) {
-                        fail(error, "OVF: a <File> without id or href (line %ld)", xmlGetLineNo(f));
-                        return NULL;
-                }
-                if (!ova_path_is_safe(href)) {
-                        fail(error, "OVF: file reference escapes the archive: %s", href);
-                        return NULL;
-                }
+                if (!id || !href)
+                        return fail(error, "OVF: a <File> without id or href (line %ld)", xmlGetLineNo(f)), NULL;
+                if (!ova_path_is_safe(href))
+                        return fail(error, "OVF: file reference escapes the archive: %s", href), NULL;
                 g_hash_table_replace(files, g_steal_pointer(&id), g_steal_pointer(&href));
         }
+        return g_steal_pointer(&files);
+}
 
-        /* Controllers by InstanceID, for the bus of each disk. */
-        controllers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        disk_bus = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+/* Controllers by InstanceID → their bus, for the bus of each disk. */
+static GHashTable *ovf_controllers(xmlNode *hw) {
+        GHashTable *controllers = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
         for (xmlNode *it = hw->children; it; it = it->next) {
                 g_autofree char *rt = NULL, *iid = NULL;
                 guint64 t;
@@ -763,13 +759,13 @@ JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
                 if (rt && iid && g_ascii_string_to_unsigned(rt, 10, 0, 100, &t, NULL) && controller_bus((unsigned) t))
                         g_hash_table_replace(controllers, g_steal_pointer(&iid), (gpointer) controller_bus((unsigned) t));
         }
+        return controllers;
+}
 
-        b = json_builder_new();
-        json_builder_begin_object(b);
-        json_build_str(b, "name", name);
-        json_build_str(b, "ovf_id", vs_id);
-        json_build_str(b, "state", "shutoff");
-
+/* The hardware items: "nics" built, CPUs and memory counted, and each
+ * disk's bus (disk id → bus) from its controller. */
+static gboolean ovf_build_hardware(JsonBuilder *b, xmlNode *hw, GHashTable *controllers, GHashTable *disk_bus,
+                                   guint64 *vcpus, guint64 *memory, GError **error) {
         json_builder_set_member_name(b, "nics");
         json_builder_begin_array(b);
         for (xmlNode *it = hw->children; it; it = it->next) {
@@ -778,20 +774,17 @@ JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
                 if (it->type != XML_ELEMENT_NODE || !g_str_has_suffix((const char *) it->name, "Item"))
                         continue;
                 rt = xml_child_text(it, "ResourceType");
-                if (!rt || !g_ascii_string_to_unsigned(rt, 10, 0, 65535, &t, NULL)) {
-                        fail(error, "OVF: an <%s> with no valid ResourceType (line %ld)", it->name, xmlGetLineNo(it));
-                        return NULL;
-                }
+                if (!rt || !g_ascii_string_to_unsigned(rt, 10, 0, 65535, &t, NULL))
+                        return fail(error, "OVF: an <%s> with no valid ResourceType (line %ld)", it->name,
+                                    xmlGetLineNo(it)), FALSE;
                 q = xml_child_text(it, "VirtualQuantity");
                 units = xml_child_text(it, "AllocationUnits");
                 if (t == 3 && q) {
-                        if (!g_ascii_string_to_unsigned(q, 10, 1, 65536, &vcpus, NULL)) {
-                                fail(error, "OVF: CPU VirtualQuantity \"%s\" is not a number of CPUs", q);
-                                return NULL;
-                        }
+                        if (!g_ascii_string_to_unsigned(q, 10, 1, 65536, vcpus, NULL))
+                                return fail(error, "OVF: CPU VirtualQuantity \"%s\" is not a number of CPUs", q), FALSE;
                 } else if (t == 4 && q) {
-                        if (!scaled("memory", q, units ? units : "byte * 2^20", &memory, error))
-                                return NULL;
+                        if (!scaled("memory", q, units ? units : "byte * 2^20", memory, error))
+                                return FALSE;
                 } else if (t == 10) {
                         g_autofree char *net = xml_child_text(it, "Connection");
                         g_autofree char *model = xml_child_text(it, "ResourceSubType");
@@ -811,22 +804,28 @@ JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
                 }
         }
         json_builder_end_array(b);
-        json_build_int(b, "vcpus", (gint64) (vcpus ? vcpus : 1));
-        json_build_int(b, "memory_bytes", (gint64) MIN(memory, (guint64) G_MAXINT64));
-        json_build_str(b, "firmware", firmware_of(vs, hw));
+        return TRUE;
+}
 
-        os = xml_child(vs, "OperatingSystemSection");
-        if (os) {
-                g_autofree char *id = xml_attr(os, "id"), *ostype = xml_attr(os, "osType");
-                g_autofree char *desc = xml_child_text(os, "Description");
-                json_builder_set_member_name(b, "os");
-                json_builder_begin_object(b);
-                json_build_str(b, "ovf_id", id);
-                json_build_str(b, "type", ostype);
-                json_build_str(b, "description", desc);
-                json_builder_end_object(b);
-        }
+static void ovf_build_os(JsonBuilder *b, xmlNode *vs) {
+        xmlNode *os = xml_child(vs, "OperatingSystemSection");
+        g_autofree char *id = NULL, *ostype = NULL, *desc = NULL;
 
+        if (!os)
+                return;
+        id = xml_attr(os, "id");
+        ostype = xml_attr(os, "osType");
+        desc = xml_child_text(os, "Description");
+        json_builder_set_member_name(b, "os");
+        json_builder_begin_object(b);
+        json_build_str(b, "ovf_id", id);
+        json_build_str(b, "type", ostype);
+        json_build_str(b, "description", desc);
+        json_builder_end_object(b);
+}
+
+static gboolean ovf_build_disks(JsonBuilder *b, xmlNode *env, GHashTable *files, GHashTable *disk_bus,
+                                GError **error) {
         json_builder_set_member_name(b, "disks");
         json_builder_begin_array(b);
         xml_foreach_child(d, xml_child(env, "DiskSection"), "Disk") {
@@ -837,18 +836,15 @@ JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
                 const char *bus = id ? g_hash_table_lookup(disk_bus, id) : NULL;
                 guint64 capacity = 0, populated = 0;
 
-                if (!id || !cap) {
-                        fail(error, "OVF: a <Disk> without diskId or capacity (line %ld)", xmlGetLineNo(d));
-                        return NULL;
-                }
-                if (ref && !href) {
-                        fail(error, "OVF: disk %s refers to file \"%s\", which <References> does not list", id, ref);
-                        return NULL;
-                }
+                if (!id || !cap)
+                        return fail(error, "OVF: a <Disk> without diskId or capacity (line %ld)", xmlGetLineNo(d)), FALSE;
+                if (ref && !href)
+                        return fail(error, "OVF: disk %s refers to file \"%s\", which <References> does not list",
+                                    id, ref), FALSE;
                 if (!scaled("disk capacity", cap, units, &capacity, error))
-                        return NULL;
+                        return FALSE;
                 if (pop && !scaled("disk populatedSize", pop, NULL, &populated, error))
-                        return NULL;
+                        return FALSE;
                 json_builder_begin_object(b);
                 json_build_str(b, "disk_id", id);
                 json_build_str(b, "file", href);
@@ -861,7 +857,10 @@ JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
                 json_builder_end_object(b);
         }
         json_builder_end_array(b);
+        return TRUE;
+}
 
+static void ovf_build_networks(JsonBuilder *b, xmlNode *env) {
         json_builder_set_member_name(b, "networks");
         json_builder_begin_array(b);
         xml_foreach_child(n, xml_child(env, "NetworkSection"), "Network") {
@@ -872,6 +871,41 @@ JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
                 json_builder_end_object(b);
         }
         json_builder_end_array(b);
+}
+
+JsonNode *ova_ovf_parse(const char *text, gsize len, GError **error) {
+        g_autoptr(xmlDoc) doc = xml_parse("OVF", text, len, OVA_ERROR, 0, error);
+        g_autoptr(JsonBuilder) b = NULL;
+        g_autoptr(GHashTable) files = NULL, controllers = NULL, disk_bus = NULL;
+        xmlNode *env, *vs, *hw;
+        guint64 vcpus = 0, memory = 0;
+        g_autofree char *name = NULL, *vs_id = NULL;
+
+        if (!doc)
+                return NULL;
+        env = xmlDocGetRootElement(doc);
+        if (!ovf_virtual_system(env, &vs, &hw, &name, &vs_id, error))
+                return NULL;
+        files = ovf_file_refs(env, error);
+        if (!files)
+                return NULL;
+        controllers = ovf_controllers(hw);
+        disk_bus = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+
+        b = json_builder_new();
+        json_builder_begin_object(b);
+        json_build_str(b, "name", name);
+        json_build_str(b, "ovf_id", vs_id);
+        json_build_str(b, "state", "shutoff");
+        if (!ovf_build_hardware(b, hw, controllers, disk_bus, &vcpus, &memory, error))
+                return NULL;
+        json_build_int(b, "vcpus", (gint64) (vcpus ? vcpus : 1));
+        json_build_int(b, "memory_bytes", (gint64) MIN(memory, (guint64) G_MAXINT64));
+        json_build_str(b, "firmware", firmware_of(vs, hw));
+        ovf_build_os(b, vs);
+        if (!ovf_build_disks(b, env, files, disk_bus, error))
+                return NULL;
+        ovf_build_networks(b, env);
         json_builder_end_object(b);
         return json_builder_get_root(b);
 }
