@@ -175,8 +175,125 @@ int ctl_job_path(Ctl *c, const char *id, char **ret_path) {
 
 /* ------------------------------------------------------------ values → JSON */
 
-int bus_message_read_json(sd_bus_message *m, JsonNode **ret) {
+/* A basic value (string, boolean, number) of type → a JSON value. */
+static int read_basic_json(sd_bus_message *m, char type, JsonNode **ret) {
+        union {
+                const char *s;
+                int b;
+                uint8_t y;
+                int16_t n;
+                uint16_t q;
+                int32_t i;
+                uint32_t u;
+                int64_t x;
+                uint64_t t;
+                double d;
+        } v = {};
+        int r;
+
+        r = sd_bus_message_read_basic(m, type, &v);
+        if (r < 0)
+                return r;
+        switch (type) {
+        case SD_BUS_TYPE_STRING:
+        case SD_BUS_TYPE_OBJECT_PATH:
+        case SD_BUS_TYPE_SIGNATURE:
+                *ret = json_node_init_string(json_node_alloc(), v.s);
+                return 0;
+        case SD_BUS_TYPE_BOOLEAN:
+                *ret = json_node_init_boolean(json_node_alloc(), v.b);
+                return 0;
+        case SD_BUS_TYPE_DOUBLE:
+                *ret = json_node_init_double(json_node_alloc(), v.d);
+                return 0;
+        case SD_BUS_TYPE_BYTE: *ret = json_node_init_int(json_node_alloc(), v.y); return 0;
+        case SD_BUS_TYPE_INT16: *ret = json_node_init_int(json_node_alloc(), v.n); return 0;
+        case SD_BUS_TYPE_UINT16: *ret = json_node_init_int(json_node_alloc(), v.q); return 0;
+        case SD_BUS_TYPE_INT32: *ret = json_node_init_int(json_node_alloc(), v.i); return 0;
+        case SD_BUS_TYPE_UINT32: *ret = json_node_init_int(json_node_alloc(), v.u); return 0;
+        case SD_BUS_TYPE_INT64: *ret = json_node_init_int(json_node_alloc(), v.x); return 0;
+        default:
+                *ret = json_node_init_int(json_node_alloc(), v.t > INT64_MAX ? INT64_MAX : (int64_t) v.t);
+                return 0;
+        }
+}
+
+/* The entries of a dictionary (the container entered) → an object; a key
+ * that is not a string becomes its JSON text. */
+static int read_dict_json(sd_bus_message *m, const char *contents, JsonNode **ret) {
+        g_autoptr(JsonObject) o = json_object_new();
+        g_autofree char *entry = g_strndup(contents + 1, strlen(contents) - 2);
+        int r;
+
+        for (;;) {
+                g_autoptr(JsonNode) key = NULL, value = NULL;
+                g_autofree char *key_text = NULL;
+                r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, entry);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = bus_message_read_json(m, &key);
+                if (r < 0)
+                        return r;
+                r = bus_message_read_json(m, &value);
+                if (r < 0)
+                        return r;
+                if (json_node_get_value_type(key) == G_TYPE_STRING)
+                        key_text = g_strdup(json_node_get_string(key));
+                else
+                        key_text = json_to_string(key, FALSE);
+                json_object_set_member(o, key_text, g_steal_pointer(&value));
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        *ret = json_node_init_object(json_node_alloc(), o);
+        return 0;
+}
+
+/* The items of an array or struct (the container entered) → an array. */
+static int read_items_json(sd_bus_message *m, JsonNode **ret) {
+        g_autoptr(JsonArray) a = json_array_new();
+        int r;
+
+        for (;;) {
+                g_autoptr(JsonNode) item = NULL;
+                r = bus_message_read_json(m, &item);
+                if (r == -ENODATA)
+                        break;
+                if (r < 0)
+                        return r;
+                json_array_add_element(a, g_steal_pointer(&item));
+        }
+        *ret = json_node_init_array(json_node_alloc(), a);
+        return 0;
+}
+
+/* A container: a variant's value, a dictionary, or an array or struct. */
+static int read_container_json(sd_bus_message *m, char type, const char *contents, JsonNode **ret) {
         g_autoptr(JsonNode) node = NULL;
+        int r;
+
+        r = sd_bus_message_enter_container(m, type, contents);
+        if (r < 0)
+                return r;
+        if (type == SD_BUS_TYPE_VARIANT)
+                r = bus_message_read_json(m, &node);
+        else if (type == SD_BUS_TYPE_ARRAY && contents[0] == SD_BUS_TYPE_DICT_ENTRY_BEGIN)
+                r = read_dict_json(m, contents, &node);
+        else
+                r = read_items_json(m, &node);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_exit_container(m);
+        if (r < 0)
+                return r;
+        *ret = g_steal_pointer(&node);
+        return 0;
+}
+
+int bus_message_read_json(sd_bus_message *m, JsonNode **ret) {
         const char *contents;
         char type;
         int r;
@@ -186,144 +303,31 @@ int bus_message_read_json(sd_bus_message *m, JsonNode **ret) {
                 return r;
         if (r == 0)
                 return -ENODATA;
-
         switch (type) {
         case SD_BUS_TYPE_STRING:
         case SD_BUS_TYPE_OBJECT_PATH:
-        case SD_BUS_TYPE_SIGNATURE: {
-                const char *s;
-                r = sd_bus_message_read_basic(m, type, &s);
-                if (r < 0)
-                        return r;
-                node = json_node_init_string(json_node_alloc(), s);
-                break;
-        }
-        case SD_BUS_TYPE_BOOLEAN: {
-                int b;
-                r = sd_bus_message_read_basic(m, type, &b);
-                if (r < 0)
-                        return r;
-                node = json_node_init_boolean(json_node_alloc(), b);
-                break;
-        }
-        case SD_BUS_TYPE_BYTE: {
-                uint8_t v;
-                r = sd_bus_message_read_basic(m, type, &v);
-                if (r < 0)
-                        return r;
-                node = json_node_init_int(json_node_alloc(), v);
-                break;
-        }
+        case SD_BUS_TYPE_SIGNATURE:
+        case SD_BUS_TYPE_BOOLEAN:
+        case SD_BUS_TYPE_BYTE:
         case SD_BUS_TYPE_INT16:
         case SD_BUS_TYPE_UINT16:
         case SD_BUS_TYPE_INT32:
         case SD_BUS_TYPE_UINT32:
         case SD_BUS_TYPE_INT64:
-        case SD_BUS_TYPE_UINT64: {
-                union {
-                        int16_t n;
-                        uint16_t q;
-                        int32_t i;
-                        uint32_t u;
-                        int64_t x;
-                        uint64_t t;
-                } v = {};
-                int64_t value;
-                r = sd_bus_message_read_basic(m, type, &v);
-                if (r < 0)
-                        return r;
-                switch (type) {
-                case SD_BUS_TYPE_INT16: value = v.n; break;
-                case SD_BUS_TYPE_UINT16: value = v.q; break;
-                case SD_BUS_TYPE_INT32: value = v.i; break;
-                case SD_BUS_TYPE_UINT32: value = v.u; break;
-                case SD_BUS_TYPE_INT64: value = v.x; break;
-                default: value = v.t > INT64_MAX ? INT64_MAX : (int64_t) v.t; break;
-                }
-                node = json_node_init_int(json_node_alloc(), value);
-                break;
-        }
-        case SD_BUS_TYPE_DOUBLE: {
-                double d;
-                r = sd_bus_message_read_basic(m, type, &d);
-                if (r < 0)
-                        return r;
-                node = json_node_init_double(json_node_alloc(), d);
-                break;
-        }
-        case SD_BUS_TYPE_VARIANT: {
-                r = sd_bus_message_enter_container(m, type, contents);
-                if (r < 0)
-                        return r;
-                r = bus_message_read_json(m, &node);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-                break;
-        }
+        case SD_BUS_TYPE_UINT64:
+        case SD_BUS_TYPE_DOUBLE:
+                return read_basic_json(m, type, ret);
+        case SD_BUS_TYPE_VARIANT:
         case SD_BUS_TYPE_ARRAY:
-        case SD_BUS_TYPE_STRUCT: {
-                bool dict = type == SD_BUS_TYPE_ARRAY && contents[0] == SD_BUS_TYPE_DICT_ENTRY_BEGIN;
-                g_autofree char *entry = NULL;
-                r = sd_bus_message_enter_container(m, type, contents);
-                if (r < 0)
-                        return r;
-                if (dict) {
-                        g_autoptr(JsonObject) o = json_object_new();
-                        entry = g_strndup(contents + 1, strlen(contents) - 2);
-                        for (;;) {
-                                g_autoptr(JsonNode) key = NULL, value = NULL;
-                                g_autofree char *key_text = NULL;
-                                r = sd_bus_message_enter_container(m, SD_BUS_TYPE_DICT_ENTRY, entry);
-                                if (r < 0)
-                                        return r;
-                                if (r == 0)
-                                        break;
-                                r = bus_message_read_json(m, &key);
-                                if (r < 0)
-                                        return r;
-                                r = bus_message_read_json(m, &value);
-                                if (r < 0)
-                                        return r;
-                                if (json_node_get_value_type(key) == G_TYPE_STRING)
-                                        key_text = g_strdup(json_node_get_string(key));
-                                else
-                                        key_text = json_to_string(key, FALSE);
-                                json_object_set_member(o, key_text, g_steal_pointer(&value));
-                                r = sd_bus_message_exit_container(m);
-                                if (r < 0)
-                                        return r;
-                        }
-                        node = json_node_init_object(json_node_alloc(), o);
-                } else {
-                        g_autoptr(JsonArray) a = json_array_new();
-                        for (;;) {
-                                g_autoptr(JsonNode) item = NULL;
-                                r = bus_message_read_json(m, &item);
-                                if (r == -ENODATA)
-                                        break;
-                                if (r < 0)
-                                        return r;
-                                json_array_add_element(a, g_steal_pointer(&item));
-                        }
-                        node = json_node_init_array(json_node_alloc(), a);
-                }
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-                break;
-        }
+        case SD_BUS_TYPE_STRUCT:
+                return read_container_json(m, type, contents, ret);
         default:
                 r = sd_bus_message_skip(m, (char[]) { type, 0 });
                 if (r < 0)
                         return r;
-                node = json_node_init_null(json_node_alloc());
-                break;
+                *ret = json_node_init_null(json_node_alloc());
+                return 0;
         }
-        *ret = g_steal_pointer(&node);
-        return 0;
 }
 
 char *property_to_snake_case(const char *name) {
