@@ -41,7 +41,8 @@ static void help(void) {
                "See v2vd(8), org.v2vd.V2V1(5) (the D-Bus API) and v2vd.job(5) (job spec, state file).\n");
 }
 
-int main(int argc, char *argv[]) {
+/* 1: run with *opts; 0: done (help, version); -1: a usage error. */
+static int parse_argv(int argc, char *argv[], ManagerOptions *opts) {
         enum { ARG_SYSTEM = 0x100, ARG_USER, ARG_CONFIG, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_VERSION };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -53,43 +54,52 @@ int main(int argc, char *argv[]) {
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
                 {}
         };
-        ManagerOptions opts = {};
-        g_autoptr(Manager) m = NULL;
-        g_autoptr(Bus) bus = NULL;     /* freed before m */
-        sigset_t mask;
-        int c, r;
+        int c;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
-                        return EXIT_SUCCESS;
+                        return 0;
                 case ARG_VERSION:
                         printf("v2vd %s\n", V2VD_VERSION);
-                        return EXIT_SUCCESS;
+                        return 0;
                 case ARG_SYSTEM:
-                        opts.user_mode = false;
+                        opts->user_mode = false;
                         break;
                 case ARG_USER:
-                        opts.user_mode = true;
+                        opts->user_mode = true;
                         break;
                 case ARG_CONFIG:
-                        opts.config_file = optarg;
+                        opts->config_file = optarg;
                         break;
                 case ARG_STATE_DIR:
-                        opts.state_dir = optarg;
+                        opts->state_dir = optarg;
                         break;
                 case ARG_RUNTIME_DIR:
-                        opts.runtime_dir = optarg;
+                        opts->runtime_dir = optarg;
                         break;
                 default:
                         fprintf(stderr, "Try 'v2vd --help'.\n");
-                        return EXIT_FAILURE;
+                        return -1;
                 }
         if (optind < argc) {
                 fprintf(stderr, "v2vd: unexpected argument \"%s\"; try 'v2vd --help'.\n", argv[optind]);
-                return EXIT_FAILURE;
+                return -1;
         }
+        return 1;
+}
+
+int main(int argc, char *argv[]) {
+        ManagerOptions opts = {};
+        g_autoptr(Manager) m = NULL;
+        g_autoptr(Bus) bus = NULL;     /* freed before m */
+        sigset_t mask;
+        int r;
+
+        r = parse_argv(argc, argv, &opts);
+        if (r <= 0)
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 
         log_setup();
         /* A fixed mmap threshold: glibc otherwise raises it after a large

@@ -50,18 +50,10 @@ static void probe_virt_v2v(Manager *m) {
                 m->v2v_capabilities = g_new0(char *, 1);
 }
 
-static int load_config(Manager *m, const char *path, bool explicit) {
-        g_autoptr(GKeyFile) kf = g_key_file_new();
+/* [daemon]'s numeric keys. */
+static int load_config_numbers(Manager *m, GKeyFile *kf, const char *path) {
         g_autoptr(GError) error = NULL;
-        g_auto(GStrv) keys = NULL;
-        g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func(g_free);
 
-        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error)) {
-                if (!explicit && g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-                        return 0;
-                log_error("%s: %s", path, error->message);
-                return -EINVAL;
-        }
 #define GET_UINT(key, field, min)                                                              \
         if (g_key_file_has_key(kf, "daemon", key, NULL)) {                                     \
                 gint64 v = g_key_file_get_int64(kf, "daemon", key, &error);                    \
@@ -94,6 +86,13 @@ static int load_config(Manager *m, const char *path, bool explicit) {
                 m->progress_interval_usec = (uint64_t) ms * 1000ULL;
         }
 #undef GET_UINT
+        return 0;
+}
+
+/* [daemon]'s keys that take text: paths, limits, lists. */
+static int load_config_strings(Manager *m, GKeyFile *kf, const char *path) {
+        g_autoptr(GError) error = NULL;
+
         if (g_key_file_has_key(kf, "daemon", "virt_v2v", NULL)) {
                 g_free(m->virt_v2v);
                 m->virt_v2v = g_key_file_get_string(kf, "daemon", "virt_v2v", NULL);
@@ -146,6 +145,27 @@ static int load_config(Manager *m, const char *path, bool explicit) {
                                 return -EINVAL;
                         }
         }
+        return 0;
+}
+
+static int load_config(Manager *m, const char *path, bool explicit) {
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) keys = NULL;
+        g_autoptr(GPtrArray) env = g_ptr_array_new_with_free_func(g_free);
+        int r;
+
+        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, &error)) {
+                if (!explicit && g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+                        return 0;
+                log_error("%s: %s", path, error->message);
+                return -EINVAL;
+        }
+        r = load_config_numbers(m, kf, path);
+        if (r >= 0)
+                r = load_config_strings(m, kf, path);
+        if (r < 0)
+                return r;
         keys = g_key_file_get_keys(kf, "environment", NULL, NULL);
         for (char **k = keys; k && *k; k++) {
                 g_autofree char *v = g_key_file_get_string(kf, "environment", *k, NULL);

@@ -139,14 +139,87 @@ static pid_t start_ssh_agent(const char *sock, const char *key, int log_fd, cons
         return agent;
 }
 
+/* Hold until v2vd says the scope is there ("g"); EOF means never. */
+static bool wait_for_go(int go_fd) {
+        char go = 0;
+        ssize_t n;
+
+        do
+                n = read(go_fd, &go, 1);
+        while (n < 0 && errno == EINTR);
+        close(go_fd);
+        return n == 1 && go == 'g';
+}
+
+/* V2VD_RUNNER_UID: whom virt-v2v runs as (*ret NULL: as the runner). 0,
+ * or -1 with the reason in v2v.log and exit-status. */
+static int read_owner(int dirfd, int log_fd, Cred *cred, const Cred **ret) {
+        const char *owner_uid = getenv("V2VD_RUNNER_UID");
+
+        *ret = NULL;
+        if (owner_uid && *owner_uid) {
+                char *end = NULL;
+                unsigned long uid = strtoul(owner_uid, &end, 10);
+                int r = *end || uid >= (unsigned long) (uid_t) -1 ? -EINVAL : cred_lookup((uid_t) uid, cred);
+
+                if (r < 0) {
+                        dprintf(log_fd, "virt-v2v: error: v2vd-runner: the job's owner, uid %s, has no usable "
+                                "passwd entry (%s); nothing runs on its behalf\n", owner_uid, strerror(-r));
+                        (void) write_text_atomic(dirfd, "exit-status", "exited 1\n");
+                        return -1;
+                }
+                *ret = cred;
+                setenv("HOME", cred->home, 1);
+                setenv("USER", cred->name, 1);
+                setenv("LOGNAME", cred->name, 1);
+        }
+        unsetenv("V2VD_RUNNER_UID");
+        return 0;
+}
+
+/* V2VD_RUNNER_SSH_KEY and _AUTH_SOCK: an agent holding the key, whose
+ * socket virt-v2v gets. Returns its pid, or 0. */
+static pid_t setup_ssh_agent(int log_fd, const Cred *owner) {
+        const char *ssh_key = getenv("V2VD_RUNNER_SSH_KEY");
+        const char *ssh_sock = getenv("V2VD_RUNNER_SSH_AUTH_SOCK");
+        pid_t agent = 0;
+
+        if (ssh_key && ssh_sock && *ssh_key && *ssh_sock) {
+                agent = start_ssh_agent(ssh_sock, ssh_key, log_fd, owner);
+                setenv("SSH_AUTH_SOCK", ssh_sock, 1);
+        }
+        unsetenv("V2VD_RUNNER_SSH_KEY");
+        unsetenv("V2VD_RUNNER_SSH_AUTH_SOCK");
+        return agent;
+}
+
+/* How virt-v2v ended, in exit-status; the runner's own exit status says
+ * the same (runner-exit.h). */
+static int record_exit(int dirfd, V2vExit e) {
+        char text[64];
+
+        v2v_exit_format(&e, text, sizeof text);
+        (void) write_text_atomic(dirfd, "exit-status", text);
+        return v2v_exit_to_runner_status(&e);
+}
+
+static _Noreturn void exec_virt_v2v(char **argv, const Cred *owner, int log_fd) {
+        int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
+
+        reset_signals();
+        child_drop(owner, log_fd);
+        if (null_fd < 0 || fd_onto(null_fd, 0) < 0 || fd_onto(log_fd, 1) < 0 || fd_onto(log_fd, 2) < 0)
+                _exit(127);
+        execvp(argv[0], argv);
+        dprintf(2, "virt-v2v: error: cannot execute %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+}
+
 int main(int argc, char *argv[]) {
         const char *job_dir;
-        int go_fd, dirfd, log_fd, status;
-        char go = 0, text[64];
-        V2vExit e;
-        pid_t pid, agent = 0;
-        ssize_t n;
-        char *ssh_key, *ssh_sock, *owner_uid;
+        int dirfd, log_fd, status;
+        char text[64];
+        pid_t pid, agent;
         static Cred owner_cred;
         const Cred *owner = NULL;
 
@@ -156,7 +229,6 @@ int main(int argc, char *argv[]) {
                 return V2V_RUNNER_SETUP_FAILED;
         }
         job_dir = argv[1];
-        go_fd = atoi(argv[2]);
 
         (void) setsid();
         signal(SIGTERM, SIG_IGN);
@@ -164,13 +236,8 @@ int main(int argc, char *argv[]) {
         signal(SIGHUP, SIG_IGN);
         signal(SIGPIPE, SIG_IGN);
 
-        do
-                n = read(go_fd, &go, 1);
-        while (n < 0 && errno == EINTR);
-        close(go_fd);
-        if (n != 1 || go != 'g')
+        if (!wait_for_go(atoi(argv[2])))
                 return V2V_RUNNER_NOT_STARTED;
-
         dirfd = open(job_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dirfd < 0) {
                 fprintf(stderr, "v2vd-runner: %s: %s\n", job_dir, strerror(errno));
@@ -181,72 +248,27 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "v2vd-runner: %s/v2v.log: %s\n", job_dir, strerror(errno));
                 return V2V_RUNNER_SETUP_FAILED;
         }
-
-        owner_uid = getenv("V2VD_RUNNER_UID");
-        if (owner_uid && *owner_uid) {
-                char *end = NULL;
-                unsigned long uid = strtoul(owner_uid, &end, 10);
-                int r = *end || uid >= (unsigned long) (uid_t) -1 ? -EINVAL : cred_lookup((uid_t) uid, &owner_cred);
-
-                if (r < 0) {
-                        dprintf(log_fd, "virt-v2v: error: v2vd-runner: the job's owner, uid %s, has no usable "
-                                "passwd entry (%s); nothing runs on its behalf\n", owner_uid, strerror(-r));
-                        (void) write_text_atomic(dirfd, "exit-status", "exited 1\n");
-                        return 1;
-                }
-                owner = &owner_cred;
-                setenv("HOME", owner_cred.home, 1);
-                setenv("USER", owner_cred.name, 1);
-                setenv("LOGNAME", owner_cred.name, 1);
-        }
-        unsetenv("V2VD_RUNNER_UID");
-
-        ssh_key = getenv("V2VD_RUNNER_SSH_KEY");
-        ssh_sock = getenv("V2VD_RUNNER_SSH_AUTH_SOCK");
-        if (ssh_key && ssh_sock && *ssh_key && *ssh_sock) {
-                agent = start_ssh_agent(ssh_sock, ssh_key, log_fd, owner);
-                setenv("SSH_AUTH_SOCK", ssh_sock, 1);
-        }
-        unsetenv("V2VD_RUNNER_SSH_KEY");
-        unsetenv("V2VD_RUNNER_SSH_AUTH_SOCK");
+        if (read_owner(dirfd, log_fd, &owner_cred, &owner) < 0)
+                return 1;
+        agent = setup_ssh_agent(log_fd, owner);
 
         pid = fork();
         if (pid < 0) {
                 dprintf(log_fd, "virt-v2v: error: v2vd-runner could not fork: %s\n", strerror(errno));
-                e = (V2vExit) { V2V_EXIT_EXITED, 127 };
-                v2v_exit_format(&e, text, sizeof text);
-                (void) write_text_atomic(dirfd, "exit-status", text);
-                return v2v_exit_to_runner_status(&e);
+                return record_exit(dirfd, (V2vExit) { V2V_EXIT_EXITED, 127 });
         }
-        if (pid == 0) {
-                int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
-
-                reset_signals();
-                child_drop(owner, log_fd);
-                if (null_fd < 0 || fd_onto(null_fd, 0) < 0 || fd_onto(log_fd, 1) < 0 || fd_onto(log_fd, 2) < 0)
-                        _exit(127);
-                execvp(argv[3], argv + 3);
-                dprintf(2, "virt-v2v: error: cannot execute %s: %s\n", argv[3], strerror(errno));
-                _exit(127);
-        }
+        if (pid == 0)
+                exec_virt_v2v(argv + 3, owner, log_fd);
 
         snprintf(text, sizeof text, "%ld\n", (long) pid);
         (void) write_text_atomic(dirfd, "v2v.pid", text);
-
         while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        e = (V2vExit) { V2V_EXIT_LOST, errno };
-                        v2v_exit_format(&e, text, sizeof text);
-                        (void) write_text_atomic(dirfd, "exit-status", text);
-                        return v2v_exit_to_runner_status(&e);
-                }
+                if (errno != EINTR)
+                        return record_exit(dirfd, (V2vExit) { V2V_EXIT_LOST, errno });
         if (agent > 0) {
                 kill(agent, SIGTERM);
                 (void) waitpid(agent, NULL, 0);
         }
-        e = WIFEXITED(status) ? (V2vExit) { V2V_EXIT_EXITED, WEXITSTATUS(status) }
-                              : (V2vExit) { V2V_EXIT_KILLED, WTERMSIG(status) };
-        v2v_exit_format(&e, text, sizeof text);
-        (void) write_text_atomic(dirfd, "exit-status", text);
-        return v2v_exit_to_runner_status(&e);
+        return record_exit(dirfd, WIFEXITED(status) ? (V2vExit) { V2V_EXIT_EXITED, WEXITSTATUS(status) }
+                                                    : (V2vExit) { V2V_EXIT_KILLED, WTERMSIG(status) });
 }
