@@ -91,6 +91,20 @@ static void child_drop(const Cred *owner, int log_fd) {
         }
 }
 
+/* In a child, before exec: default signals, the owner's rights, stdin
+ * /dev/null, stdout to v2v.log (or /dev/null), stderr to v2v.log.
+ * Returns -1 when a descriptor could not be set up. */
+static int child_setup(const Cred *owner, int log_fd, bool stdout_to_log) {
+        int null_fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+        reset_signals();
+        child_drop(owner, log_fd);
+        if (null_fd < 0 || fd_onto(null_fd, 0) < 0 || fd_onto(stdout_to_log ? log_fd : null_fd, 1) < 0 ||
+            fd_onto(log_fd, 2) < 0)
+                return -1;
+        return 0;
+}
+
 static pid_t start_ssh_agent(const char *sock, const char *key, int log_fd, const Cred *owner) {
         pid_t agent, add;
         int status;
@@ -99,16 +113,8 @@ static pid_t start_ssh_agent(const char *sock, const char *key, int log_fd, cons
         if (agent < 0)
                 return -1;
         if (agent == 0) {
-                int null_fd = open("/dev/null", O_RDWR | O_NOCTTY | O_CLOEXEC);
-
-                reset_signals();
-                child_drop(owner, log_fd);
                 /* Its "SSH_AUTH_SOCK=…; export" banner is noise in v2v.log. */
-                if (null_fd >= 0) {
-                        (void) fd_onto(null_fd, 0);
-                        (void) fd_onto(null_fd, 1);
-                }
-                (void) fd_onto(log_fd, 2);
+                (void) child_setup(owner, log_fd, false);
                 execlp("ssh-agent", "ssh-agent", "-D", "-a", sock, (char *) NULL);
                 _exit(127);
         }
@@ -119,14 +125,7 @@ static pid_t start_ssh_agent(const char *sock, const char *key, int log_fd, cons
         if (add < 0)
                 return -1;
         if (add == 0) {
-                int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
-
-                reset_signals();
-                child_drop(owner, log_fd);
-                if (null_fd >= 0)
-                        (void) fd_onto(null_fd, 0);
-                (void) fd_onto(log_fd, 1);
-                (void) fd_onto(log_fd, 2);
+                (void) child_setup(owner, log_fd, true);
                 setenv("SSH_AUTH_SOCK", sock, 1);
                 execlp("ssh-add", "ssh-add", "-q", key, (char *) NULL);
                 _exit(127);
@@ -204,11 +203,7 @@ static int record_exit(int dirfd, V2vExit e) {
 }
 
 static _Noreturn void exec_virt_v2v(char **argv, const Cred *owner, int log_fd) {
-        int null_fd = open("/dev/null", O_RDONLY | O_NOCTTY | O_CLOEXEC);
-
-        reset_signals();
-        child_drop(owner, log_fd);
-        if (null_fd < 0 || fd_onto(null_fd, 0) < 0 || fd_onto(log_fd, 1) < 0 || fd_onto(log_fd, 2) < 0)
+        if (child_setup(owner, log_fd, true) < 0)
                 _exit(127);
         execvp(argv[0], argv);
         dprintf(2, "virt-v2v: error: cannot execute %s: %s\n", argv[0], strerror(errno));
