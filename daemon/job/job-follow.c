@@ -26,6 +26,7 @@
 #include "job/job-events.h"
 #include "job/job-private.h"
 #include "host/file-write.h"
+#include "host/spawn.h"
 #include "host/util.h"
 
 /* Progress goes out at most once every EMIT_INTERVAL, the configuration's
@@ -451,7 +452,15 @@ static void job_read_logs_upto(Job *j, bool machine_log, bool log, uint64_t max)
  * and marked, 1 collapsed, 2 punched and marked, 3 nothing. */
 #define LOG_CAP_BLOCK 4096
 
-static int cap_log_child(const char *path, uint64_t cut, uint64_t max) {
+typedef struct {
+        const char *path;
+        uint64_t cut, max;
+} LogCap;
+
+static int cap_log_child(void *userdata) {
+        const LogCap *c = userdata;
+        const char *path = c->path;
+        uint64_t cut = c->cut, max = c->max;
         int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         char marker[LOG_CAP_BLOCK];
         int len;
@@ -512,11 +521,15 @@ static void job_cap_log(Job *j) {
         cut = MIN((uint64_t) st.st_size - max / 2, j->log_offset) / LOG_CAP_BLOCK * LOG_CAP_BLOCK;
         if (cut <= LOG_CAP_BLOCK)
                 return;
-        pid = fork();
-        if (pid < 0)
-                return;
-        if (pid == 0)
-                _exit(cap_log_child(path, cut, max));
+        {
+                LogCap c = { .path = path, .cut = cut, .max = max };
+                SpawnOptions o = { .fn = cap_log_child, .userdata = &c };
+                Spawned child;
+
+                if (spawn(&o, &child) < 0)
+                        return;
+                pid = child.pid;
+        }
         j->log_cap_cut = cut;
         if (sd_event_add_child(j->manager->event, &j->log_cap, pid, WEXITED, on_log_capped, j) < 0) {
                 (void) waitpid(pid, NULL, 0);
