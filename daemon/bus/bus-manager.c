@@ -101,8 +101,8 @@ static gint compare_jobs(gconstpointer a, gconstpointer b) {
         return job_id_compare((*(Job *const *) a)->id, (*(Job *const *) b)->id);
 }
 
-GPtrArray *manager_sorted_jobs(Manager *m);
-GPtrArray *manager_sorted_jobs(Manager *m) {
+/* The jobs in the order they were created: ListJobs. */
+static GPtrArray *sorted_jobs(Manager *m) {
         GPtrArray *a = g_ptr_array_sized_new(g_hash_table_size(m->jobs));
         GHashTableIter it;
         gpointer value;
@@ -117,7 +117,7 @@ GPtrArray *manager_sorted_jobs(Manager *m) {
 static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = ((Bus *) userdata)->manager;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
-        g_autoptr(GPtrArray) jobs = manager_sorted_jobs(m);
+        g_autoptr(GPtrArray) jobs = sorted_jobs(m);
         int r;
 
         r = sd_bus_message_new_method_return(message, &reply);
