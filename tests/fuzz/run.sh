@@ -31,7 +31,7 @@ pc=($(pkg-config --cflags --libs glib-2.0 json-glib-1.0 libxml-2.0 zlib libvirt)
 cflags=(-std=gnu11 -g -O1 -D_GNU_SOURCE -fno-omit-frame-pointer
         -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
         -I"$top/daemon")
-rules="$top/daemon/common/json-text.c $top/daemon/common/throttling.c $top/daemon/common/v2v-limits.c"
+rules="$top/daemon/common/json-text.c $top/daemon/common/limits-json.c $top/daemon/common/v2v-limits.c"
 declare -A sources=(
     [spec]="$top/daemon/core/spec.c $top/daemon/core/v2v-argv.c $top/daemon/core/json-check.c $rules"
     [progress]="$top/daemon/core/progress.c $top/daemon/core/json-check.c"
