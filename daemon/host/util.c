@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <systemd/sd-journal.h>
 
@@ -60,6 +61,39 @@ void log_full(int priority, const char *job_id, const char *format, ...) {
         va_start(ap, format);
         log_internalv(priority, job_id, format, ap);
         va_end(ap);
+}
+
+void log_struct(int priority, const char *job_id, const char *message_id, const char *const *fields,
+                const char *format, ...) {
+        g_autoptr(GPtrArray) lines = NULL;
+        g_autofree struct iovec *iov = NULL;
+        g_autofree char *msg = NULL;
+        va_list ap;
+
+        if (priority > log_max_priority)
+                return;
+        va_start(ap, format);
+        msg = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        if (!log_to_journal) {
+                log_full(priority, job_id, "%s", msg);
+                return;
+        }
+        lines = g_ptr_array_new_with_free_func(g_free);
+        g_ptr_array_add(lines, g_strdup_printf("MESSAGE=%s", msg));
+        g_ptr_array_add(lines, g_strdup_printf("PRIORITY=%i", priority));
+        g_ptr_array_add(lines, g_strdup("SYSLOG_IDENTIFIER=v2vd"));
+        g_ptr_array_add(lines, g_strdup_printf("MESSAGE_ID=%s", message_id));
+        if (job_id)
+                g_ptr_array_add(lines, g_strdup_printf("V2VD_JOB=%s", job_id));
+        for (size_t i = 0; fields && fields[i]; i++)
+                g_ptr_array_add(lines, g_strdup(fields[i]));
+        iov = g_new0(struct iovec, lines->len);
+        for (guint i = 0; i < lines->len; i++) {
+                iov[i].iov_base = lines->pdata[i];
+                iov[i].iov_len = strlen(lines->pdata[i]);
+        }
+        sd_journal_sendv(iov, (int) lines->len);
 }
 
 int log_error_errno(int r, const char *format, ...) {

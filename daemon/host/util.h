@@ -27,6 +27,12 @@ void log_full(int priority, const char *job_id, const char *format, ...) __attri
 #define log_error(...)   log_full(LOG_ERR, NULL, __VA_ARGS__)
 #define log_debug(...)   log_full(LOG_DEBUG, NULL, __VA_ARGS__)
 
+/* A catalogued journal entry: MESSAGE_ID=message_id, V2VD_JOB=job_id and
+ * the "KEY=value" strings of fields (NULL-terminated, may be NULL) besides
+ * MESSAGE; on the console only the message, as log_full() prints it. */
+void log_struct(int priority, const char *job_id, const char *message_id, const char *const *fields,
+                const char *format, ...) __attribute__((format(printf, 5, 6)));
+
 /* Log and return the negative errno, for "return log_error_errno(r, …)". */
 int log_error_errno(int r, const char *format, ...) __attribute__((format(printf, 2, 3)));
 

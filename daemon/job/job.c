@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "job/job-events.h"
+#include "job/job-journal.h"
 #include "job/job-private.h"
 #include "common/bus-names.h"
 #include "common/runner-exit.h"
@@ -188,6 +189,8 @@ int job_set_state(Job *j, V2vJobState state, unsigned props) {
         job_count(j, true);
 
         job_save_record(j);
+        if (state != V2V_JOB_QUEUED)
+                job_journal_state(j, state);
         job_mark_dirty(j, props | JOB_PROP_STATE);
         if (v2v_job_state_is_finished(state))
                 job_events_finished(j);
@@ -324,9 +327,6 @@ void job_finish(Job *j, V2vJobState state, const char *msg_type, const char *msg
         g_clear_pointer(&j->spec, v2v_spec_free);
         g_clear_pointer(&j->spec_redacted, g_free);   /* read from spec.json when asked */
 
-        log_full(state == V2V_JOB_SUCCEEDED ? LOG_INFO : LOG_WARNING, j->id, "%s: %s%s%s",
-                 v2v_job_state_to_string(state), j->vm_name,
-                 msg_text ? ": " : "", msg_text ?: "");
         (void) job_set_state(j, state, props);
 }
 
@@ -611,7 +611,7 @@ int job_create(Manager *m, V2vSpec **spec, uid_t owner, Job **ret) {
 
         g_hash_table_insert(m->jobs, j->id, j);
         (void) job_set_state(j, V2V_JOB_QUEUED, 0);
-        log_full(LOG_INFO, j->id, "created for %s by uid %u", j->vm_name, (unsigned) owner);
+        job_journal_state(j, V2V_JOB_QUEUED);
         job_events_added(j);
         manager_counts_changed(m);
         manager_schedule(m);
