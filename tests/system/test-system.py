@@ -384,6 +384,42 @@ def check_journal(c, markers):
           "v2vd's CODE_FILE= fields name source files, not the build path: %s" % sorted(files))
 
 
+def check_journal_catalog(c):
+    """The catalogued entries of a job's life under PID-1 journald, and
+    `journalctl -x` explaining them after `journalctl --update-catalog`."""
+    ids = dict(re.findall(r'#define\s+V2VD_MESSAGE_JOB_(\w+)\s+"([0-9a-f]{32})"',
+                          open(os.path.join(top, "daemon/common/message-ids.h")).read()))
+    fake_image(c, "/srv/catalog-guest.img", {"step_delay": 0.05, "fail_at": "Copying disk 1/1",
+                                             "error": "catalog test: disk unreadable"})
+    job = submit_id(c, {"vm_name": "catalogguest", "disk": ["/srv/catalog-guest.img"], "output_dir": "/srv/out"})
+    wait_state(c, job, ("failed",))
+    r = c.sh("journalctl --update-catalog && journalctl --list-catalog | grep -c ' v2vd: '", check=False)
+    check(r.stdout.strip().endswith("5"), "journalctl --update-catalog loads the 5 entries of the installed "
+          "/usr/lib/systemd/catalog/v2vd.catalog", r.stdout + r.stderr)
+
+    def entry(kind):
+        out = c.sh("journalctl -b -o json MESSAGE_ID=%s V2VD_JOB=%s" % (ids[kind], job), check=False).stdout
+        e = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+        return e[0] if len(e) == 1 else None
+    cr, st = wait_for("the created entry of job %s" % job, lambda: entry("CREATED"), 10), entry("STARTED")
+    fa = entry("FAILED")
+    check(cr and cr.get("V2VD_VM") == "catalogguest" and cr.get("V2VD_OWNER_UID") == "0"
+          and cr.get("_SYSTEMD_UNIT") == "v2vd.service", "job created: V2VD_VM, V2VD_OWNER_UID, from v2vd.service", cr)
+    check(st and st.get("V2VD_RESULT") == "running" and st.get("V2VD_UNIT") == "v2vd-job-%s.scope" % job,
+          "job started: V2VD_RESULT=running, V2VD_UNIT", st)
+    check(fa and fa.get("V2VD_RESULT") == "failed" and fa.get("V2VD_RETURN_CODE") == "1" and fa.get("PRIORITY") == "3"
+          and "catalog test: disk unreadable" in fa.get("MESSAGE", ""), "job failed: its error, at priority err", fa)
+    x = c.sh("journalctl -b -x --no-pager V2VD_JOB=%s" % job, check=False).stdout
+    check("Subject: A v2vd conversion job failed" in x and "What to do: read the end of the job's log" in x
+          and "Subject: A v2vd conversion job was created" in x,
+          "journalctl -x explains the job's entries from the catalog", x[-2500:])
+    alice = c.uid("alice")
+    out = c.sh("journalctl -b -o json MESSAGE_ID=%s V2VD_VM=aliceguest" % ids["SUCCEEDED"], check=False).stdout
+    e = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    check(len(e) == 1 and e[0].get("V2VD_OWNER_UID") == str(alice), "alice's job succeeded: V2VD_OWNER_UID=%d" % alice,
+          e)
+
+
 def check_restart_mid_job(c):
     job, s = start_copying(c, "restart", 8)
     if not s:
@@ -604,7 +640,8 @@ def main():
         check(state in ("running", "degraded"), "the container boots (%s)" % state)
         markers = ["S3CRET-rhv-%s" % os.urandom(6).hex(), "S3CRET-luks-%s" % os.urandom(6).hex()]
         for fn, args in ((check_unit_files, ()), (check_activation_and_notify, ()), (check_root_job, ()),
-                         (check_user_jobs, ()), (check_journal, (markers,)), (check_restart_mid_job, ()),
+                         (check_user_jobs, ()), (check_journal, (markers,)), (check_journal_catalog, ()),
+                         (check_restart_mid_job, ()),
                          (check_kill, ()), (check_watchdog, ()), (check_stop_start, ()), (check_user_mode, ()),
                          (check_sources, ()),
                          (check_real_conversion, ())):
