@@ -822,6 +822,24 @@ static int verb_profiles(Ctl *c, int argc, char **argv) {
         return 0;
 }
 
+/* The daemon's own text (Manager.GetMetrics): v2vctl only prints it. */
+static int verb_metrics(Ctl *c, int argc, char **argv) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
+        const char *text;
+        int r;
+
+        r = sd_bus_call_method(c->bus, V2VD_BUS_NAME, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "GetMetrics",
+                               &error, &reply, NULL);
+        if (r < 0)
+                return ctl_log_bus_error(c, &error, r, "cannot get the metrics");
+        r = sd_bus_message_read(reply, "s", &text);
+        if (r < 0)
+                return ctl_log_bus_error(c, NULL, r, "cannot read the metrics");
+        fputs(text, stdout);
+        return fflush(stdout) == 0 ? 0 : -errno;
+}
+
 /* virt-v2v-wrapper's entry point (wrapper.c): options on stdin, paths on stdout. */
 static int verb_wrapper(Ctl *c, int argc, char **argv) {
         g_autofree char *text = NULL, *label = NULL;
@@ -893,6 +911,11 @@ static const Verb verbs[] = {
           "Prints the virt-v2v features v2vd found (virt-v2v --machine-readable).\n" },
         { "profiles", 0, 0, verb_profiles, "profiles [--json]", "List the output profiles",
           "Lists the output profiles a job spec can name with \"profile\".\n" },
+        { "metrics", 0, 0, verb_metrics, "metrics", "Print v2vd's metrics (OpenMetrics)",
+          "Prints the daemon's metrics as OpenMetrics text (Prometheus can read it):\n"
+          "jobs by state, queued and running counts, each job's progress, bytes\n"
+          "copied and limits, job durations, failures by reason, the limits in\n"
+          "force. The same text v2vd writes to metrics_file= (v2vd.conf(5)).\n" },
         { "wrapper", 0, 0, verb_wrapper, "wrapper", "Drop-in for virt-v2v-wrapper",
           "Reads the virt-v2v-wrapper's JSON on standard input (as ManageIQ sends it),\n"
           "submits it and prints {\"v2v_log\", \"wrapper_log\", \"state_file\",\n"

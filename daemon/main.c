@@ -34,7 +34,7 @@ static void help(void) {
                "  progress_interval_ms= virt_v2v= default_cpu= default_network= egress_interfaces=\n"
                "  throttle_name= root_outputs= max_queued_jobs_per_user=\n"
                "  max_pending_authorizations_per_user= keep_finished_jobs_days= keep_finished_jobs=\n"
-               "  max_log_size= source_timeout_sec=; [environment] NAME=value for virt-v2v.\n"
+               "  max_log_size= source_timeout_sec= metrics_file=; [environment] NAME=value for virt-v2v.\n"
                "  See v2vd.conf(5).\n"
                "Environment: V2VD_VIRT_V2V overrides the virt-v2v path; V2VD_LOG_TARGET=console|journal;\n"
                "  V2VD_SOURCES_HELPER the v2vd-sources helper.\n"

@@ -12,6 +12,7 @@
 #include "core/job-id.h"
 #include "host/util.h"
 #include "job/job.h"
+#include "job/metrics-file.h"
 
 static char *home_of(uid_t uid) {
         Cred c;
@@ -201,6 +202,13 @@ static int method_list_profiles(sd_bus_message *message, void *userdata, sd_bus_
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int method_get_metrics(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+        g_autofree char *text = metrics_text(b->manager);
+
+        return sd_bus_reply_method_return(message, "s", text);
+}
+
 static int property_get_version(sd_bus *bus, const char *path, const char *interface, const char *property,
                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "s", V2VD_VERSION);
@@ -260,6 +268,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_inspect_source_vm, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListProfiles", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", profiles),
                                 method_list_profiles, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetMetrics", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", metrics),
+                                method_get_metrics, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("JobNew", SD_BUS_ARGS("s", id, "o", job), 0),
         SD_BUS_SIGNAL_WITH_ARGS("JobFinished", SD_BUS_ARGS("s", id, "o", job, "s", result), 0),
         SD_BUS_SIGNAL_WITH_ARGS("JobRemoved", SD_BUS_ARGS("s", id, "o", job), 0),

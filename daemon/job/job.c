@@ -26,6 +26,7 @@
 #include "job/job-journal.h"
 #include "job/job-private.h"
 #include "common/bus-names.h"
+#include "job/metrics-file.h"
 #include "common/runner-exit.h"
 #include "common/limits-json.h"
 #include "common/v2v-limits.h"
@@ -541,6 +542,7 @@ int job_remove(Job *j) {
         (void) remove_tree(j->secret_dir);
         log_full(LOG_INFO, j->id, "removed");
         g_hash_table_remove(m->jobs, j->id);   /* frees j */
+        metrics_file_changed(m, true);
         return 0;
 }
 

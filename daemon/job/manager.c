@@ -12,6 +12,7 @@
 #include "job/expire.h"
 #include "job/job.h"
 #include "job/job-events.h"
+#include "job/metrics-file.h"
 #include "host/scope.h"
 #include "sources/sources.h"
 #include "host/egress.h"
@@ -133,6 +134,16 @@ static int load_config_strings(Manager *m, GKeyFile *kf, const char *path) {
                         return -EINVAL;
                 }
                 m->max_log_size = (uint64_t) v;
+        }
+        if (g_key_file_has_key(kf, "daemon", "metrics_file", NULL)) {
+                g_autofree char *v = g_strstrip(g_key_file_get_string(kf, "daemon", "metrics_file", NULL) ?: g_strdup(""));
+                if (*v && !g_path_is_absolute(v)) {
+                        log_error("%s: [daemon] metrics_file= expects an absolute path (or nothing: none), got \"%s\"",
+                                  path, v);
+                        return -EINVAL;
+                }
+                g_free(m->metrics_file);
+                m->metrics_file = *v ? g_steal_pointer(&v) : NULL;
         }
         if (g_key_file_has_key(kf, "daemon", "root_outputs", NULL)) {
                 g_autofree char *v = g_key_file_get_string(kf, "daemon", "root_outputs", NULL);
@@ -263,6 +274,8 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
 Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
+        metrics_file_free(m);
+        g_free(m->metrics_file);
         g_queue_clear(&m->queue);
         g_clear_pointer(&m->jobs, g_hash_table_unref);
         m->scope_watch = scope_watch_free(m->scope_watch);
@@ -494,4 +507,5 @@ void manager_counts_changed(Manager *m) {
         }
         sd_event_source_set_enabled(m->status_defer, SD_EVENT_ONESHOT);
         expire_soon(m);
+        metrics_file_changed(m, true);
 }

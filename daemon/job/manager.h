@@ -65,6 +65,9 @@ typedef struct Manager {
 
         unsigned source_timeout_sec;  /* [daemon] source_timeout_sec= (bus/source-call.c) */
 
+        char *metrics_file;        /* [daemon] metrics_file=, NULL = none (metrics-file.c) */
+        struct MetricsFile *metrics;
+
         sd_event_source *status_defer;
         sd_event_source *schedule_defer;
 } Manager;
