@@ -17,7 +17,9 @@ activation; Type=notify with its status text; a job as root (the installed
 example profile, CPU quota in v2vd.slice set and changed live, nft + HTB
 egress under the unit's sandbox) and one as an unprivileged user allowed by
 a polkit rule (and one refused); the journal (V2VD_JOB=, no secret, no
-build path in CODE_FILE=); restart mid-job; SIGKILL → Restart=; the
+build path in CODE_FILE=); the catalogued entries of a job's life and
+`journalctl -x` after `journalctl --update-catalog`; metrics_file= read
+through prometheus-node-exporter; restart mid-job; SIGKILL → Restart=; the
 watchdog; stop with a running job and start again; user mode (session-bus
 activation of the user unit); and the real virt-v2v converting the real
 guest through the hardened v2vd.service.
@@ -420,6 +422,32 @@ def check_journal_catalog(c):
           e)
 
 
+def check_metrics(c):
+    """metrics_file= of the installed example (Debian's textfile directory),
+    read once through prometheus-node-exporter, agrees with v2vctl metrics."""
+    prom = "/var/lib/prometheus/node-exporter/v2vd.prom"
+    r = c.sh("grep -x 'metrics_file=%s' /etc/v2vd/v2vd.conf && test -s %s && stat -c %%a %s" % (prom, prom, prom),
+             check=False)
+    check(r.returncode == 0 and r.stdout.strip().endswith("644"), "v2vd wrote %s (0644)" % prom, r.stdout + r.stderr)
+    want = {}
+    for line in c.sh("v2vctl metrics").stdout.splitlines():
+        m = re.match(r'^v2vd_jobs\{state="(\w+)"\} (\d+)$', line)
+        if m:
+            want[m.group(1)] = int(m.group(2))
+    check(sum(want.values()) > 0, "v2vctl metrics counts the jobs so far: %s" % want)
+    fetch = ("python3 -c 'import urllib.request; "
+             "print(urllib.request.urlopen(\"http://127.0.0.1:9100/metrics\", timeout=10).read().decode())'")
+    out = wait_for("prometheus-node-exporter answers on 127.0.0.1:9100",
+                   lambda: c.sh(fetch, check=False).stdout or None, 60, interval=1)
+    got = {m.group(1): int(float(m.group(2)))
+           for m in re.finditer(r'^v2vd_jobs\{state="(\w+)"\} (\S+)$', out or "", re.M)}
+    check(got == want, "node_exporter serves v2vd_jobs from the textfile: %s" % got, (out or "")[-1500:])
+    errs = re.findall(r"^node_textfile_scrape_error (\S+)$", out or "", re.M)
+    check(errs == ["0"], "node_exporter reads the textfile without error (node_textfile_scrape_error %s)" % errs)
+    check(re.search(r'^v2vd_job_duration_seconds_bucket\{le="\+Inf"\} \d', out or "", re.M) is not None,
+          "the duration histogram comes through node_exporter")
+
+
 def check_restart_mid_job(c):
     job, s = start_copying(c, "restart", 8)
     if not s:
@@ -640,7 +668,7 @@ def main():
         check(state in ("running", "degraded"), "the container boots (%s)" % state)
         markers = ["S3CRET-rhv-%s" % os.urandom(6).hex(), "S3CRET-luks-%s" % os.urandom(6).hex()]
         for fn, args in ((check_unit_files, ()), (check_activation_and_notify, ()), (check_root_job, ()),
-                         (check_user_jobs, ()), (check_journal, (markers,)), (check_journal_catalog, ()),
+                         (check_user_jobs, ()), (check_journal, (markers,)), (check_journal_catalog, ()), (check_metrics, ()),
                          (check_restart_mid_job, ()),
                          (check_kill, ()), (check_watchdog, ()), (check_stop_start, ()), (check_user_mode, ()),
                          (check_sources, ()),
