@@ -53,11 +53,11 @@ for _s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
 
 
 class NetPair:
-    def __init__(self):
+    def __init__(self, prefix="v2vdt-", if_prefix="v2"):
         tag = "%x%04x" % (os.getpid() & 0xfffff, random.randrange(0x10000))
-        self.ns = "v2vdt-" + tag
-        self.host_if = ("v2h" + tag)[:15]
-        self.peer_if = ("v2p" + tag)[:15]
+        self.ns = prefix + tag
+        self.host_if = (if_prefix + "h" + tag)[:15]
+        self.peer_if = (if_prefix + "p" + tag)[:15]
         self.nft_tables = []          # tables a daemon of this test may have left
         used = sh("ip", "-4", "-o", "addr", "show") + sh("ip", "-4", "route", "show", "table", "all")
         for _ in range(100):
