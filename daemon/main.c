@@ -12,7 +12,9 @@
 #include "bus/bus.h"
 #include "host/util.h"
 #include "job/expire.h"
+#include "job/job-journal.h"
 #include "job/manager.h"
+#include "job/metrics-file.h"
 
 static void help(void) {
         printf("Usage: v2vd [--system | --user] [--config FILE] [--state-dir DIR] [--runtime-dir DIR]\n"
@@ -126,6 +128,13 @@ int main(int argc, char *argv[]) {
         /* The bus layer on top of the job layer: it opens the connection,
          * registers the objects and subscribes to the jobs' events. */
         r = bus_new(m, &bus);
+        if (r < 0)
+                goto fail;
+        /* The journal entries of a job's life and metrics_file= follow the
+         * jobs' events too. */
+        r = job_journal_subscribe(m);
+        if (r >= 0)
+                r = metrics_file_subscribe(m);
         if (r < 0)
                 goto fail;
         r = manager_make_dirs(m);

@@ -13,10 +13,9 @@
 #include "core/job-id.h"
 #include "host/util.h"
 
-/* The Bus that registered the job objects: the job layer's events carry it
- * (bus.c subscribes with it). */
+/* The Bus that registered the job objects (bus.c subscribed with it). */
 static Bus *bus_of(const Job *j) {
-        return j->manager->events_userdata;
+        return bus_of_manager(j->manager);
 }
 
 Job *bus_job_from_path(Manager *m, const char *path) {

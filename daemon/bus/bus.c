@@ -39,6 +39,10 @@ static const JobEvents bus_job_events = {
         .counts_changed = on_counts_changed,
 };
 
+Bus *bus_of_manager(Manager *m) {
+        return job_events_userdata(m, &bus_job_events);
+}
+
 static int bus_open(Bus *b) {
         Manager *m = b->manager;
         __attribute__((cleanup(sd_bus_unrefp))) sd_bus *bus = NULL;
@@ -73,7 +77,9 @@ int bus_new(Manager *m, Bus **ret) {
         r = bus_access_setup(b);
         if (r < 0)
                 return log_error_errno(r, "cannot install the access filter: %m");
-        job_events_subscribe(m, &bus_job_events, b);
+        r = job_events_subscribe(m, &bus_job_events, b);
+        if (r < 0)
+                return log_error_errno(r, "cannot subscribe to the jobs' events: %m");
         r = sd_bus_request_name(b->bus, V2VD_BUS_NAME, 0);
         if (r < 0)
                 return log_error_errno(r, "cannot take the bus name %s: %m", V2VD_BUS_NAME);
@@ -85,8 +91,7 @@ Bus *bus_free(Bus *b) {
         if (!b)
                 return NULL;
         source_calls_abort(b);
-        if (b->manager->events_userdata == b)
-                job_events_subscribe(b->manager, NULL, NULL);
+        job_events_unsubscribe(b->manager, &bus_job_events, b);
         sd_bus_slot_unref(b->details_filter);
         /* Questions to polkit still in flight are dropped. */
         polkit_free(b->polkit);

@@ -29,6 +29,9 @@ typedef struct Bus {
  * the manager, registers the objects, the access filter and the job
  * events, and takes the name. */
 int bus_new(Manager *m, Bus **ret);
+/* The Bus subscribed to m's job events (the one that registered the job
+ * objects), or NULL. */
+Bus *bus_of_manager(Manager *m);
 /* Ends the source calls still running; leaves the connection to the manager. */
 Bus *bus_free(Bus *b);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Bus, bus_free)

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * job-events: what the job layer tells whoever publishes it. The job layer
- * knows no bus: it calls these, and the one subscriber (bus-job.c, wired by
- * main.c) turns them into PropertiesChanged, JobNew, JobFinished and
- * JobRemoved. Without a subscriber (unit tests) they go nowhere.
+ * knows no bus: it calls these, and each subscriber gets them in the order
+ * it subscribed — the bus (bus-job.c: PropertiesChanged, JobNew,
+ * JobFinished, JobRemoved), the journal entries of a job's life
+ * (job-journal.c) and metrics_file= (metrics-file.c), wired by main.c.
+ * Without a subscriber (unit tests) they go nowhere.
  */
 #pragma once
 
@@ -22,8 +24,12 @@ typedef struct JobEvents {
         void (*counts_changed)(Manager *m, void *userdata);
 } JobEvents;
 
-/* events must outlive m (a static table); NULL unsubscribes. */
-void job_events_subscribe(Manager *m, const JobEvents *events, void *userdata);
+/* events must outlive m (a static table); -ENOSPC past
+ * JOB_EVENTS_MAX_SUBSCRIBERS. Unsubscribe with the same pair. */
+int job_events_subscribe(Manager *m, const JobEvents *events, void *userdata);
+void job_events_unsubscribe(Manager *m, const JobEvents *events, void *userdata);
+/* The userdata events subscribed with, or NULL. */
+void *job_events_userdata(Manager *m, const JobEvents *events);
 
 void job_events_changed(Job *j, unsigned props);
 void job_events_added(Job *j);

@@ -27,7 +27,6 @@
 #include "job/job-private.h"
 #include "host/file-write.h"
 #include "host/spawn.h"
-#include "job/metrics-file.h"
 #include "host/util.h"
 
 /* Progress goes out at most once every EMIT_INTERVAL, the configuration's
@@ -148,7 +147,6 @@ void job_mark_dirty(Job *j, unsigned props) {
                 return;
         j->dirty |= props;
         j->state_file_dirty = true;
-        metrics_file_changed(j->manager, false);
         if (props & JOB_PROP_STATE) {
                 /* A state change goes out at once, with whatever was pending;
                  * state.json first, so that whoever reacts to the signal by

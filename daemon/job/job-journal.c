@@ -4,10 +4,12 @@
 #include <glib.h>
 
 #include "common/message-ids.h"
+#include "job/job-events.h"
 #include "job/job-journal.h"
 #include "host/util.h"
 
-void job_journal_state(const Job *j, V2vJobState state) {
+/* j has just entered state (queued: it was created). */
+static void job_journal_state(const Job *j, V2vJobState state) {
         g_autofree char *vm = g_strdup_printf("V2VD_VM=%s", j->vm_name ?: "");
         g_autofree char *owner = g_strdup_printf("V2VD_OWNER_UID=%u", (unsigned) j->record->owner_uid);
         g_autofree char *result = g_strdup_printf("V2VD_RESULT=%s", v2v_job_state_to_string(state));
@@ -51,4 +53,30 @@ void job_journal_state(const Job *j, V2vJobState state) {
         default:
                 break;
         }
+}
+
+static void on_added(Job *j, void *userdata) {
+        job_journal_state(j, V2V_JOB_QUEUED);
+}
+
+/* A state change is published at once (job_mark_dirty), alone or with what
+ * was pending: STATE in props is the transition itself. Back to queued (a
+ * job requeued before virt-v2v ran) has no entry. */
+static void on_changed(Job *j, unsigned props, void *userdata) {
+        if ((props & JOB_PROP_STATE) && job_state(j) == V2V_JOB_RUNNING)
+                job_journal_state(j, V2V_JOB_RUNNING);
+}
+
+static void on_finished(Job *j, void *userdata) {
+        job_journal_state(j, job_state(j));
+}
+
+static const JobEvents journal_events = {
+        .added = on_added,
+        .changed = on_changed,
+        .finished = on_finished,
+};
+
+int job_journal_subscribe(Manager *m) {
+        return job_events_subscribe(m, &journal_events, NULL);
 }

@@ -10,6 +10,6 @@
 
 #include "job/job.h"
 
-/* j has just entered state (queued: it was created). Nothing for a state
- * that has no entry (running → queued again). */
-void job_journal_state(const Job *j, V2vJobState state);
+/* Subscribe to the jobs' events (job-events.h): created (added), started
+ * (a state change to running), succeeded/failed/cancelled (finished). */
+int job_journal_subscribe(Manager *m);

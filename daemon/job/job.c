@@ -23,10 +23,8 @@
 #include <unistd.h>
 
 #include "job/job-events.h"
-#include "job/job-journal.h"
 #include "job/job-private.h"
 #include "common/bus-names.h"
-#include "job/metrics-file.h"
 #include "common/runner-exit.h"
 #include "common/limits-json.h"
 #include "common/v2v-limits.h"
@@ -190,8 +188,6 @@ int job_set_state(Job *j, V2vJobState state, unsigned props) {
         job_count(j, true);
 
         job_save_record(j);
-        if (state != V2V_JOB_QUEUED)
-                job_journal_state(j, state);
         job_mark_dirty(j, props | JOB_PROP_STATE);
         if (v2v_job_state_is_finished(state))
                 job_events_finished(j);
@@ -542,7 +538,6 @@ int job_remove(Job *j) {
         (void) remove_tree(j->secret_dir);
         log_full(LOG_INFO, j->id, "removed");
         g_hash_table_remove(m->jobs, j->id);   /* frees j */
-        metrics_file_changed(m, true);
         return 0;
 }
 
@@ -613,7 +608,6 @@ int job_create(Manager *m, V2vSpec **spec, uid_t owner, Job **ret) {
 
         g_hash_table_insert(m->jobs, j->id, j);
         (void) job_set_state(j, V2V_JOB_QUEUED, 0);
-        job_journal_state(j, V2V_JOB_QUEUED);
         job_events_added(j);
         manager_counts_changed(m);
         manager_schedule(m);

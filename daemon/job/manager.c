@@ -507,5 +507,4 @@ void manager_counts_changed(Manager *m) {
         }
         sd_event_source_set_enabled(m->status_defer, SD_EVENT_ONESHOT);
         expire_soon(m);
-        metrics_file_changed(m, true);
 }

@@ -21,6 +21,9 @@ typedef struct Egress Egress;
 typedef struct ScopeWatch ScopeWatch;
 typedef struct JobEvents JobEvents;
 
+/* The bus, the journal entries (job-journal.c), metrics_file= (metrics-file.c). */
+#define JOB_EVENTS_MAX_SUBSCRIBERS 4
+
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -50,8 +53,10 @@ typedef struct Manager {
         char **root_outputs;       /* [daemon] root_outputs=: -o names whose jobs run as root (owner.c) */
         Egress *egress;            /* egress shaping (egress.c); NULL if unusable */
         ScopeWatch *scope_watch;   /* scopes being started (scope.c), once the bus is attached */
-        const JobEvents *events;   /* the subscriber (job-events.h), or NULL */
-        void *events_userdata;
+        struct JobEventsSubscriber {
+                const JobEvents *events;
+                void *userdata;
+        } events[JOB_EVENTS_MAX_SUBSCRIBERS];   /* (job-events.h); events NULL = a free slot */
 
         GHashTable *jobs;          /* id → Job* (owned) */
         GQueue queue;              /* Job* waiting, in id order: job_set_state() only */

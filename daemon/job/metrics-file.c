@@ -8,6 +8,7 @@
 #include "core/metrics.h"
 #include "core/statefile.h"
 #include "host/util.h"
+#include "job/job-events.h"
 #include "job/job.h"
 #include "job/metrics-file.h"
 
@@ -110,7 +111,9 @@ static int on_later(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-void metrics_file_changed(Manager *m, bool state) {
+/* Something the metrics show changed: a state (or a job came or went) →
+ * write after this dispatch; else within METRICS_FILE_INTERVAL_SEC. */
+static void metrics_file_changed(Manager *m, bool state) {
         struct MetricsFile *f;
         uint64_t due;
         int r;
@@ -152,4 +155,33 @@ void metrics_file_free(Manager *m) {
         sd_event_source_disable_unref(m->metrics->now);
         sd_event_source_disable_unref(m->metrics->later);
         g_clear_pointer(&m->metrics, g_free);
+}
+
+static void on_changed(Job *j, unsigned props, void *userdata) {
+        metrics_file_changed(j->manager, props & JOB_PROP_STATE);
+}
+
+static void on_job(Job *j, void *userdata) {
+        metrics_file_changed(j->manager, true);
+}
+
+static void on_counts(Manager *m, void *userdata) {
+        metrics_file_changed(m, true);
+}
+
+static const JobEvents metrics_events = {
+        .changed = on_changed,
+        .added = on_job,
+        .finished = on_job,
+        .removed = on_job,
+        .counts_changed = on_counts,
+};
+
+int metrics_file_subscribe(Manager *m) {
+        if (!m->metrics_file)
+                return 0;
+        metrics_file_changed(m, true);
+        if (!m->metrics_file)   /* could not set up its event sources: said so */
+                return 0;
+        return job_events_subscribe(m, &metrics_events, NULL);
 }

@@ -15,10 +15,10 @@
 /* The text for all jobs on record, now. */
 char *metrics_text(Manager *m);
 
-/* Something the metrics show changed: state (or a job came or went) →
- * write soon; else within METRICS_FILE_INTERVAL_SEC. A no-op without
- * metrics_file=. */
-void metrics_file_changed(Manager *m, bool state);
+/* With metrics_file=: write it now (after the current dispatch), and
+ * subscribe to the jobs' events (job-events.h) to keep it current. 0
+ * without metrics_file=. */
+int metrics_file_subscribe(Manager *m);
 
 /* The manager is going away. */
 void metrics_file_free(Manager *m);
