@@ -13,6 +13,11 @@ FINISHED_STATES = ("succeeded", "failed", "cancelled")
 # The spec keys that name where a VM comes from (v2vd.job(5), INPUT KEYS).
 SOURCE_KEYS = ("vmware_uri", "libvirt_uri", "ova", "disk", "libvirtxml", "transport_method")
 
+# The spec's secrets (v2vd.job(5)): these keys, and the members of these
+# objects whose name has PASSWORD, SECRET, TOKEN or KEY — as v2vd redacts.
+SECRET_KEYS = ("vmware_password", "rhv_password", "libvirt_password", "ssh_key")
+SECRET_ENV_KEYS = ("osp_environment", "osp_source_environment")
+
 V2VCTL_ARGS = dict(
     v2vctl=dict(type="str", default="v2vctl"),
     scope=dict(type="str", default="system", choices=["system", "user"]),
@@ -87,4 +92,20 @@ def jobs_of(ctl, vm_name, source):
         if source_of(job_spec(props)) == source:
             out.append(props)
     out.sort(key=lambda p: (len(str(p.get("id"))), str(p.get("id"))))
+    return out
+
+
+def spec_secrets(spec):
+    """The secret strings of a spec, for AnsibleModule.no_log_values: the
+    rest of the spec (names, paths) stays readable in the task's output."""
+    out = set()
+    for k in SECRET_KEYS:
+        if isinstance(spec.get(k), str) and spec[k]:
+            out.add(spec[k])
+    for k in SECRET_ENV_KEYS:
+        env = spec.get(k)
+        if isinstance(env, dict):
+            for name, v in env.items():
+                if isinstance(v, str) and v and any(w in name.upper() for w in ("PASSWORD", "SECRET", "TOKEN", "KEY")):
+                    out.add(v)
     return out

@@ -28,6 +28,9 @@ options:
     description:
       - The job spec (v2vd.job(5)) as a dict, or its JSON text.
       - One of I(spec) and I(spec_file) is required.
+      - Its secrets (the password keys, C(ssh_key), the PASSWORD, SECRET,
+        TOKEN and KEY members of C(osp_environment)) are hidden in the
+        task's output; keep them in Ansible Vault.
     type: raw
   spec_file:
     description: Path of a job spec file on the target.
@@ -107,7 +110,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.v2vd.conversion.plugins.module_utils.v2vctl import (
-    ACTIVE_STATES, FINISHED_STATES, V2VCTL_ARGS, V2vctl, V2vctlError, jobs_of, source_of)
+    ACTIVE_STATES, FINISHED_STATES, V2VCTL_ARGS, V2vctl, V2vctlError, jobs_of, source_of, spec_secrets)
 
 
 def load_spec(module):
@@ -182,7 +185,9 @@ def absent(module, ctl, spec):
 
 def main():
     args = dict(
-        spec=dict(type="raw", no_log=True),
+        # Not no_log: that would hide every name and path of the spec in the
+        # results; its secrets alone are hidden (spec_secrets).
+        spec=dict(type="raw", no_log=False),
         spec_file=dict(type="path"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
         wait=dict(type="bool", default=False),
@@ -195,6 +200,7 @@ def main():
     module._v2vd_changed = False
     ctl = V2vctl(module)
     spec, text = load_spec(module)
+    module.no_log_values.update(spec_secrets(spec))
     if not spec.get("vm_name"):
         module.fail_json(msg="the spec has no vm_name")
     try:
