@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Metrics (issue 25): metrics_file= written atomically at start, at once on
+"""Metrics: metrics_file= written atomically at start, at once on
 every state change and on Remove, at most every 5 s while only progress
 moves; `v2vctl metrics` (Manager.GetMetrics) prints the same figures. Every
 read is parsed with python3-prometheus-client's OpenMetrics parser and the

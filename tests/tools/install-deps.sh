@@ -38,7 +38,7 @@ pkgs=(
     # systemd-nspawn; groff-base lints the man pages
     systemd-container groff-base
     sudo  # v2vctl-manageiq: ManageIQ's ssh user runs virt-v2v-wrapper with sudo
-    # fleet (issue 25): the metrics tests parse with prometheus_client's
+    # the metrics tests parse with prometheus_client's
     # parsers; the Ansible collection is built and run with ansible-core
     python3-prometheus-client ansible-core
 )

@@ -36,8 +36,12 @@ for name in defined:
     check(re.search(r"\b%s\b" % name, daemon_c) is not None, "%s is used by the daemon" % name)
 
 man8 = (top / "daemon" / "man" / "v2vd.8").read_text()
-for name, mid in defined.items():
-    check(mid in man8, "v2vd(8) JOURNAL lists %s" % name)
+journal8 = man8.split(".SH JOURNAL", 1)[-1].split(".SH ", 1)[0]
+for name in defined:
+    entry = "job " + name.rsplit("_", 1)[-1].lower()
+    check(re.search(r"^%s\t" % entry, journal8, re.M) is not None, "v2vd(8) JOURNAL lists \"%s\"" % entry)
+for f in ("V2VD_VM=", "V2VD_OWNER_UID=", "V2VD_RESULT=", "V2VD_UNIT=", "V2VD_RETURN_CODE="):
+    check(f in journal8, "v2vd(8) JOURNAL names %s" % f)
 
 # The catalog's own structure: "-- ID" headers, then headers, a blank line, text.
 entries = {}
