@@ -86,8 +86,9 @@ def test(t):
     call(p1, JOB_IFACE, "Cancel")
     t.wait_finished(j1)
     t0 = time.monotonic()
-    wait_for(lambda: v(read(), "v2vd_jobs", state="cancelled") == 1, 2, "the cancel in metrics_file")
-    t.check(time.monotonic() - t0 < 1.5, "the cancel reached the file %.2f s after the state" % (time.monotonic() - t0))
+    # "At once": well before the 5 s of a progress-only write, even on a loaded machine.
+    wait_for(lambda: v(read(), "v2vd_jobs", state="cancelled") == 1, 3, "the cancel in metrics_file within 3 s")
+    t.note("the cancel reached the file %.2f s after the state" % (time.monotonic() - t0))
     t.wait_finished(j2)
     t.wait_finished(j3)
     m = wait_for(lambda: (lambda m: m if v(m, "v2vd_jobs", state="succeeded") == 1 else None)(read()), 2,
