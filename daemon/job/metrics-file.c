@@ -5,8 +5,10 @@
 #include <glib.h>
 #include <string.h>
 
+#include "core/job-id.h"
 #include "core/metrics.h"
 #include "core/statefile.h"
+#include "host/file-write.h"
 #include "host/util.h"
 #include "job/job-events.h"
 #include "job/job.h"
@@ -89,7 +91,7 @@ static void metrics_file_write(Manager *m) {
         int r;
 
         f->last_write_usec = now_usec(CLOCK_MONOTONIC);
-        r = v2v_write_file_atomic(m->metrics_file, text, strlen(text), 0644);
+        r = write_file_atomic(m->metrics_file, text, strlen(text), 0644);
         if (r < 0 && !f->write_failed)
                 log_warning("cannot write metrics_file=%s: %s (said once, until a write works)",
                             m->metrics_file, g_strerror(-r));
