@@ -114,6 +114,10 @@ static int on_scope_started(sd_bus_message *reply, void *userdata, sd_bus_error 
         const char *path;
 
         wait->slot = sd_bus_slot_unref(wait->slot);
+        if (e && sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists")) {
+                scope_wait_end(wait, SCOPE_EXISTS, e->message ?: e->name);
+                return 0;
+        }
         if (e) {
                 scope_wait_end(wait, SCOPE_REFUSED, e->message ?: e->name);
                 return 0;
@@ -124,6 +128,57 @@ static int on_scope_started(sd_bus_message *reply, void *userdata, sd_bus_error 
         }
         wait->job_path = g_strdup(path);
         return 0;
+}
+
+/* StopUnit answered with its job (JobRemoved ends the wait), or the unit
+ * is already gone. */
+static int on_scope_stopping(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ScopeWait *wait = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const char *path;
+
+        wait->slot = sd_bus_slot_unref(wait->slot);
+        if (e && sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit")) {
+                scope_wait_end(wait, SCOPE_READY, "gone");
+                return 0;
+        }
+        if (e) {
+                scope_wait_end(wait, SCOPE_REFUSED, e->message ?: e->name);
+                return 0;
+        }
+        if (sd_bus_message_read(reply, "o", &path) < 0) {
+                scope_wait_end(wait, SCOPE_BAD_REPLY, "bad reply from systemd");
+                return 0;
+        }
+        wait->job_path = g_strdup(path);
+        return 0;
+}
+
+int scope_stop_wait(ScopeWatch *w, const char *unit, scope_outcome_t outcome, void *userdata, ScopeWait **ret) {
+        ScopeWait *wait;
+        int r;
+
+        if (g_hash_table_contains(w->waits, unit))
+                return -EBUSY;
+        wait = g_new0(ScopeWait, 1);
+        wait->watch = w;
+        wait->unit = g_strdup(unit);
+        wait->outcome = outcome;
+        wait->userdata = userdata;
+        r = sd_bus_call_method_async(w->bus, &wait->slot, SD_DEST, SD_PATH, SD_IFACE, "StopUnit",
+                                     on_scope_stopping, wait, "ss", unit, "replace");
+        if (r < 0) {
+                scope_wait_free(wait);
+                return r;
+        }
+        g_hash_table_insert(w->waits, wait->unit, wait);
+        *ret = wait;
+        return 0;
+}
+
+int scope_reset_failed(ScopeWatch *w, const char *unit) {
+        return sd_bus_call_method_async(w->bus, NULL, SD_DEST, SD_PATH, SD_IFACE, "ResetFailedUnit",
+                                        NULL, NULL, "s", unit);
 }
 
 static int start_transient_unit(sd_bus *bus, const char *unit, pid_t pid, const char *description,
@@ -223,3 +278,4 @@ int scope_pid_is_in_unit(pid_t pid, const char *unit) {
                         return 1;
         return 0;
 }
+

@@ -32,6 +32,7 @@ typedef enum ScopeOutcome {
         SCOPE_REFUSED,          /* StartTransientUnit failed: detail is systemd's error */
         SCOPE_BAD_REPLY,        /* StartTransientUnit's reply was not an object path */
         SCOPE_FAILED,           /* the start job ended otherwise: detail is its result */
+        SCOPE_EXISTS,           /* StartTransientUnit: a unit of that name is still loaded */
 } ScopeOutcome;
 
 /* Called once; the wait is gone by then (forget the ScopeWait pointer). */
@@ -48,6 +49,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ScopeWatch, scope_watch_free)
 int scope_start(ScopeWatch *w, const char *unit, pid_t pid, const char *description,
                 uint64_t cpu_quota_per_sec_usec, uint64_t stop_timeout_usec,
                 scope_outcome_t outcome, void *userdata, ScopeWait **ret);
+/* StopUnit, then wait for the stop job to end: SCOPE_READY once the unit
+ * is stopped (or was not there), else how it failed. */
+int scope_stop_wait(ScopeWatch *w, const char *unit, scope_outcome_t outcome, void *userdata, ScopeWait **ret);
+/* ResetFailedUnit, asynchronously, errors ignored: a failed scope that is
+ * not yet collected goes, so that its name can be used again. */
+int scope_reset_failed(ScopeWatch *w, const char *unit);
 /* Stop waiting (the outcome callback is not called). NULL is fine. */
 ScopeWait *scope_wait_cancel(ScopeWait *wait);
 

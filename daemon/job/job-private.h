@@ -65,6 +65,8 @@ unsigned progress_change_to_props(unsigned change);
  * *ret_message says why (the job is to fail with it). */
 int job_start_prepare(Job *j, V2vCommand **ret_cmd, char **ret_message);
 int job_start_runner(Job *j, const V2vCommand *cmd, char **ret_message);
+/* $V2VD_TEST_PAUSE_AT=step: the daemon stops itself there (tests). */
+void job_test_pause(Job *j, const char *step);
 /* Watch the runner's end: our own child, or one adopted after a restart. */
 int job_watch_runner(Job *j, pid_t pid, bool own_child);
 /* Drop what watches the runner and its scope, and the start pipe. */

@@ -148,28 +148,77 @@ static char **job_build_environment(Job *j, const V2vCommand *cmd) {
         return env;
 }
 
+/* $V2VD_TEST_PAUSE_AT names a step of the start; the daemon stops itself
+ * there (SIGSTOP), once, with its bus messages sent, so that a test can
+ * SIGKILL it at exactly that step. */
+void job_test_pause(Job *j, const char *step) {
+        Manager *m = j->manager;
+
+        if (!m->test_pause_at || !g_str_equal(m->test_pause_at, step))
+                return;
+        g_clear_pointer(&m->test_pause_at, g_free);
+        if (m->bus)
+                (void) sd_bus_flush(m->bus);
+        log_full(LOG_NOTICE, j->id, "V2VD_TEST_PAUSE_AT=%s: the daemon stops itself", step);
+        (void) raise(SIGSTOP);
+}
+
+static void job_start_scope(Job *j, pid_t pid);
+
 /* The job's scope runs (virt-v2v may start in it), or could not be made. */
 static void on_scope_outcome(ScopeOutcome outcome, const char *detail, void *userdata) {
         Job *j = userdata;
-        bool go = outcome == SCOPE_READY && !j->record->cancel_requested;
+        bool go = outcome == SCOPE_READY && !j->record->cancel_requested && !j->scope_clearing;
         g_autofree char *msg = NULL;
 
         j->scope_wait = NULL;
+        if (j->scope_clearing) {
+                /* The stale scope is stopped; a failed one is not collected
+                 * until reset. Then the job's own. */
+                j->scope_clearing = false;
+                if (outcome == SCOPE_READY && j->go_fd >= 0 && !j->record->cancel_requested) {
+                        (void) scope_reset_failed(j->manager->scope_watch, j->record->unit);
+                        job_start_scope(j, (pid_t) j->record->runner_pid);
+                        return;
+                }
+                if (outcome != SCOPE_READY)
+                        msg = g_strdup_printf("cannot stop %s, left from an interrupted start: %s", j->record->unit,
+                                              detail);
+        }
         switch (outcome) {
         case SCOPE_READY:
                 break;
-        case SCOPE_REFUSED:
+        case SCOPE_EXISTS:
+                /* A scope of this name outlived an interrupted start (the
+                 * daemon killed while systemd was creating it, or its runner
+                 * not yet gone): no process in it can run virt-v2v any more
+                 * (its runner's start pipe is closed). Stopped, then asked
+                 * for again — a few times at most. */
+                if (j->scope_attempts < 5 && j->go_fd >= 0 && !j->record->cancel_requested &&
+                    scope_stop_wait(j->manager->scope_watch, j->record->unit, on_scope_outcome, j, &j->scope_wait) >= 0) {
+                        j->scope_attempts++;
+                        j->scope_clearing = true;
+                        log_full(LOG_NOTICE, j->id, "%s is left from an interrupted start: stopping it first",
+                                 j->record->unit);
+                        return;
+                }
                 msg = g_strdup_printf("cannot create the job's scope %s: %s", j->record->unit, detail);
+                break;
+        case SCOPE_REFUSED:
+                msg = msg ?: g_strdup_printf("cannot create the job's scope %s: %s", j->record->unit, detail);
                 break;
         case SCOPE_BAD_REPLY:
                 msg = g_strdup("cannot understand systemd's answer to StartTransientUnit");
                 break;
         case SCOPE_FAILED:
-                msg = g_strdup_printf("the job's scope %s could not be started (systemd: %s)", j->record->unit, detail);
+                msg = msg ?: g_strdup_printf("the job's scope %s could not be started (systemd: %s)",
+                                             j->record->unit, detail);
                 break;
         }
         if (msg)
                 job_set_message(j, "error", msg);
+        if (go)
+                job_test_pause(j, "scope-created");
         /* Released, or — closed unwritten — the runner reads EOF and ends
          * without running virt-v2v. */
         if (j->go_fd >= 0) {
@@ -179,6 +228,7 @@ static void on_scope_outcome(ScopeOutcome outcome, const char *detail, void *use
                 j->go_fd = -1;
         }
         if (go) {
+                job_test_pause(j, "runner-released");
                 log_full(LOG_INFO, j->id, "virt-v2v starts in %s", j->record->unit);
                 job_apply_egress(j);
         }
@@ -376,6 +426,8 @@ int job_start_runner(Job *j, const V2vCommand *cmd, char **ret_message) {
         j->record->runner_pid = (uint32_t) pid;
         g_free(j->record->unit);
         j->record->unit = scope_unit_name(j->id);
+        j->scope_attempts = 0;
+        j->adopted = false;
         r = job_watch_runner(j, pid, true);
         if (r < 0) {
                 kill(pid, SIGKILL);
@@ -389,6 +441,7 @@ int job_start_runner(Job *j, const V2vCommand *cmd, char **ret_message) {
 void job_runner_release(Job *j) {
         j->runner_source = sd_event_source_disable_unref(j->runner_source);
         j->scope_wait = scope_wait_cancel(j->scope_wait);
+        j->scope_clearing = false;
         if (j->runner_pidfd >= 0)
                 close(j->runner_pidfd);
         j->runner_pidfd = -1;

@@ -332,6 +332,8 @@ static const char *signal_name(int sig) {
         return n ?: "?";
 }
 
+static bool job_requeue_unstarted(Job *j);
+
 /* The runner is gone: decide the end from what it left in the directory,
  * or — where it could not write there — from its exit status, when we are
  * its parent (runner_status >= 0). */
@@ -343,6 +345,9 @@ void job_conclude(Job *j, int runner_status, const char *lost_message) {
         bool known;
         int code = -1;
 
+        /* A previous daemon's runner that never got its start. */
+        if (j->adopted && job_requeue_unstarted(j))
+                return;
         /* What virt-v2v wrote last decides the message, and it may be
          * unread: a loaded daemon can see the runner's exit before the
          * log's event, and a beat has the log watches off. */
@@ -391,6 +396,7 @@ void job_conclude(Job *j, int runner_status, const char *lost_message) {
 int job_start(Job *j) {
         g_autoptr(V2vCommand) cmd = NULL;
         g_autofree char *msg = NULL;
+        int r;
 
         g_return_val_if_fail(j->record->state == V2V_JOB_QUEUED, -EINVAL);
         /* Still queued until the runner is on its way: a start that fails
@@ -409,7 +415,9 @@ int job_start(Job *j) {
                 return 0;
         }
         log_full(LOG_INFO, j->id, "starting the conversion of %s", j->vm_name);
-        return job_set_state(j, V2V_JOB_RUNNING, JOB_PROP_STARTED_AT | JOB_PROP_UNIT);
+        r = job_set_state(j, V2V_JOB_RUNNING, JOB_PROP_STARTED_AT | JOB_PROP_UNIT);
+        job_test_pause(j, "scope-requested");
+        return r;
 }
 
 int job_cancel(Job *j) {
@@ -720,6 +728,26 @@ static bool job_file_exists(const Job *j, const char *name) {
         return access(p, F_OK) == 0;
 }
 
+/* A running job whose virt-v2v never started — its runner gone, or
+ * adopted from a previous daemon and waiting on a start pipe nobody holds
+ * any more — is queued again (true), as it was before its start. Its
+ * scope may still be there for a moment: the next start stops it first
+ * (job-start.c). */
+static bool job_requeue_unstarted(Job *j) {
+        if (j->record->state != V2V_JOB_RUNNING || !j->spec || j->record->cancel_requested ||
+            job_file_exists(j, "v2v.pid") || job_file_exists(j, "exit-status"))
+                return false;
+        log_full(LOG_NOTICE, j->id, "virt-v2v never started before v2vd stopped: queued again");
+        job_stop_following(j);
+        job_clear_egress(j);
+        j->adopted = false;
+        j->v2v_pid = 0;
+        j->record->started_usec = 0;
+        j->record->runner_pid = 0;
+        g_clear_pointer(&j->record->unit, g_free);
+        return job_set_state(j, V2V_JOB_QUEUED, JOB_PROP_STARTED_AT | JOB_PROP_UNIT | JOB_PROP_PID) >= 0;
+}
+
 /* Second half of loading, once every job is in the table: pick up what was
  * running. Queued jobs are queued by the manager in id order. */
 int job_adopt(Job *j) {
@@ -730,22 +758,17 @@ int job_adopt(Job *j) {
         job_read_v2v_pid(j);
         if (pid > 0 && j->record->unit && scope_pid_is_in_unit(pid, j->record->unit) > 0 &&
             job_follow_dir(j) >= 0 && job_watch_runner(j, pid, false) >= 0) {
+                /* Perhaps still waiting for a start that will never come:
+                 * then it ends at once, and job_conclude queues it again. */
+                j->adopted = true;
                 log_full(LOG_INFO, j->id, "re-adopted: the runner (pid %d) still runs in %s", (int) pid, j->record->unit);
                 job_read_logs(j);
                 /* Written while the daemon was down. */
                 job_apply_throttling_json(j);
                 return 0;
         }
-        if (j->spec && !j->record->cancel_requested && !job_file_exists(j, "v2v.pid") &&
-            !job_file_exists(j, "exit-status")) {
-                /* v2vd stopped while the scope was being created: the runner
-                 * saw its start pipe close and ran nothing. Queue it again. */
-                log_full(LOG_NOTICE, j->id, "virt-v2v never started before v2vd stopped: queued again");
-                j->record->started_usec = 0;
-                j->record->runner_pid = 0;
-                g_clear_pointer(&j->record->unit, g_free);
-                return job_set_state(j, V2V_JOB_QUEUED, JOB_PROP_STARTED_AT | JOB_PROP_UNIT);
-        }
+        if (job_requeue_unstarted(j))
+                return 0;
         job_conclude(j, -1, "v2vd was restarted and found the job's scope gone, with no exit status from virt-v2v");
         return 0;
 }

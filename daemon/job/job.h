@@ -77,6 +77,9 @@ struct Job {
         uint64_t log_cap_cut;
         bool beating;              /* the logs are read on the emit timer's beat (job-follow.c) */
         ScopeWait *scope_wait;     /* the scope being started (scope.h), until it runs */
+        bool scope_clearing;       /* scope_wait stops a scope left by an interrupted start */
+        unsigned scope_attempts;   /* StartTransientUnit answered UnitExists this many times */
+        bool adopted;              /* the runner is a previous daemon's, not our child */
         uint64_t log_offset, machine_log_offset;
         int log_fd, machine_log_fd;    /* kept open while following, else -1 */
 

@@ -228,6 +228,9 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
         r = load_config(m, config, opts->config_file != NULL);
         if (r < 0)
                 return r;
+        env = getenv("V2VD_TEST_PAUSE_AT");
+        if (env && *env)
+                m->test_pause_at = g_strdup(env);
         env = getenv("V2VD_VIRT_V2V");
         if (env && *env) {
                 g_free(m->virt_v2v);
@@ -299,6 +302,7 @@ Manager *manager_free(Manager *m) {
         g_strfreev(m->egress_interfaces);
         g_strfreev(m->root_outputs);
         g_free(m->egress_name);
+        g_free(m->test_pause_at);
         egress_free(m->egress);
         g_free(m);
         return NULL;

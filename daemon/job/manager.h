@@ -72,6 +72,7 @@ typedef struct Manager {
 
         char *metrics_file;        /* [daemon] metrics_file=, NULL = none (metrics-file.c) */
         struct MetricsFile *metrics;
+        char *test_pause_at;       /* $V2VD_TEST_PAUSE_AT: a start step where the daemon stops itself (tests) */
 
         sd_event_source *status_defer;
         sd_event_source *schedule_defer;
