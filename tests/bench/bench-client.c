@@ -372,6 +372,55 @@ static int cmd_rtt(int argc, char **argv) {
         return 0;
 }
 
+/* ------------------------------------------------------------------ recovery */
+
+/* After "READY": ListJobs again and again (the daemon not yet on the bus:
+ * once a millisecond) until an answer lists N running jobs; prints the
+ * CLOCK_REALTIME (µs) of the first answer and of that one. */
+static int cmd_recovery(int argc, char **argv) {
+        sd_bus *bus = NULL;
+        unsigned n = (unsigned) atoi(argv[0]);
+        uint64_t first = 0;
+        int r;
+
+        r = sd_bus_open_user(&bus);
+        if (r < 0)
+                return fail("sd_bus_open_user", r);
+        printf("READY\n");
+        fflush(stdout);
+        for (uint64_t deadline = now_usec(CLOCK_MONOTONIC) + 120 * 1000000ULL; now_usec(CLOCK_MONOTONIC) < deadline;) {
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                sd_bus_message *reply = NULL;
+                const char *id, *path, *state, *vm;
+                double progress;
+                unsigned running = 0;
+
+                r = sd_bus_call_method(bus, BUS_NAME, MGR_PATH, MGR_IFACE, "ListJobs", &error, &reply, "");
+                if (r < 0) {
+                        sd_bus_error_free(&error);
+                        usleep(1000);
+                        continue;
+                }
+                if (!first)
+                        first = now_usec(CLOCK_REALTIME);
+                r = sd_bus_message_enter_container(reply, 'a', "(sossd)");
+                while (r > 0 && (r = sd_bus_message_read(reply, "(sossd)", &id, &path, &state, &vm, &progress)) > 0)
+                        running += strcmp(state, "running") == 0;
+                sd_bus_message_unref(reply);
+                if (r < 0)
+                        return fail("ListJobs reply", r);
+                if (running >= n) {
+                        printf("%llu %llu %u\n", (unsigned long long) first,
+                               (unsigned long long) now_usec(CLOCK_REALTIME), running);
+                        sd_bus_flush_close_unref(bus);
+                        return 0;
+                }
+                usleep(1000);
+        }
+        fprintf(stderr, "bench-client: %u running jobs not listed within 120 s\n", n);
+        return 1;
+}
+
 int main(int argc, char **argv) {
         if (argc >= 4 && strcmp(argv[1], "watch") == 0)
                 return cmd_watch(argc - 2, argv + 2);
@@ -381,9 +430,12 @@ int main(int argc, char **argv) {
                 return cmd_run(argc - 2, argv + 2);
         if (argc == 6 && strcmp(argv[1], "rtt") == 0)
                 return cmd_rtt(argc - 2, argv + 2);
+        if (argc == 3 && strcmp(argv[1], "recovery") == 0)
+                return cmd_recovery(argc - 2, argv + 2);
         fprintf(stderr, "usage: bench-client watch OUT JOBS_DIR [--read-state]\n"
                         "       bench-client create N SPEC\n"
                         "       bench-client run SPEC\n"
-                        "       bench-client rtt JOB_PATH COUNT INTERVAL_MS OUT\n");
+                        "       bench-client rtt JOB_PATH COUNT INTERVAL_MS OUT\n"
+                        "       bench-client recovery N\n");
         return 2;
 }

@@ -7,7 +7,7 @@ V2VD_BENCH_FAKE (tests/bench/bench-fake-v2v), V2VD_BENCH_CLIENT
 (tests/bench/bench-client); optional V2VD_GUEST_IMAGE (else
 tests/fixtures/build-guest.sh is run), V2VD_BENCH_JSON (where the JSON
 document goes, default ./v2vd-bench.json), V2VD_BENCH_ONLY (comma list of
-latency,load,e2e), V2VD_BENCH_E2E_RUNS (pairs, default 3),
+latency,load,recovery,e2e), V2VD_BENCH_E2E_RUNS (pairs, default 3),
 V2VD_BENCH_TB_SIZE (MiB of TCG translation buffer for both kinds of real
 conversion, default 128; 0 for qemu's own default: qemu-tcg-tb-size).
 
@@ -25,7 +25,11 @@ Figures (each with median and p99 or min/max over its repeated samples):
              of a measurement window; the jobs' own processes (runner,
              fake) apart.
  3. bus      GetAll on a job and ListJobs round trips while 200 jobs run.
- 4. e2e      the real guest converted with virt-v2v directly and through
+ 4. recovery 200 jobs copying, the daemon SIGKILLed and started again: the
+             time from its start to its first answer on the bus, and to an
+             answer (ListJobs) listing every job running again (re-adopted);
+             every job then still copying, none queued again or failed.
+ 5. e2e      the real guest converted with virt-v2v directly and through
              v2vd, alternating; the ratio of the medians.
 Exit status 0 whether or not the targets are met (a benchmark, not a
 test); 1 if something could not be measured.
@@ -50,7 +54,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 CLIENT = os.environ.get("V2VD_BENCH_CLIENT", "")
 FAKE = os.environ.get("V2VD_BENCH_FAKE", "")
-ONLY = set(filter(None, os.environ.get("V2VD_BENCH_ONLY", "latency,load,e2e").split(",")))
+ONLY = set(filter(None, os.environ.get("V2VD_BENCH_ONLY", "latency,load,recovery,e2e").split(",")))
 
 SETTLE_S = 2
 
@@ -62,6 +66,7 @@ TARGETS = {
     "signals_per_job_s": 10.0,
     "state_writes_per_job_s": 1.0,
     "rtt_p99_ms": 10.0,
+    "recovery_s": 1.0,
     "e2e_ratio": 1.02,
 }
 
@@ -491,7 +496,50 @@ def bench_load(work, n, window, rtt=False, rate=10):
     return res
 
 
-# ------------------------------------------------------------------ 4. e2e
+# ------------------------------------------------------------------ 4. recovery
+
+def bench_recovery(work, n=200, runs=3, rate=10):
+    log("\n== 4. recovery: %d jobs copying, v2vd SIGKILLed and started again, %d runs" % (n, runs))
+    base = os.path.join(work, "recovery")
+    disks = max(1, math.ceil((60 + n * 0.25 + runs * 20) * rate / 100))
+    d = new_daemon(os.path.join(base, "daemon"), {"BENCH_FAKE_RATE": str(rate), "BENCH_FAKE_DISKS": str(disks)},
+                   n + 10)
+    p = subprocess.run([CLIENT, "create", str(n), spec_for(base)], stdout=subprocess.PIPE, text=True, timeout=600)
+    if len(p.stdout.split()) != n:
+        raise RuntimeError("created %d of %d jobs" % (len(p.stdout.split()), n))
+
+    def listed():
+        return call(MANAGER_PATH, MANAGER_IFACE, "ListJobs", timeout=60)[0]
+    wait_for(lambda: sum(1 for j in listed() if j[2] == "running" and j[4] > 0) == n, 60 + n * 0.5,
+             "all %d jobs copying" % n, interval=0.5)
+    first, full, lost = [], [], 0
+    for run in range(runs):
+        time.sleep(SETTLE_S)
+        d.kill9()
+        client = subprocess.Popen([CLIENT, "recovery", str(n)], stdout=subprocess.PIPE, text=True)
+        if client.stdout.readline().strip() != "READY":
+            raise RuntimeError("bench-client recovery did not start")
+        t0 = time.time()
+        d.start(timeout=60)
+        out = client.communicate(timeout=180)[0].split()
+        if client.returncode != 0 or len(out) != 3:
+            raise RuntimeError("bench-client recovery failed")
+        first.append(int(out[0]) / 1e6 - t0)
+        full.append(int(out[1]) / 1e6 - t0)
+        jobs = listed()
+        lost += sum(1 for j in jobs if j[2] != "running")
+        log("  run %d: first answer after %.3f s, every job running again after %.3f s" % (run + 1, first[-1],
+                                                                                           full[-1]))
+    stop_jobs_and_daemon(d)
+    res = {"jobs": n, "runs": runs, "first_answer_s": summary(first), "all_readopted_s": summary(full),
+           "jobs_not_running_after": lost}
+    log("  restart → first answer:            %s" % fmt(res["first_answer_s"], " s", 3))
+    log("  restart → every job re-adopted:    %s" % fmt(res["all_readopted_s"], " s", 3))
+    log("  jobs not running after a restart:  %d" % lost)
+    return res
+
+
+# ------------------------------------------------------------------ 5. e2e
 
 def guest_image():
     img = os.environ.get("V2VD_GUEST_IMAGE")
@@ -715,6 +763,9 @@ def verdicts(r):
         if rl:
             add("GetAll p99 under load", rl[-1]["rtt_getall_ms"]["p99"], TARGETS["rtt_p99_ms"], "ms")
             add("ListJobs p99 under load", rl[-1]["rtt_listjobs_ms"]["p99"], TARGETS["rtt_p99_ms"], "ms")
+    if "recovery" in r:
+        add("restart → every job of %d re-adopted (max)" % r["recovery"]["jobs"],
+            r["recovery"]["all_readopted_s"]["max"], TARGETS["recovery_s"], "s")
     if "e2e" in r:
         add("conversion through v2vd / directly (medians)", r["e2e"]["ratio_of_medians"],
             TARGETS["e2e_ratio"], "")
@@ -738,6 +789,8 @@ def main():
         if "load" in ONLY:
             result["load"] = [bench_load(work, 1, 15), bench_load(work, 50, 15),
                               bench_load(work, 200, 20, rtt=True)]
+        if "recovery" in ONLY:
+            result["recovery"] = bench_recovery(work)
         if "e2e" in ONLY:
             result["e2e"] = bench_e2e(work, int(os.environ.get("V2VD_BENCH_E2E_RUNS", "3")))
     finally:
