@@ -18,6 +18,7 @@
 
 static void help(void) {
         printf("Usage: v2vd [--system | --user] [--config FILE] [--state-dir DIR] [--runtime-dir DIR]\n"
+               "       v2vd --check-config [--system | --user] [--config FILE]\n"
                "\n"
                "Run virt-v2v conversions as jobs over D-Bus (org.v2vd.V2V1).\n"
                "\n"
@@ -29,6 +30,8 @@ static void help(void) {
                "                      $XDG_CONFIG_HOME/v2vd/v2vd.conf)\n"
                "  --state-dir DIR     where job directories live\n"
                "  --runtime-dir DIR   where secrets live while a job needs them (0700)\n"
+               "  --check-config      check the configuration file and exit: each unknown section or\n"
+               "                      key (file:line) and a bad value on stderr; exit 1 on any\n"
                "  -h, --help          show this help\n"
                "      --version       show the version\n"
                "\n"
@@ -43,9 +46,10 @@ static void help(void) {
                "See v2vd(8), org.v2vd.V2V1(5) (the D-Bus API) and v2vd.job(5) (job spec, state file).\n");
 }
 
-/* 1: run with *opts; 0: done (help, version); -1: a usage error. */
+/* 1: run with *opts; 2: check the configuration; 0: done (help, version);
+ * -1: a usage error. */
 static int parse_argv(int argc, char *argv[], ManagerOptions *opts) {
-        enum { ARG_SYSTEM = 0x100, ARG_USER, ARG_CONFIG, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_VERSION };
+        enum { ARG_SYSTEM = 0x100, ARG_USER, ARG_CONFIG, ARG_STATE_DIR, ARG_RUNTIME_DIR, ARG_VERSION, ARG_CHECK_CONFIG };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -54,8 +58,10 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *opts) {
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR },
                 { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
+                { "check-config", no_argument, NULL, ARG_CHECK_CONFIG },
                 {}
         };
+        bool check_config = false;
         int c;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
@@ -81,6 +87,9 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *opts) {
                 case ARG_RUNTIME_DIR:
                         opts->runtime_dir = optarg;
                         break;
+                case ARG_CHECK_CONFIG:
+                        check_config = true;
+                        break;
                 default:
                         fprintf(stderr, "Try 'v2vd --help'.\n");
                         return -1;
@@ -89,7 +98,7 @@ static int parse_argv(int argc, char *argv[], ManagerOptions *opts) {
                 fprintf(stderr, "v2vd: unexpected argument \"%s\"; try 'v2vd --help'.\n", argv[optind]);
                 return -1;
         }
-        return 1;
+        return check_config ? 2 : 1;
 }
 
 int main(int argc, char *argv[]) {
@@ -102,6 +111,11 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv, &opts);
         if (r <= 0)
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        if (r == 2) {
+                (void) setenv("V2VD_LOG_TARGET", "console", 1);
+                log_setup();
+                return manager_check_config(&opts) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+        }
 
         log_setup();
         /* A fixed mmap threshold: glibc otherwise raises it after a large

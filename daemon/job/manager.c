@@ -20,6 +20,7 @@
 #include "host/file-write.h"
 #include "host/util.h"
 #include "common/v2v-limits.h"
+#include "core/config-check.h"
 
 #define DEFAULT_MAX_RUNNING_JOBS 4
 #define DEFAULT_MAX_QUEUED_JOBS 10000
@@ -159,6 +160,38 @@ static int load_config_strings(Manager *m, GKeyFile *kf, const char *path) {
         return 0;
 }
 
+/* Every [daemon] key load_config() reads. */
+static const char *const daemon_keys[] = {
+        "max_running_jobs", "max_queued_jobs", "max_queued_jobs_per_user", "keep_finished_jobs_days",
+        "keep_finished_jobs", "max_pending_authorizations_per_user", "source_timeout_sec", "cancel_grace_sec",
+        "progress_interval_ms", "virt_v2v", "default_cpu", "default_network", "egress_interfaces",
+        "throttle_name", "max_log_size", "root_outputs", "metrics_file", NULL,
+};
+
+static bool config_key_known(const char *section, const char *key) {
+        if (g_str_equal(section, "environment"))
+                return true;
+        if (g_str_equal(section, "daemon"))
+                return !key || g_strv_contains(daemon_keys, key);
+        return false;
+}
+
+/* Unknown sections and keys: one warning each, with file and line. */
+static unsigned config_warn_unknown(const char *path, bool to_stderr) {
+        g_autofree char *text = NULL;
+        g_autoptr(GPtrArray) problems = NULL;
+
+        if (!g_file_get_contents(path, &text, NULL, NULL))
+                return 0;
+        problems = v2v_config_check_keys(path, text, config_key_known);
+        for (guint i = 0; i < problems->len; i++)
+                if (to_stderr)
+                        fprintf(stderr, "%s\n", (char *) problems->pdata[i]);
+                else
+                        log_warning("%s", (char *) problems->pdata[i]);
+        return problems->len;
+}
+
 static int load_config(Manager *m, const char *path, bool explicit) {
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_autoptr(GError) error = NULL;
@@ -172,6 +205,8 @@ static int load_config(Manager *m, const char *path, bool explicit) {
                 log_error("%s: %s", path, error->message);
                 return -EINVAL;
         }
+        if (!m->config_checking)
+                (void) config_warn_unknown(path, false);
         r = load_config_numbers(m, kf, path);
         if (r >= 0)
                 r = load_config_strings(m, kf, path);
@@ -185,8 +220,43 @@ static int load_config(Manager *m, const char *path, bool explicit) {
         g_ptr_array_add(env, NULL);
         g_strfreev(m->extra_env);
         m->extra_env = (char **) g_ptr_array_free(g_steal_pointer(&env), FALSE);
-        log_info("configuration read from %s", path);
+        if (!m->config_checking)
+                log_info("configuration read from %s", path);
         return 0;
+}
+
+static char *config_path(const ManagerOptions *opts) {
+        if (opts->config_file)
+                return g_strdup(opts->config_file);
+        if (opts->user_mode)
+                return g_build_filename(g_get_user_config_dir(), "v2vd", "v2vd.conf", NULL);
+        return g_build_filename(V2VD_SYSCONFDIR, "v2vd", "v2vd.conf", NULL);
+}
+
+int manager_check_config(const ManagerOptions *opts) {
+        g_autofree char *path = config_path(opts);
+        Manager scratch = { .config_checking = true };
+        unsigned problems;
+        int r;
+
+        if (!g_file_test(path, G_FILE_TEST_EXISTS) && !opts->config_file) {
+                printf("%s: no such file; the defaults apply\n", path);
+                return 0;
+        }
+        problems = config_warn_unknown(path, true);
+        r = load_config(&scratch, path, true);
+        g_free(scratch.virt_v2v);
+        g_free(scratch.default_cpu);
+        g_free(scratch.egress_name);
+        g_strfreev(scratch.egress_interfaces);
+        g_strfreev(scratch.root_outputs);
+        g_strfreev(scratch.extra_env);
+        g_free(scratch.metrics_file);
+        if (r < 0)
+                problems++;
+        if (problems == 0)
+                printf("%s: no problems\n", path);
+        return (int) problems;
 }
 
 int manager_new(const ManagerOptions *opts, Manager **ret) {
@@ -214,17 +284,16 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
         if (m->user_mode) {
                 m->state_dir = g_strdup(opts->state_dir) ?: g_build_filename(g_get_user_state_dir(), "v2vd", NULL);
                 m->runtime_dir = g_strdup(opts->runtime_dir) ?: g_build_filename(g_get_user_runtime_dir(), "v2vd", NULL);
-                config = g_strdup(opts->config_file) ?: g_build_filename(g_get_user_config_dir(), "v2vd", "v2vd.conf", NULL);
                 m->profile_dirs = g_new0(char *, 3);
                 m->profile_dirs[0] = g_build_filename(g_get_user_config_dir(), "v2vd", "profiles.d", NULL);
                 m->profile_dirs[1] = g_build_filename(V2VD_SYSCONFDIR, "v2vd", "profiles.d", NULL);
         } else {
                 m->state_dir = g_strdup(opts->state_dir ?: "/var/lib/v2vd");
                 m->runtime_dir = g_strdup(opts->runtime_dir ?: "/run/v2vd");
-                config = g_strdup(opts->config_file) ?: g_build_filename(V2VD_SYSCONFDIR, "v2vd", "v2vd.conf", NULL);
                 m->profile_dirs = g_new0(char *, 2);
                 m->profile_dirs[0] = g_build_filename(V2VD_SYSCONFDIR, "v2vd", "profiles.d", NULL);
         }
+        config = config_path(opts);
         r = load_config(m, config, opts->config_file != NULL);
         if (r < 0)
                 return r;

@@ -28,6 +28,7 @@ typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
         bool user_mode;
+        bool config_checking;      /* a scratch manager of manager_check_config() */
 
         char *state_dir;           /* <state-dir> */
         char *jobs_dir;            /* <state-dir>/jobs */
@@ -86,6 +87,9 @@ typedef struct ManagerOptions {
 } ManagerOptions;
 
 int manager_new(const ManagerOptions *opts, Manager **ret);
+/* v2vd --check-config: every problem of the configuration file on stderr
+ * (unknown sections and keys, then the first bad value); how many. */
+int manager_check_config(const ManagerOptions *opts);
 Manager *manager_free(Manager *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(Manager, manager_free)
 
