@@ -39,6 +39,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -61,7 +62,7 @@ static const char *const general_keys[] = {
         "vm_name", "output_format", "allocation", "transport_method",
         "source_disks", "network_mappings", "install_drivers", "virtio_win",
         "luks_keys_vault", "throttling", "name", "profile", "in_place",
-        "insecure_connection",
+        "insecure_connection", "priority", "not_before", "ignore_window",
         NULL
 };
 
@@ -1314,6 +1315,62 @@ static bool parse_source_disks(V2vSpec *spec, JsonObject *o, GError **error) {
         return true;
 }
 
+/* When and in which order the job may start (the scheduler's keys). */
+static bool parse_scheduling(V2vSpec *spec, JsonObject *o, GError **error) {
+        JsonNode *n;
+
+        if ((n = member(o, "priority"))) {
+                double v = JSON_NODE_HOLDS_VALUE(n) && (json_node_get_value_type(n) == G_TYPE_INT64 ||
+                                                        json_node_get_value_type(n) == G_TYPE_DOUBLE)
+                                   ? json_node_get_double(n) : NAN;
+                if (!(v >= V2V_PRIORITY_MIN && v <= V2V_PRIORITY_MAX) || v != (double) (int) v) {
+                        g_autofree char *got = describe(n, false);
+                        return fail(error, "priority: expected an integer from %d to %d, got %s",
+                                    V2V_PRIORITY_MIN, V2V_PRIORITY_MAX, got);
+                }
+                spec->priority = (int) v;
+        }
+        if ((n = member(o, "not_before"))) {
+                g_autoptr(GDateTime) t = NULL;
+
+                if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING)
+                        t = g_date_time_new_from_iso8601(json_node_get_string(n), NULL);
+                if (!t || g_date_time_to_unix(t) < 0) {
+                        g_autofree char *got = describe(n, false);
+                        return fail(error, "not_before: expected an RFC 3339 time with its offset "
+                                    "(e.g. \"2026-12-24T22:00:00+01:00\"), got %s", got);
+                }
+                spec->not_before_usec = (uint64_t) g_date_time_to_unix(t) * G_USEC_PER_SEC +
+                                        (uint64_t) g_date_time_get_microsecond(t);
+        }
+        return opt_bool(o, "ignore_window", &spec->ignore_window, error);
+}
+
+static char *uri_host(const char *uri) {
+        g_autoptr(GUri) u = uri ? g_uri_parse(uri, G_URI_FLAGS_NON_DNS, NULL) : NULL;
+        const char *host = u ? g_uri_get_host(u) : NULL;
+
+        return host && *host ? g_ascii_strdown(host, -1) : NULL;
+}
+
+char *v2v_spec_source_host(const V2vSpec *spec) {
+        const V2vSpecPriv *p = spec->priv;
+        char *host = NULL;
+
+        switch (spec->input) {
+        case V2V_INPUT_VDDK:
+        case V2V_INPUT_SSH:
+                host = uri_host(p->vmware_uri);
+                break;
+        case V2V_INPUT_LIBVIRT:
+                host = uri_host(p->libvirt_uri);
+                break;
+        default:
+                break;
+        }
+        return host ?: g_strdup("local");
+}
+
 V2vSpec *v2v_spec_parse(const char *json, const V2vSpecContext *ctx, GError **error) {
         g_autoptr(V2vSpec) spec = g_new0(V2vSpec, 1);
         V2vSpecPriv *p;
@@ -1343,7 +1400,7 @@ V2vSpec *v2v_spec_parse(const char *json, const V2vSpecContext *ctx, GError **er
                 return fail(error, "vm_name: missing, required (the name of the VM to convert)"), NULL;
         if (!opt_string(o, "vm_name", &spec->vm_name, error))
                 return NULL;
-        if (!opt_bool(o, "in_place", &spec->in_place, error))
+        if (!opt_bool(o, "in_place", &spec->in_place, error) || !parse_scheduling(spec, o, error))
                 return NULL;
 
         if (!parse_input(spec, o, error))

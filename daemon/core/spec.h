@@ -28,6 +28,10 @@ typedef enum { V2V_SPEC_ERROR_INVALID } V2vSpecError;
 /* The largest spec (and LUKS keys vault) taken, in bytes. */
 #define V2V_SPEC_MAX_SIZE (1024u * 1024u)
 
+/* "priority" and SetPriority take these, inclusive. */
+#define V2V_PRIORITY_MIN (-1000)
+#define V2V_PRIORITY_MAX 1000
+
 typedef enum V2vInputKind {
         V2V_INPUT_DISK,        /* -i disk IMG… */
         V2V_INPUT_OVA,         /* -i ova FILE|DIR */
@@ -79,6 +83,9 @@ struct V2vSpec {
         GArray *source_disk_sizes; /* uint64_t, parallel to source_disks, 0 = unknown */
         GPtrArray *secrets;        /* V2vSecret* */
         GPtrArray *warnings;       /* char*: accepted-but-ignored keys etc. */
+        int priority;              /* "priority": the queue's order, higher first; default 0 */
+        uint64_t not_before_usec;  /* "not_before" (RFC 3339) as CLOCK_REALTIME µs; 0 = none */
+        bool ignore_window;        /* "ignore_window": may start outside [daemon] start_window= */
         void *priv;                /* spec.c / v2v-argv.c details */
 };
 
@@ -93,6 +100,12 @@ char *v2v_spec_render_redacted(const V2vSpec *spec);
  * shell glob patterns (e.g. "guest-sd*", "guest.xml"); FALSE when the output
  * is not a local directory (then cancel has nothing local to remove). */
 bool v2v_spec_output_files(const V2vSpec *spec, char **ret_dir, GPtrArray **ret_patterns);
+
+/* The host a job reads from, lower case: the host of vmware_uri (VDDK's
+ * server, or the ESXi host over ssh) or of libvirt_uri; "local" for local
+ * files (disk, ova, libvirtxml) and a libvirt URI without a host. The
+ * key of max_running_jobs_per_source=. */
+char *v2v_spec_source_host(const V2vSpec *spec);
 
 /* Names of the profiles (NAME of NAME.json) in profile_dirs, sorted, each
  * once; a GPtrArray of char* that frees its elements (not NULL-terminated).

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/spec.h"
 #include "core/statefile.h"
 
 G_DEFINE_QUARK(v2v-statefile-error-quark, v2v_statefile_error)
@@ -179,6 +180,7 @@ char *v2v_job_record_render(const V2vJobRecord *r) {
         add_opt_string(b, "cpu_limit", r->cpu_limit);
         add_u64(b, "network_limit", r->network_limit);
         add_bool(b, "cancel_requested", r->cancel_requested);
+        add_int(b, "priority", r->priority);
         add_int(b, "return_code", r->return_code);
         add_opt_string(b, "final_message_type", r->final_message_type);
         add_opt_string(b, "final_message_text", r->final_message_text);
@@ -282,7 +284,7 @@ static bool get_string_array(JsonObject *o, const char *key, GPtrArray *into, GE
 
 static bool parse_record_object(JsonObject *o, V2vJobRecord *r, GError **error) {
         g_autofree char *state = NULL;
-        int64_t uid = -1, pid = r->runner_pid, rc = r->return_code;
+        int64_t uid = -1, pid = r->runner_pid, rc = r->return_code, prio = 0;
 
         if (!get_string(o, "id", &r->id, error))
                 return false;
@@ -311,12 +313,14 @@ static bool parse_record_object(JsonObject *o, V2vJobRecord *r, GError **error) 
             !get_string(o, "cpu_limit", &r->cpu_limit, error) ||
             !get_u64(o, "network_limit", &r->network_limit, error) ||
             !get_bool(o, "cancel_requested", &r->cancel_requested, error) ||
+            !get_int(o, "priority", V2V_PRIORITY_MIN, V2V_PRIORITY_MAX, &prio, error) ||
             !get_int(o, "return_code", INT_MIN, INT_MAX, &rc, error) ||
             !get_string(o, "final_message_type", &r->final_message_type, error) ||
             !get_string(o, "final_message_text", &r->final_message_text, error))
                 return false;
         r->runner_pid = (uint32_t) pid;
         r->return_code = (int) rc;
+        r->priority = (int) prio;
 
         return get_string_array(o, "preexisting_outputs", r->preexisting_outputs, error) &&
                get_string_array(o, "created_outputs", r->created_outputs, error);

@@ -64,6 +64,7 @@ typedef struct V2vJobRecord {
         char *cpu_limit;          /* "unlimited" or "N%" */
         uint64_t network_limit;   /* bytes/s, 0 = unlimited */
         bool cancel_requested;
+        int priority;             /* the queue's order: higher first, then by id (spec "priority", SetPriority) */
         int return_code;          /* -1 = none */
         char *final_message_type; /* set when the daemon itself decided the end (killed, lost) */
         char *final_message_text;
