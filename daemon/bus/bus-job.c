@@ -11,6 +11,7 @@
 #include "bus/bus-job.h"
 #include "common/v2v-limits.h"
 #include "core/job-id.h"
+#include "job/scheduler.h"
 #include "host/util.h"
 
 /* The Bus that registered the job objects (bus.c subscribed with it). */
@@ -91,6 +92,12 @@ JOB_GETTER(expected_end) { return sd_bus_message_append(reply, "t", ((Job *) use
 JOB_GETTER(return_code) { return sd_bus_message_append(reply, "i", (int32_t) ((Job *) userdata)->record->return_code); }
 JOB_GETTER(cpu_limit) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->record->cpu_limit ?: "unlimited"); }
 JOB_GETTER(network_limit) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->network_limit); }
+JOB_GETTER(priority) { return sd_bus_message_append(reply, "i", (int32_t) ((Job *) userdata)->record->priority); }
+/* It names the job's source host: a detail (polkit.h). */
+JOB_GETTER(wait_reason) {
+        Job *j = userdata;
+        return sd_bus_message_append(reply, "s", bus_may_see_job_details(bus_of(j), j, reply) ? j->wait_reason ?: "" : "");
+}
 JOB_GETTER(pid) { return sd_bus_message_append(reply, "u", ((Job *) userdata)->v2v_pid); }
 
 JOB_GETTER(unit) {
@@ -130,7 +137,8 @@ JOB_GETTER(last_message) {
  * (bus-access.h): the spec, the paths of the job's files, and what virt-v2v
  * says (its phases, messages and the disks' paths name the source). */
 static const char *const job_detail_properties[] = {
-        "Spec", "StateFile", "LogFile", "MachineLogFile", "ThrottlingFile", "Phase", "LastMessage", "Disks", NULL
+        "Spec", "StateFile", "LogFile", "MachineLogFile", "ThrottlingFile", "Phase", "LastMessage", "Disks",
+        "WaitReason", NULL
 };
 
 bool bus_job_property_is_detail(const char *name) {
@@ -229,6 +237,29 @@ static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus
         return sd_bus_reply_method_return(message, NULL);
 }
 
+static int method_set_priority(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Job *j = userdata;
+        int32_t priority;
+        int r;
+
+        r = bus_check_job_access(bus_of(j), message, j->record->owner_uid, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
+        r = sd_bus_message_read(message, "i", &priority);
+        if (r < 0)
+                return r;
+        r = scheduler_set_priority(j, priority);
+        if (r == -ERANGE)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "priority: expected %d to %d, got %d",
+                                         V2V_PRIORITY_MIN, V2V_PRIORITY_MAX, priority);
+        if (r == -ESTALE)
+                return sd_bus_error_setf(error, V2VD_ERROR_JOB_NOT_QUEUED, "job %s is %s: only a queued job's "
+                                         "priority changes", j->id, v2v_job_state_to_string(job_state(j)));
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(message, NULL);
+}
+
 #define READ_LOG_MAX (1024 * 1024)
 
 /* The job's v2v.log from offset, at most max_bytes (capped at 1 MiB); empty
@@ -321,6 +352,8 @@ static const sd_bus_vtable NAME[] = {                                           
         SD_BUS_PROPERTY("NetworkLimit", "t", property_get_network_limit, 0, CHANGE),                 \
         SD_BUS_PROPERTY("Unit", "s", property_get_unit, 0, CHANGE),                                  \
         SD_BUS_PROPERTY("PID", "u", property_get_pid, 0, CHANGE),                                    \
+        SD_BUS_PROPERTY("Priority", "i", property_get_priority, 0, CHANGE),                          \
+        SD_BUS_PROPERTY("WaitReason", "s", property_get_wait_reason, 0, DETAIL),                     \
         SD_BUS_PROPERTY("StateFile", "s", property_get_state_file, 0, CONST),                        \
         SD_BUS_PROPERTY("LogFile", "s", property_get_log_file, 0, CONST),                            \
         SD_BUS_PROPERTY("MachineLogFile", "s", property_get_machine_log_file, 0, CONST),             \
@@ -329,6 +362,8 @@ static const sd_bus_vtable NAME[] = {                                           
         SD_BUS_METHOD_WITH_ARGS("SetThrottling", SD_BUS_ARGS("a{sv}", limits), SD_BUS_NO_RESULT,     \
                                 method_set_throttling, SD_BUS_VTABLE_UNPRIVILEGED),                  \
         SD_BUS_METHOD("Remove", "", "", method_remove, SD_BUS_VTABLE_UNPRIVILEGED),                  \
+        SD_BUS_METHOD_WITH_ARGS("SetPriority", SD_BUS_ARGS("i", priority), SD_BUS_NO_RESULT,         \
+                                method_set_priority, SD_BUS_VTABLE_UNPRIVILEGED),                    \
         SD_BUS_METHOD_WITH_ARGS("ReadLog", SD_BUS_ARGS("t", offset, "u", max_bytes), SD_BUS_RESULT("ay", data), \
                                 method_read_log, SD_BUS_VTABLE_UNPRIVILEGED),                        \
         SD_BUS_VTABLE_END                                                                            \
@@ -367,6 +402,8 @@ static const struct {
         { JOB_PROP_NETWORK_LIMIT, "NetworkLimit" },
         { JOB_PROP_UNIT, "Unit" },
         { JOB_PROP_PID, "PID" },
+        { JOB_PROP_PRIORITY, "Priority" },
+        { JOB_PROP_WAIT_REASON, "WaitReason" },
 };
 
 void bus_job_emit_changed(Bus *b, Job *j, unsigned props) {

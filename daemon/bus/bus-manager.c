@@ -53,7 +53,10 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
         r = sd_bus_message_rewind(message, true);
         if (r < 0)
                 return r;
-        r = bus_check_action(b, message, V2VD_POLKIT_ACTION_CREATE_JOB, error);
+        /* Starting outside the start window is an administrator's call:
+         * manage-any-job, asked in place of create-job (one question per call). */
+        r = bus_check_action(b, message, v2v_spec_text_ignores_window(text) ? V2VD_POLKIT_ACTION_MANAGE_ANY_JOB
+                                                                            : V2VD_POLKIT_ACTION_CREATE_JOB, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
         r = sd_bus_message_read(message, "s", &text);

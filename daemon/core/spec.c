@@ -1346,6 +1346,18 @@ static bool parse_scheduling(V2vSpec *spec, JsonObject *o, GError **error) {
         return opt_bool(o, "ignore_window", &spec->ignore_window, error);
 }
 
+bool v2v_spec_text_ignores_window(const char *text) {
+        g_autoptr(JsonNode) root = NULL;
+        JsonNode *n;
+
+        if (!text || !strstr(text, "ignore_window"))
+                return false;
+        root = parse_object("spec", text, strlen(text), NULL);
+        n = root ? member(json_node_get_object(root), "ignore_window") : NULL;
+        return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_BOOLEAN &&
+               json_node_get_boolean(n);
+}
+
 static char *uri_host(const char *uri) {
         g_autoptr(GUri) u = uri ? g_uri_parse(uri, G_URI_FLAGS_NON_DNS, NULL) : NULL;
         const char *host = u ? g_uri_get_host(u) : NULL;

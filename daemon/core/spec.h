@@ -107,6 +107,10 @@ bool v2v_spec_output_files(const V2vSpec *spec, char **ret_dir, GPtrArray **ret_
  * key of max_running_jobs_per_source=. */
 char *v2v_spec_source_host(const V2vSpec *spec);
 
+/* Does the spec text ask for "ignore_window": true? Before it is parsed
+ * for real: the caller then needs more than create-job. */
+bool v2v_spec_text_ignores_window(const char *text);
+
 /* Names of the profiles (NAME of NAME.json) in profile_dirs, sorted, each
  * once; a GPtrArray of char* that frees its elements (not NULL-terminated).
  * Unreadable directories are skipped. */

@@ -25,6 +25,7 @@
 #include "job/job-events.h"
 #include "job/job-private.h"
 #include "common/bus-names.h"
+#include "job/scheduler.h"
 #include "common/runner-exit.h"
 #include "common/limits-json.h"
 #include "common/v2v-limits.h"
@@ -97,6 +98,8 @@ Job *job_free(Job *j) {
         g_free(j->dir);
         g_free(j->secret_dir);
         g_free(j->vm_name);
+        g_free(j->source);
+        g_free(j->wait_reason);
         g_free(j->spec_redacted);
         v2v_spec_free(j->spec);
         v2v_job_record_free(j->record);
@@ -139,34 +142,37 @@ int job_save_record(Job *j) {
                 log_full(LOG_WARNING, j->id, "cannot write %s: %s", path, g_strerror(-r));
         return r;
 }
-static gint compare_job_ids(gconstpointer a, gconstpointer b, gpointer userdata) {
-        return job_id_compare(((const Job *) a)->id, ((const Job *) b)->id);
-}
-
-/* The queue is in id order (submission order); a new id goes last. */
+/* The queue (scheduler.c: priority, then id) and the running counts. */
 static void job_count(Job *j, bool in) {
         Manager *m = j->manager;
-        GList *tail;
 
         switch (j->record->state) {
         case V2V_JOB_QUEUED:
-                if (!in)
-                        g_queue_remove(&m->queue, j);
-                else if (!(tail = g_queue_peek_tail_link(&m->queue)) || compare_job_ids(tail->data, j, NULL) < 0)
-                        g_queue_push_tail(&m->queue, j);
+                if (in)
+                        scheduler_queue_add(m, j);
                 else
-                        g_queue_insert_sorted(&m->queue, j, compare_job_ids, NULL);
+                        scheduler_queue_remove(m, j);
                 break;
         case V2V_JOB_RUNNING:
                 if (in)
                         m->n_running++;
                 else if (m->n_running > 0)
                         m->n_running--;
+                scheduler_count_running(m, j, in);
                 break;
         default:
                 break;
         }
         j->counted = in;
+}
+
+void job_set_wait(Job *j, V2vWait wait, const char *reason) {
+        if (j->wait == wait && g_strcmp0(j->wait_reason, reason) == 0)
+                return;
+        j->wait = wait;
+        g_free(j->wait_reason);
+        j->wait_reason = g_strdup(reason);
+        job_mark_dirty(j, JOB_PROP_WAIT_REASON);
 }
 
 int job_set_state(Job *j, V2vJobState state, unsigned props) {
@@ -582,6 +588,8 @@ int job_create(Manager *m, V2vSpec **spec, uid_t owner, Job **ret) {
         j->record->cpu_limit = g_strdup(j->spec->cpu_limit ?: m->default_cpu);
         j->record->network_limit = j->spec->network_limit >= 0 ? (uint64_t) j->spec->network_limit : m->default_network;
         j->record->return_code = -1;
+        j->record->priority = j->spec->priority;
+        j->source = v2v_spec_source_host(j->spec);
 
         if (mkdir(j->dir, 0750) < 0) {
                 r = -errno;
@@ -702,8 +710,10 @@ int job_load(Manager *m, const char *id, Job **ret) {
                 j->spec_redacted = g_strdup("{}");
         j->vm_name = vm_name_from_spec_json(j->spec_redacted) ?: g_strdup("");
 
-        if (j->record->state == V2V_JOB_QUEUED || j->record->state == V2V_JOB_RUNNING)
+        if (j->record->state == V2V_JOB_QUEUED || j->record->state == V2V_JOB_RUNNING) {
                 job_load_spec(j);
+                j->source = j->spec ? v2v_spec_source_host(j->spec) : g_strdup("local");
+        }
         else {
                 (void) remove_tree(j->secret_dir);
                 /* A finished job's Spec is read from spec.json when asked. */

@@ -25,6 +25,7 @@
 #include "job/manager.h"
 #include "host/scope.h"
 #include "core/progress.h"
+#include "core/sched-rules.h"
 #include "core/spec.h"
 #include "core/statefile.h"
 
@@ -48,6 +49,8 @@ typedef enum JobProperty {
         JOB_PROP_NETWORK_LIMIT    = 1 << 12,
         JOB_PROP_UNIT             = 1 << 13,
         JOB_PROP_PID              = 1 << 14,
+        JOB_PROP_PRIORITY         = 1 << 15,
+        JOB_PROP_WAIT_REASON      = 1 << 16,
 } JobProperty;
 
 struct Job {
@@ -62,6 +65,9 @@ struct Job {
 
         V2vJobRecord *record;      /* persisted in job.json; record->state only by job_set_state() */
         bool counted;              /* in the manager's queue or running count, as its state says */
+        char *source;              /* the host it reads from (v2v_spec_source_host), "local" */
+        V2vWait wait;              /* why it waits while queued (scheduler.c) */
+        char *wait_reason;         /* WaitReason: its words, "" when not waiting */
         V2vProgress *progress;
         uint32_t v2v_pid;
 
@@ -130,6 +136,8 @@ int job_remove(Job *j);
 void job_register_egress(Job *j);
 
 void job_mark_dirty(Job *j, unsigned props);
+/* Why a queued job waits (scheduler.c); WaitReason changes with it. */
+void job_set_wait(Job *j, V2vWait wait, const char *reason);
 void job_set_message(Job *j, const char *type, const char *text);
 
 V2vJobState job_state(const Job *j);

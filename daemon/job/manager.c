@@ -11,6 +11,7 @@
 
 #include "job/expire.h"
 #include "job/job.h"
+#include "job/scheduler.h"
 #include "job/job-events.h"
 #include "job/metrics-file.h"
 #include "host/scope.h"
@@ -23,6 +24,7 @@
 #include "core/config-check.h"
 
 #define DEFAULT_MAX_RUNNING_JOBS 4
+#define DEFAULT_MAX_RUNNING_JOBS_PER_SOURCE 20
 #define DEFAULT_MAX_QUEUED_JOBS 10000
 #define DEFAULT_CANCEL_GRACE_SEC 30
 #define DEFAULT_PROGRESS_INTERVAL_MS 500
@@ -66,6 +68,7 @@ static int load_config_numbers(Manager *m, GKeyFile *kf, const char *path) {
                 field = (unsigned) v;                                                          \
         }
         GET_UINT("max_running_jobs", m->max_running_jobs, 1);
+        GET_UINT("max_running_jobs_per_source", m->max_running_jobs_per_source, 0);
         GET_UINT("max_queued_jobs", m->max_queued_jobs, 1);
         GET_UINT("max_queued_jobs_per_user", m->max_queued_jobs_per_user, 0);
         GET_UINT("keep_finished_jobs_days", m->keep_finished_jobs_days, 0);
@@ -165,7 +168,8 @@ static const char *const daemon_keys[] = {
         "max_running_jobs", "max_queued_jobs", "max_queued_jobs_per_user", "keep_finished_jobs_days",
         "keep_finished_jobs", "max_pending_authorizations_per_user", "source_timeout_sec", "cancel_grace_sec",
         "progress_interval_ms", "virt_v2v", "default_cpu", "default_network", "egress_interfaces",
-        "throttle_name", "max_log_size", "root_outputs", "metrics_file", NULL,
+        "throttle_name", "max_log_size", "root_outputs", "metrics_file", "max_running_jobs_per_source",
+        "start_window", NULL,
 };
 
 static bool config_key_known(const char *section, const char *key) {
@@ -173,6 +177,8 @@ static bool config_key_known(const char *section, const char *key) {
                 return true;
         if (g_str_equal(section, "daemon"))
                 return !key || g_strv_contains(daemon_keys, key);
+        if (g_str_has_prefix(section, "source:") && section[strlen("source:")])
+                return !key || g_str_equal(key, "max_running_jobs");
         return false;
 }
 
@@ -190,6 +196,37 @@ static unsigned config_warn_unknown(const char *path, bool to_stderr) {
                 else
                         log_warning("%s", (char *) problems->pdata[i]);
         return problems->len;
+}
+
+/* The scheduler's: the start window, [source:HOST] caps. */
+static int load_config_schedule(Manager *m, GKeyFile *kf, const char *path) {
+        g_auto(GStrv) groups = g_key_file_get_groups(kf, NULL);
+
+        if (g_key_file_has_key(kf, "daemon", "start_window", NULL)) {
+                g_autofree char *v = g_key_file_get_string(kf, "daemon", "start_window", NULL);
+                if (v2v_window_parse(v ? g_strstrip(v) : "", &m->start_window) < 0) {
+                        log_error("%s: [daemon] start_window=: expected HH:MM-HH:MM (local time, e.g. 22:00-06:00) "
+                                  "or nothing, got \"%s\"", path, v ?: "");
+                        return -EINVAL;
+                }
+        }
+        for (char **g = groups; g && *g; g++) {
+                g_autoptr(GError) error = NULL;
+                const char *host = *g + strlen("source:");
+                gint64 v;
+
+                if (!g_str_has_prefix(*g, "source:") || !*host || !g_key_file_has_key(kf, *g, "max_running_jobs", NULL))
+                        continue;
+                v = g_key_file_get_int64(kf, *g, "max_running_jobs", &error);
+                if (error || v < 0 || v > 1000000) {
+                        log_error("%s: [%s] max_running_jobs= expects a number from 0", path, *g);
+                        return -EINVAL;
+                }
+                if (!m->source_caps)
+                        m->source_caps = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+                g_hash_table_replace(m->source_caps, g_ascii_strdown(host, -1), GUINT_TO_POINTER((unsigned) v));
+        }
+        return 0;
 }
 
 static int load_config(Manager *m, const char *path, bool explicit) {
@@ -210,6 +247,8 @@ static int load_config(Manager *m, const char *path, bool explicit) {
         r = load_config_numbers(m, kf, path);
         if (r >= 0)
                 r = load_config_strings(m, kf, path);
+        if (r >= 0)
+                r = load_config_schedule(m, kf, path);
         if (r < 0)
                 return r;
         keys = g_key_file_get_keys(kf, "environment", NULL, NULL);
@@ -252,6 +291,7 @@ int manager_check_config(const ManagerOptions *opts) {
         g_strfreev(scratch.root_outputs);
         g_strfreev(scratch.extra_env);
         g_free(scratch.metrics_file);
+        g_clear_pointer(&scratch.source_caps, g_hash_table_unref);
         if (r < 0)
                 problems++;
         if (problems == 0)
@@ -270,6 +310,7 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
 
         m->user_mode = opts->user_mode;
         m->max_running_jobs = DEFAULT_MAX_RUNNING_JOBS;
+        m->max_running_jobs_per_source = DEFAULT_MAX_RUNNING_JOBS_PER_SOURCE;
         m->max_queued_jobs = DEFAULT_MAX_QUEUED_JOBS;
         m->max_pending_auth_per_user = 32;
         m->max_log_size = 256ULL * 1024 * 1024;
@@ -349,6 +390,7 @@ Manager *manager_free(Manager *m) {
         metrics_file_free(m);
         g_free(m->metrics_file);
         g_queue_clear(&m->queue);
+        scheduler_free(m);
         g_clear_pointer(&m->jobs, g_hash_table_unref);
         m->scope_watch = scope_watch_free(m->scope_watch);
         sd_event_source_disable_unref(m->status_defer);
@@ -515,23 +557,12 @@ char *manager_next_job_id(Manager *m) {
         return id;
 }
 
-/* Start queued jobs while fewer than max_running_jobs run. A start that
- * fails at once ends its job (job_set_state), which asks for scheduling
- * again: that only re-arms this source, so a queue of jobs that all fail
- * to start is a loop here, not a recursion. */
+/* A pass of the scheduler (scheduler.c). A start that fails at once ends
+ * its job (job_set_state), which asks for scheduling again: that only
+ * re-arms this source, so a queue of jobs that all fail to start is a loop
+ * here, not a recursion. */
 static int on_schedule_defer(sd_event_source *s, void *userdata) {
-        Manager *m = userdata;
-
-        while (m->n_running < m->max_running_jobs && !g_queue_is_empty(&m->queue)) {
-                Job *j = g_queue_peek_head(&m->queue);
-
-                (void) job_start(j);
-                if (g_queue_peek_head(&m->queue) == j) {
-                        /* Cannot happen (job_start ends queued or elsewhere); never spin. */
-                        log_full(LOG_ERR, j->id, "still queued after its start: the queue waits");
-                        break;
-                }
-        }
+        scheduler_run(userdata);
         return 0;
 }
 

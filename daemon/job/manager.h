@@ -16,6 +16,8 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "core/sched-rules.h"
+
 typedef struct Job Job;
 typedef struct Egress Egress;
 typedef struct ScopeWatch ScopeWatch;
@@ -41,6 +43,11 @@ typedef struct Manager {
         char **profile_dirs;
 
         unsigned max_running_jobs;
+        unsigned max_running_jobs_per_source;  /* 0 = no cap (scheduler.c) */
+        GHashTable *source_caps;   /* [source:HOST] max_running_jobs=: host → cap (GUINT_TO_POINTER) */
+        GHashTable *source_running;  /* host → running jobs reading from it (scheduler.c) */
+        V2vWindow start_window;    /* [daemon] start_window= */
+        sd_event_source *sched_timer;  /* the next time a waiting job's reason ends (scheduler.c) */
         unsigned max_queued_jobs;
         unsigned max_queued_jobs_per_user;   /* 0 = no per-user bound */
         unsigned max_pending_auth_per_user;  /* polkit checks in flight per uid (bus/polkit.c) */
