@@ -98,6 +98,52 @@ static char *format_percent(double p) {
 
 /* -------------------------------------------------------------------- verbs */
 
+/* --at: RFC 3339 ("2026-12-24T22:00:00+01:00"; without an offset, local
+ * time) or HH:MM, the next such local time. */
+static char *parse_at(const char *at) {
+        g_autoptr(GTimeZone) local = g_time_zone_new_local();
+        g_autoptr(GDateTime) now = g_date_time_new_now(local);
+        g_autoptr(GDateTime) t = NULL;
+        unsigned h, m;
+        int n = 0;
+
+        if (sscanf(at, "%2u:%2u%n", &h, &m, &n) == 2 && (size_t) n == strlen(at) && h < 24 && m < 60) {
+                t = g_date_time_new(local, g_date_time_get_year(now), g_date_time_get_month(now),
+                                    g_date_time_get_day_of_month(now), (int) h, (int) m, 0);
+                if (t && g_date_time_compare(t, now) <= 0) {
+                        GDateTime *next = g_date_time_add_days(t, 1);
+                        g_date_time_unref(t);
+                        t = next;
+                }
+        } else
+                t = g_date_time_new_from_iso8601(at, local);
+        return t ? g_date_time_format_iso8601(t) : NULL;
+}
+
+/* The spec with not_before set to --at. */
+static int spec_set_not_before(const char *at, char **text) {
+        g_autoptr(JsonParser) p = json_parser_new();
+        g_autoptr(JsonGenerator) g = json_generator_new();
+        g_autofree char *when = parse_at(at);
+        JsonNode *root;
+
+        if (!when) {
+                fprintf(stderr, "v2vctl: --at: expected HH:MM or an RFC 3339 time "
+                        "(2026-12-24T22:00:00+01:00), got \"%s\"\n", at);
+                return -EINVAL;
+        }
+        if (!json_parser_load_from_data(p, *text, -1, NULL) || !(root = json_parser_get_root(p)) ||
+            !JSON_NODE_HOLDS_OBJECT(root)) {
+                fprintf(stderr, "v2vctl: --at: the spec is not a JSON object\n");
+                return -EINVAL;
+        }
+        json_object_set_string_member(json_node_get_object(root), "not_before", when);
+        json_generator_set_root(g, root);
+        g_free(*text);
+        *text = json_generator_to_data(g, NULL);
+        return 0;
+}
+
 static int verb_submit(Ctl *c, int argc, char **argv) {
         g_autofree char *text = NULL, *label = NULL, *id = NULL, *path = NULL;
         int r;
@@ -105,6 +151,11 @@ static int verb_submit(Ctl *c, int argc, char **argv) {
         r = read_spec(argv[1], &text, &label);
         if (r < 0)
                 return r;
+        if (c->at) {
+                r = spec_set_not_before(c->at, &text);
+                if (r < 0)
+                        return r;
+        }
         r = ctl_create_job(c, text, label, &id, &path);
         if (r < 0)
                 return r;
@@ -123,6 +174,19 @@ static int get_job_phase(Ctl *c, const char *path, char **ret) {
         r = sd_bus_get_property_string(c->bus, V2VD_BUS_NAME, path, V2VD_JOB_INTERFACE, "Phase", &error, &s);
         if (r < 0)
                 return r; /* removed in between: not worth a message */
+        *ret = g_strdup(s);
+        free(s);
+        return 0;
+}
+
+static int get_job_wait_reason(Ctl *c, const char *path, char **ret) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        char *s = NULL;
+        int r;
+
+        r = sd_bus_get_property_string(c->bus, V2VD_BUS_NAME, path, V2VD_JOB_INTERFACE, "WaitReason", &error, &s);
+        if (r < 0)
+                return r;
         *ret = g_strdup(s);
         free(s);
         return 0;
@@ -150,10 +214,12 @@ static int verb_list(Ctl *c, int argc, char **argv) {
         table_set_column(t, 3, "PROGRESS", COLUMN_RIGHT);
         table_set_column(t, 4, "PHASE", COLUMN_SHRINK);
         while ((r = sd_bus_message_read(reply, "(sossd)", &id, &path, &state, &vm, &progress)) > 0) {
-                g_autofree char *phase = NULL, *percent = format_percent(progress);
+                g_autofree char *phase = NULL, *why = NULL, *percent = format_percent(progress);
                 JsonObject *o;
 
                 (void) get_job_phase(c, path, &phase);
+                if (g_str_equal(state, "queued"))
+                        (void) get_job_wait_reason(c, path, &why);
                 o = json_object_new();
                 json_object_set_string_member(o, "id", id);
                 json_object_set_string_member(o, "path", path);
@@ -161,7 +227,13 @@ static int verb_list(Ctl *c, int argc, char **argv) {
                 json_object_set_string_member(o, "vm_name", vm);
                 json_object_set_double_member(o, "progress", progress);
                 json_object_set_string_member(o, "phase", phase ?: "");
+                json_object_set_string_member(o, "wait_reason", why ?: "");
                 json_array_add_object_element(jobs, o);
+                /* A queued job has no phase: why it waits instead. */
+                if (why && *why) {
+                        table_add_row(t, id, vm, state, percent, why);
+                        continue;
+                }
                 /* A finished job's last phase says nothing more than its state. */
                 table_add_row(t, id, vm, state, percent,
                               phase && *phase && (g_str_equal(state, "running") || g_str_equal(state, "queued")) ? phase : "-");
@@ -276,6 +348,7 @@ static int status_job(Ctl *c, const char *id) {
         state = json_get_str(o, "state");
         printf("%s Job %s (%s) - %s\n", output_utf8() ? "●" : "*", id, json_get_str(o, "vm_name"), state);
         status_field(c, "State", state, false);
+        status_field(c, "Waiting", json_get_str(o, "wait_reason"), false);
         status_field(c, "Phase", json_get_str(o, "phase"), false);
         {
                 g_autofree char *p = format_percent(json_get_double(o, "progress"));
@@ -312,6 +385,10 @@ static int status_job(Ctl *c, const char *id) {
                 g_autofree char *net = format_network_limit(json_get_int(o, "network_limit"));
                 g_autofree char *limits = g_strdup_printf("CPU %s, network %s", json_get_str(o, "cpu_limit"), net);
                 status_field(c, "Limits", limits, false);
+        }
+        if (json_get_int(o, "priority") != 0 || g_str_equal(state, "queued")) {
+                g_autofree char *prio = g_strdup_printf("%" G_GINT64_FORMAT, json_get_int(o, "priority"));
+                status_field(c, "Priority", prio, false);
         }
         {
                 int64_t rc = json_get_int(o, "return_code");
@@ -380,6 +457,31 @@ static int verb_cancel(Ctl *c, int argc, char **argv) {
                         ret = r;
         }
         return ret;
+}
+
+static int verb_priority(Ctl *c, int argc, char **argv) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        g_autofree char *path = NULL, *ctx = NULL;
+        char *end = NULL;
+        long prio;
+        int r;
+
+        errno = 0;
+        prio = strtol(argv[2], &end, 10);
+        if (errno || !*argv[2] || *end || prio < -1000 || prio > 1000) {
+                fprintf(stderr, "v2vctl: priority: expected an integer from -1000 to 1000, got \"%s\"\n", argv[2]);
+                return -EINVAL;
+        }
+        r = ctl_job_path(c, argv[1], &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method(c->bus, V2VD_BUS_NAME, path, V2VD_JOB_INTERFACE, "SetPriority", &error, NULL, "i",
+                               (int32_t) prio);
+        if (r < 0) {
+                ctx = g_strdup_printf("cannot change the priority of job %s", argv[1]);
+                return ctl_log_bus_error(c, &error, r, ctx);
+        }
+        return 0;
 }
 
 static int verb_remove(Ctl *c, int argc, char **argv) {
@@ -856,15 +958,18 @@ static int verb_help(Ctl *c, int argc, char **argv);
 /* ------------------------------------------------------------------ the table */
 
 static const Verb verbs[] = {
-        { "submit", 1, 1, verb_submit, "submit FILE|- [--wait]", "Create a conversion job from a job spec",
+        { "submit", 1, 1, verb_submit, "submit FILE|- [--wait] [--at TIME]", "Create a conversion job from a job spec",
           "Reads the job spec (JSON, see v2vctl(1) and the v2vd API) from FILE, or from\n"
           "standard input with -, asks v2vd to create the job and prints its id.\n\n"
           "  --wait      show the job's progress until it ends; exit 0 only if it\n"
-          "              succeeded (^C stops waiting, the job goes on)\n" },
+          "              succeeded (^C stops waiting, the job goes on)\n"
+          "  --at TIME   start no earlier than TIME: HH:MM (the next such local time)\n"
+          "              or RFC 3339 (2026-12-24T22:00:00+01:00); the spec's not_before\n" },
         { "list", 0, 0, verb_list, "list [--json] [--no-legend]", "List the jobs",
-          "Lists the jobs you may see: id, VM name, state, progress and phase.\n\n"
+          "Lists the jobs you may see: id, VM name, state, progress and phase (for a\n"
+          "queued job: why it waits).\n\n"
           "  --json[=pretty|short]  one JSON array of {id, path, state, vm_name,\n"
-          "                         progress, phase}\n"
+          "                         progress, phase, wait_reason}\n"
           "  --no-legend            no header and footer\n"
           "  -l, --full             do not shorten columns to fit the terminal\n" },
         { "status", 0, 1, verb_status, "status [ID] [--json]", "Show a job's state (or v2vd's, without ID)",
@@ -889,6 +994,9 @@ static const Verb verbs[] = {
         { "log", 1, 1, verb_log, "log ID [-f]", "Show a job's virt-v2v log",
           "Prints virt-v2v's output for job ID.\n\n"
           "  -f, --follow   keep printing new output until the job ends\n" },
+        { "priority", 2, 2, verb_priority, "priority ID N", "Move a queued job in the queue",
+          "Sets the priority of queued job ID to N (-1000 to 1000, default 0): higher\n"
+          "priorities start first, equal ones in the order they were created.\n" },
         { "remove", 1, UINT_MAX, verb_remove, "remove ID...", "Forget finished jobs and delete their files",
           "Removes finished jobs and their directories (state file, logs).\n" },
         { "sources", 0, 1, verb_sources, "sources SOURCE_JSON | --uri URI | --ova PATH [--password-file FILE]",
@@ -991,6 +1099,7 @@ enum {
         ARG_NO_LEGEND,
         ARG_NO_PAGER,
         ARG_WAIT,
+        ARG_AT,
         ARG_CPU,
         ARG_NETWORK,
         ARG_URI,
@@ -1012,6 +1121,7 @@ static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
                 { "full", no_argument, NULL, 'l' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "wait", no_argument, NULL, ARG_WAIT },
+                { "at", required_argument, NULL, ARG_AT },
                 { "follow", no_argument, NULL, 'f' },
                 { "cpu", required_argument, NULL, ARG_CPU },
                 { "network", required_argument, NULL, ARG_NETWORK },
@@ -1069,6 +1179,9 @@ static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
                 case ARG_WAIT:
                         c->wait = true;
                         break;
+                case ARG_AT:
+                        c->at = optarg;
+                        break;
                 case 'f':
                         c->follow = true;
                         break;
@@ -1110,6 +1223,7 @@ static int check_options(const Ctl *c, const Verb *v) {
                 const char *const verbs_ok[4];
         } checks[] = {
                 { c->wait, "--wait", { "submit" } },
+                { c->at != NULL, "--at", { "submit" } },
                 { c->follow, "--follow", { "log" } },
                 { c->cpu != NULL, "--cpu", { "throttle" } },
                 { c->network != NULL, "--network", { "throttle" } },

@@ -50,6 +50,7 @@ typedef struct Ctl {
         bool no_pager;
         bool full;
         bool wait;
+        const char *at;            /* submit --at TIME: the spec's not_before */
         bool follow;
         bool quiet;
         const char *cpu;
