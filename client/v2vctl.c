@@ -383,7 +383,9 @@ static int status_job(Ctl *c, const char *id) {
         }
         {
                 g_autofree char *net = format_network_limit(json_get_int(o, "network_limit"));
-                g_autofree char *limits = g_strdup_printf("CPU %s, network %s", json_get_str(o, "cpu_limit"), net);
+                g_autofree char *disk = format_network_limit(json_get_int(o, "disk_limit"));
+                g_autofree char *limits = g_strdup_printf("CPU %s, network %s, disk %s", json_get_str(o, "cpu_limit"),
+                                                          net, disk);
                 status_field(c, "Limits", limits, false);
         }
         if (json_get_int(o, "priority") != 0 || g_str_equal(state, "queued")) {
@@ -514,8 +516,8 @@ static int verb_throttle(Ctl *c, int argc, char **argv) {
         g_autofree char *path = NULL, *ctx = NULL;
         int r;
 
-        if (!c->cpu && !c->network) {
-                fprintf(stderr, "v2vctl: throttle needs --cpu and/or --network (see 'v2vctl throttle --help')\n");
+        if (!c->cpu && !c->network && !c->disk) {
+                fprintf(stderr, "v2vctl: throttle needs --cpu, --network and/or --disk (see 'v2vctl throttle --help')\n");
                 return -EINVAL;
         }
         if (c->cpu && !cpu_limit_is_valid(c->cpu)) {
@@ -528,6 +530,11 @@ static int verb_throttle(Ctl *c, int argc, char **argv) {
                         c->network);
                 return -EINVAL;
         }
+        if (c->disk && !network_limit_is_valid(c->disk)) {
+                fprintf(stderr, "v2vctl: --disk: expected bytes per second as digits (1048576) or \"unlimited\"; got \"%s\"\n",
+                        c->disk);
+                return -EINVAL;
+        }
         r = ctl_job_path(c, argv[1], &path);
         if (r < 0)
                 return r;
@@ -538,6 +545,8 @@ static int verb_throttle(Ctl *c, int argc, char **argv) {
                 r = sd_bus_message_append(m, "{sv}", "cpu", "s", c->cpu);
         if (r >= 0 && c->network)
                 r = sd_bus_message_append(m, "{sv}", "network", "s", c->network);
+        if (r >= 0 && c->disk)
+                r = sd_bus_message_append(m, "{sv}", "disk", "s", c->disk);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)
@@ -986,11 +995,13 @@ static const Verb verbs[] = {
         { "cancel", 1, UINT_MAX, verb_cancel, "cancel ID...", "Cancel jobs",
           "Drops a queued job; stops a running one (SIGTERM, then SIGKILL) and removes\n"
           "the partial output it created. The job ends 'cancelled'.\n" },
-        { "throttle", 1, 1, verb_throttle, "throttle ID [--cpu 50%|unlimited] [--network BYTES|unlimited]",
-          "Change a job's CPU or network limit",
+        { "throttle", 1, 1, verb_throttle, "throttle ID [--cpu 50%|unlimited] [--network BYTES|unlimited] [--disk BYTES|unlimited]",
+          "Change a job's CPU, network or disk limit",
           "Applies the limits to the running job at once (kept for a queued one).\n\n"
           "  --cpu PERCENT     CPU time in percent of one CPU (50%, 150%) or unlimited\n"
-          "  --network BYTES   bytes per second, or unlimited\n" },
+          "  --network BYTES   bytes per second, or unlimited\n"
+          "  --disk BYTES      bytes per second read and written each, on the disks of\n"
+          "                    the job's inputs and outputs, or unlimited\n" },
         { "log", 1, 1, verb_log, "log ID [-f]", "Show a job's virt-v2v log",
           "Prints virt-v2v's output for job ID.\n\n"
           "  -f, --follow   keep printing new output until the job ends\n" },
@@ -1102,6 +1113,7 @@ enum {
         ARG_AT,
         ARG_CPU,
         ARG_NETWORK,
+        ARG_DISK,
         ARG_URI,
         ARG_OVA,
         ARG_PASSWORD_FILE,
@@ -1125,6 +1137,7 @@ static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
                 { "follow", no_argument, NULL, 'f' },
                 { "cpu", required_argument, NULL, ARG_CPU },
                 { "network", required_argument, NULL, ARG_NETWORK },
+                { "disk", required_argument, NULL, ARG_DISK },
                 { "uri", required_argument, NULL, ARG_URI },
                 { "ova", required_argument, NULL, ARG_OVA },
                 { "password-file", required_argument, NULL, ARG_PASSWORD_FILE },
@@ -1191,6 +1204,9 @@ static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
                 case ARG_NETWORK:
                         c->network = optarg;
                         break;
+                case ARG_DISK:
+                        c->disk = optarg;
+                        break;
                 case ARG_URI:
                         c->uri = optarg;
                         break;
@@ -1227,6 +1243,7 @@ static int check_options(const Ctl *c, const Verb *v) {
                 { c->follow, "--follow", { "log" } },
                 { c->cpu != NULL, "--cpu", { "throttle" } },
                 { c->network != NULL, "--network", { "throttle" } },
+                { c->disk != NULL, "--disk", { "throttle" } },
                 { c->uri != NULL, "--uri", { "sources", "inspect" } },
                 { c->ova != NULL, "--ova", { "sources", "inspect" } },
                 { c->password_file != NULL, "--password-file", { "sources", "inspect" } },

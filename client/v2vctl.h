@@ -55,6 +55,7 @@ typedef struct Ctl {
         bool quiet;
         const char *cpu;
         const char *network;
+        const char *disk;
         const char *uri;
         const char *ova;
         const char *password_file;

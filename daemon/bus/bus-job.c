@@ -91,6 +91,7 @@ JOB_GETTER(finished_at) { return sd_bus_message_append(reply, "t", ((Job *) user
 JOB_GETTER(expected_end) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->progress->expected_end_usec); }
 JOB_GETTER(return_code) { return sd_bus_message_append(reply, "i", (int32_t) ((Job *) userdata)->record->return_code); }
 JOB_GETTER(cpu_limit) { return sd_bus_message_append(reply, "s", ((Job *) userdata)->record->cpu_limit ?: "unlimited"); }
+JOB_GETTER(disk_limit) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->disk_limit); }
 JOB_GETTER(network_limit) { return sd_bus_message_append(reply, "t", ((Job *) userdata)->record->network_limit); }
 JOB_GETTER(priority) { return sd_bus_message_append(reply, "i", (int32_t) ((Job *) userdata)->record->priority); }
 /* It names the job's source host: a detail (polkit.h). */
@@ -179,7 +180,7 @@ static int method_cancel(sd_bus_message *message, void *userdata, sd_bus_error *
 static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Job *j = userdata;
         g_autofree char *cpu = NULL;
-        int64_t network = -1;
+        int64_t network = -1, disk = -1;
         int r;
 
         r = bus_check_job_access(bus_of(j), message, j->record->owner_uid, error);
@@ -200,9 +201,10 @@ static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus
                 r = sd_bus_message_read(message, "s", &key);
                 if (r < 0)
                         return r;
-                if (!g_str_equal(key, "cpu") && !g_str_equal(key, "network"))
+                if (!g_str_equal(key, "cpu") && !g_str_equal(key, "network") && !g_str_equal(key, "disk"))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "unknown throttling key \"%s\": expected \"cpu\" or \"network\"", key);
+                                                 "unknown throttling key \"%s\": expected \"cpu\", \"network\" or \"disk\"",
+                                                 key);
                 r = sd_bus_message_read(message, "v", "s", &value);
                 if (r < 0)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
@@ -214,12 +216,14 @@ static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus
                         g_free(cpu);
                         cpu = g_strdup(value);
                 } else {
-                        if (v2v_network_limit_parse(value, &bytes) >= 0)
+                        if (v2v_network_limit_parse(value, &bytes) < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "%s: expected bytes per second as digits or \"unlimited\", got \"%s\"",
+                                                         key, value);
+                        if (g_str_equal(key, "network"))
                                 network = (int64_t) bytes;
                         else
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "network: expected bytes per second as digits or \"unlimited\", got \"%s\"",
-                                                         value);
+                                disk = (int64_t) bytes;
                 }
                 r = sd_bus_message_exit_container(message);
                 if (r < 0)
@@ -229,7 +233,7 @@ static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus
         if (r < 0)
                 return r;
 
-        r = job_set_limits(j, cpu, network);
+        r = job_set_limits(j, cpu, network, disk);
         if (r == -ESTALE)
                 return bus_job_error_finished(j, error);
         if (r < 0)
@@ -350,6 +354,7 @@ static const sd_bus_vtable NAME[] = {                                           
         SD_BUS_PROPERTY("LastMessage", "(ss)", property_get_last_message, 0, DETAIL),                \
         SD_BUS_PROPERTY("CPULimit", "s", property_get_cpu_limit, 0, CHANGE),                         \
         SD_BUS_PROPERTY("NetworkLimit", "t", property_get_network_limit, 0, CHANGE),                 \
+        SD_BUS_PROPERTY("DiskLimit", "t", property_get_disk_limit, 0, CHANGE),                       \
         SD_BUS_PROPERTY("Unit", "s", property_get_unit, 0, CHANGE),                                  \
         SD_BUS_PROPERTY("PID", "u", property_get_pid, 0, CHANGE),                                    \
         SD_BUS_PROPERTY("Priority", "i", property_get_priority, 0, CHANGE),                          \
@@ -400,6 +405,7 @@ static const struct {
         { JOB_PROP_LAST_MESSAGE, "LastMessage" },
         { JOB_PROP_CPU_LIMIT, "CPULimit" },
         { JOB_PROP_NETWORK_LIMIT, "NetworkLimit" },
+        { JOB_PROP_DISK_LIMIT, "DiskLimit" },
         { JOB_PROP_UNIT, "Unit" },
         { JOB_PROP_PID, "PID" },
         { JOB_PROP_PRIORITY, "Priority" },

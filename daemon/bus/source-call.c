@@ -276,7 +276,7 @@ static int source_call_watch(SourceCall *c, sd_bus_error *error) {
         int r;
 
         c->unit = g_strdup_printf("v2vd-source-%d.scope", (int) c->pid);
-        r = m->scope_watch ? scope_start(m->scope_watch, c->unit, c->pid, desc, UINT64_MAX, 5 * 1000000ULL,
+        r = m->scope_watch ? scope_start(m->scope_watch, c->unit, c->pid, desc, UINT64_MAX, 5 * 1000000ULL, NULL, 0,
                                          on_scope_outcome, c, &c->scope_wait)
                            : -ENOTCONN;
         if (r < 0) {

@@ -10,6 +10,7 @@ V2vLimitsJson *v2v_limits_json_new(void) {
         V2vLimitsJson *t = g_new0(V2vLimitsJson, 1);
 
         t->network = -1;
+        t->disk = -1;
         t->problems = g_ptr_array_new_with_free_func(g_free);
         return t;
 }
@@ -48,16 +49,17 @@ static void read_cpu(JsonNode *n, unsigned flags, V2vLimitsJson *t) {
         t->cpu = g_strdup(v2v_cpu_limit_format(quota, buf));
 }
 
-static void read_network(JsonNode *n, V2vLimitsJson *t) {
+/* network and disk: bytes per second. */
+static void read_bytes(JsonNode *n, const char *key, V2vLimitsJson *t, int64_t *into) {
         uint64_t bytes;
 
         if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_INT64 && json_node_get_int(n) >= 0)
-                t->network = json_node_get_int(n);
+                *into = json_node_get_int(n);
         else if (JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING &&
                  v2v_network_limit_parse(json_node_get_string(n), &bytes) >= 0)
-                t->network = (int64_t) bytes;
+                *into = (int64_t) bytes;
         else
-                problem(t, "network", n, "bytes per second as digits or \"unlimited\"");
+                problem(t, key, n, "bytes per second as digits or \"unlimited\"");
 }
 
 void v2v_limits_json_read_object(JsonObject *o, unsigned flags, V2vLimitsJson *t) {
@@ -66,15 +68,18 @@ void v2v_limits_json_read_object(JsonObject *o, unsigned flags, V2vLimitsJson *t
 
         if (!(flags & V2V_LIMITS_JSON_WRAPPER))
                 for (GList *l = keys; l; l = l->next)
-                        if (strcmp(l->data, "cpu") != 0 && strcmp(l->data, "network") != 0) {
+                        if (strcmp(l->data, "cpu") != 0 && strcmp(l->data, "network") != 0 &&
+                            strcmp(l->data, "disk") != 0) {
                                 g_autofree char *q = v2v_json_quote(l->data);
                                 g_ptr_array_add(t->problems,
-                                                g_strdup_printf("%s: unknown key, expected \"cpu\" or \"network\"", q));
+                                                g_strdup_printf("%s: unknown key, expected \"cpu\", \"network\" or \"disk\"", q));
                         }
         if ((n = v2v_json_member(o, "cpu")))
                 read_cpu(n, flags, t);
         if ((n = v2v_json_member(o, "network")))
-                read_network(n, t);
+                read_bytes(n, "network", t, &t->network);
+        if ((n = v2v_json_member(o, "disk")))
+                read_bytes(n, "disk", t, &t->disk);
 }
 
 V2vLimitsJson *v2v_limits_json_parse(const char *text, size_t len, unsigned flags, GError **error) {
@@ -89,7 +94,7 @@ V2vLimitsJson *v2v_limits_json_parse(const char *text, size_t len, unsigned flag
         }
         root = json_parser_get_root(parser);
         if (!root || !JSON_NODE_HOLDS_OBJECT(root)) {
-                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "expected a JSON object {\"cpu\": …, \"network\": …}, got %s",
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "expected a JSON object {\"cpu\": …, \"network\": …, \"disk\": …}, got %s",
                             root ? v2v_json_type_name(root) : "nothing");
                 return NULL;
         }

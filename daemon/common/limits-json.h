@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * limits-json: the one reader of a {"cpu": …, "network": …} object — the
+ * limits-json: the one reader of a {"cpu": …, "network": …, "disk": …} object — the
  * spec's "throttling" member and a job's throttling.json (which the old
  * virt-v2v-wrapper's callers, ManageIQ among them, write). Pure.
  *
@@ -8,6 +8,8 @@
  *            number ("50" or 50) is a percentage, as ManageIQ writes it
  *   network  bytes per second as digits ("1048576") or a JSON integer, or
  *            "unlimited"
+ *   disk     the same, for the job's reads and for its writes each (on the
+ *            block devices holding its inputs and outputs)
  *
  * JSON null is the same as a missing member. Each member is read on its
  * own: a bad one is reported (naming its key) and the other still read.
@@ -28,6 +30,7 @@ typedef enum V2vLimitsJsonFlags {
 typedef struct V2vLimitsJson {
         char *cpu;                 /* "N%" or "unlimited"; NULL: not given, or bad */
         int64_t network;           /* bytes/s, 0 = unlimited; -1: not given, or bad */
+        int64_t disk;              /* bytes/s read and written, 0 = unlimited; -1: not given, or bad */
         GPtrArray *problems;       /* "KEY: expected …, got …", one per bad member */
 } V2vLimitsJson;
 

@@ -1161,6 +1161,7 @@ static bool parse_throttling(V2vSpec *spec, JsonObject *o, GError **error) {
                 return fail(error, "throttling.%s", (const char *) t->problems->pdata[0]);
         spec->cpu_limit = g_steal_pointer(&t->cpu);
         spec->network_limit = t->network;
+        spec->disk_limit = t->disk;
         return true;
 }
 
@@ -1358,6 +1359,25 @@ bool v2v_spec_text_ignores_window(const char *text) {
                json_node_get_boolean(n);
 }
 
+GPtrArray *v2v_spec_local_paths(const V2vSpec *spec) {
+        const V2vSpecPriv *p = spec->priv;
+        GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
+
+        for (guint i = 0; p->disks && i < p->disks->len; i++)
+                g_ptr_array_add(out, g_strdup(p->disks->pdata[i]));
+        if (p->ova)
+                g_ptr_array_add(out, g_strdup(p->ova));
+        if (p->libvirtxml)
+                g_ptr_array_add(out, g_strdup(p->libvirtxml));
+        if (spec->input == V2V_INPUT_LIBVIRTXML)
+                for (guint i = 0; spec->source_disks && i < spec->source_disks->len; i++)
+                        if (g_path_is_absolute(spec->source_disks->pdata[i]))
+                                g_ptr_array_add(out, g_strdup(spec->source_disks->pdata[i]));
+        if (p->out_dir)
+                g_ptr_array_add(out, g_strdup(p->out_dir));
+        return out;
+}
+
 static char *uri_host(const char *uri) {
         g_autoptr(GUri) u = uri ? g_uri_parse(uri, G_URI_FLAGS_NON_DNS, NULL) : NULL;
         const char *host = u ? g_uri_get_host(u) : NULL;
@@ -1399,6 +1419,7 @@ V2vSpec *v2v_spec_parse(const char *json, const V2vSpecContext *ctx, GError **er
         spec->secrets = g_ptr_array_new_with_free_func((GDestroyNotify) secret_free);
         spec->warnings = g_ptr_array_new_with_free_func(g_free);
         spec->network_limit = -1;
+        spec->disk_limit = -1;
 
         spec->root = parse_object("spec", json, strlen(json), error);
         if (!spec->root)

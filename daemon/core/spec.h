@@ -79,6 +79,7 @@ struct V2vSpec {
         bool in_place;
         char *cpu_limit;           /* from throttling.cpu, NULL = not given */
         int64_t network_limit;     /* bytes/s from throttling.network, -1 = not given, 0 = unlimited */
+        int64_t disk_limit;        /* bytes/s from throttling.disk, -1 = not given, 0 = unlimited */
         GPtrArray *source_disks;   /* char*: source_disks, or the disk input's images */
         GArray *source_disk_sizes; /* uint64_t, parallel to source_disks, 0 = unknown */
         GPtrArray *secrets;        /* V2vSecret* */
@@ -106,6 +107,10 @@ bool v2v_spec_output_files(const V2vSpec *spec, char **ret_dir, GPtrArray **ret_
  * files (disk, ova, libvirtxml) and a libvirt URI without a host. The
  * key of max_running_jobs_per_source=. */
 char *v2v_spec_source_host(const V2vSpec *spec);
+
+/* Local paths the job reads or writes — its input files and its output
+ * directory — for the disk limit (the block devices holding them). */
+GPtrArray *v2v_spec_local_paths(const V2vSpec *spec);
 
 /* Does the spec text ask for "ignore_window": true? Before it is parsed
  * for real: the caller then needs more than create-job. */

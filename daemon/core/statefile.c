@@ -179,6 +179,7 @@ char *v2v_job_record_render(const V2vJobRecord *r) {
         add_int(b, "runner_pid", r->runner_pid);
         add_opt_string(b, "cpu_limit", r->cpu_limit);
         add_u64(b, "network_limit", r->network_limit);
+        add_u64(b, "disk_limit", r->disk_limit);
         add_bool(b, "cancel_requested", r->cancel_requested);
         add_int(b, "priority", r->priority);
         add_int(b, "return_code", r->return_code);
@@ -312,6 +313,7 @@ static bool parse_record_object(JsonObject *o, V2vJobRecord *r, GError **error) 
             !get_int(o, "runner_pid", 0, UINT32_MAX, &pid, error) ||
             !get_string(o, "cpu_limit", &r->cpu_limit, error) ||
             !get_u64(o, "network_limit", &r->network_limit, error) ||
+            !get_u64(o, "disk_limit", &r->disk_limit, error) ||
             !get_bool(o, "cancel_requested", &r->cancel_requested, error) ||
             !get_int(o, "priority", V2V_PRIORITY_MIN, V2V_PRIORITY_MAX, &prio, error) ||
             !get_int(o, "return_code", INT_MIN, INT_MAX, &rc, error) ||

@@ -63,6 +63,7 @@ typedef struct V2vJobRecord {
         uint32_t runner_pid;      /* 0 = none */
         char *cpu_limit;          /* "unlimited" or "N%" */
         uint64_t network_limit;   /* bytes/s, 0 = unlimited */
+        uint64_t disk_limit;      /* bytes/s read and written, 0 = unlimited */
         bool cancel_requested;
         int priority;             /* the queue's order: higher first, then by id (spec "priority", SetPriority) */
         int return_code;          /* -1 = none */

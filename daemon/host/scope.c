@@ -181,8 +181,36 @@ int scope_reset_failed(ScopeWatch *w, const char *unit) {
                                         NULL, NULL, "s", unit);
 }
 
+/* IOReadBandwidthMax and IOWriteBandwidthMax, each device at bytes/s; an
+ * empty list (no devices, or 0 = unlimited) removes the limits. */
+static int append_io_limits(sd_bus_message *m, const char *const *devices, uint64_t bytes_per_sec) {
+        int r;
+
+        for (const char *const *p = (const char *const[]) { "IOReadBandwidthMax", "IOWriteBandwidthMax", NULL }; *p; p++) {
+                r = sd_bus_message_open_container(m, 'r', "sv");
+                if (r >= 0)
+                        r = sd_bus_message_append(m, "s", *p);
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'v', "a(st)");
+                if (r >= 0)
+                        r = sd_bus_message_open_container(m, 'a', "(st)");
+                for (const char *const *d = devices; r >= 0 && bytes_per_sec > 0 && d && *d; d++)
+                        r = sd_bus_message_append(m, "(st)", *d, bytes_per_sec);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r >= 0)
+                        r = sd_bus_message_close_container(m);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
 static int start_transient_unit(sd_bus *bus, const char *unit, pid_t pid, const char *description,
                                 uint64_t cpu_quota_per_sec_usec, uint64_t stop_timeout_usec,
+                                const char *const *io_devices, uint64_t io_bytes_per_sec,
                                 ScopeWait *wait) {
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL;
         int r;
@@ -209,6 +237,11 @@ static int start_transient_unit(sd_bus *bus, const char *unit, pid_t pid, const 
                 if (r < 0)
                         return r;
         }
+        if (io_devices && *io_devices && io_bytes_per_sec > 0) {
+                r = append_io_limits(m, io_devices, io_bytes_per_sec);
+                if (r < 0)
+                        return r;
+        }
         r = sd_bus_message_close_container(m);
         if (r < 0)
                 return r;
@@ -220,6 +253,7 @@ static int start_transient_unit(sd_bus *bus, const char *unit, pid_t pid, const 
 
 int scope_start(ScopeWatch *w, const char *unit, pid_t pid, const char *description,
                 uint64_t cpu_quota_per_sec_usec, uint64_t stop_timeout_usec,
+                const char *const *io_devices, uint64_t io_bytes_per_sec,
                 scope_outcome_t outcome, void *userdata, ScopeWait **ret) {
         ScopeWait *wait;
         int r;
@@ -231,7 +265,8 @@ int scope_start(ScopeWatch *w, const char *unit, pid_t pid, const char *descript
         wait->unit = g_strdup(unit);
         wait->outcome = outcome;
         wait->userdata = userdata;
-        r = start_transient_unit(w->bus, unit, pid, description, cpu_quota_per_sec_usec, stop_timeout_usec, wait);
+        r = start_transient_unit(w->bus, unit, pid, description, cpu_quota_per_sec_usec, stop_timeout_usec,
+                                 io_devices, io_bytes_per_sec, wait);
         if (r < 0) {
                 scope_wait_free(wait);
                 return r;
@@ -255,6 +290,25 @@ int scope_set_cpu_quota(sd_bus *bus, const char *unit, uint64_t cpu_quota_per_se
                                         scope_reply_log, g_strdup_printf("setting the CPU quota of %s", unit),
                                         "sba(sv)", unit, 1, 1,
                                         "CPUQuotaPerSecUSec", "t", cpu_quota_per_sec_usec);
+}
+
+int scope_set_io_limits(sd_bus *bus, const char *unit, const char *const *devices, uint64_t bytes_per_sec) {
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_IFACE, "SetUnitProperties");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sb", unit, 1);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = append_io_limits(m, devices, bytes_per_sec);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_call_async(bus, NULL, m, scope_reply_log,
+                                 g_strdup_printf("setting the disk limits of %s", unit), 0);
 }
 
 int scope_stop(sd_bus *bus, const char *unit) {

@@ -45,9 +45,12 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ScopeWatch, scope_watch_free)
 
 /* StartTransientUnit for pid in a scope of V2VD_SLICE, then wait for the
  * returned systemd job to end: outcome says how. cpu_quota_per_sec_usec:
- * UINT64_MAX = no quota. */
+ * UINT64_MAX = no quota. io_devices (NULL-ended block device nodes) are
+ * limited to io_bytes_per_sec read and written each (IOReadBandwidthMax,
+ * IOWriteBandwidthMax; 0 = none). */
 int scope_start(ScopeWatch *w, const char *unit, pid_t pid, const char *description,
                 uint64_t cpu_quota_per_sec_usec, uint64_t stop_timeout_usec,
+                const char *const *io_devices, uint64_t io_bytes_per_sec,
                 scope_outcome_t outcome, void *userdata, ScopeWait **ret);
 /* StopUnit, then wait for the stop job to end: SCOPE_READY once the unit
  * is stopped (or was not there), else how it failed. */
@@ -60,6 +63,10 @@ ScopeWait *scope_wait_cancel(ScopeWait *wait);
 
 /* Change the CPU quota of a running scope at once (runtime only). */
 int scope_set_cpu_quota(sd_bus *bus, const char *unit, uint64_t cpu_quota_per_sec_usec);
+
+/* The disk limits of a running scope, at once (runtime only); 0 or no
+ * devices removes them. */
+int scope_set_io_limits(sd_bus *bus, const char *unit, const char *const *devices, uint64_t bytes_per_sec);
 
 /* StopUnit, asynchronously; errors (unit already gone) are logged only. */
 int scope_stop(sd_bus *bus, const char *unit);

@@ -73,6 +73,11 @@ int job_watch_runner(Job *j, pid_t pid, bool own_child);
 void job_runner_release(Job *j);
 /* nbdkit's rate filter input: the network limit in bits/s. */
 int job_write_bandwidth_file(Job *j);
+/* The block devices of the job's inputs and outputs (j->io_devices), once;
+ * what has none goes to LastMessage as a warning. */
+void job_find_io_devices(Job *j);
+/* The job's disk limit onto its running scope, at once. */
+void job_apply_disk_limit(Job *j);
 /* Give back the space reserved beyond the logs' ends. */
 void job_release_log_space(Job *j);
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "job/job-private.h"
+#include "host/blockdev.h"
 #include "host/owner.h"
 #include "host/scope.h"
 #include "host/egress.h"
@@ -165,6 +166,67 @@ void job_test_pause(Job *j, const char *step) {
 
 static void job_start_scope(Job *j, pid_t pid);
 
+void job_find_io_devices(Job *j) {
+        g_autoptr(GPtrArray) paths = NULL;
+        g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+
+        if (j->io_devices || !j->spec)
+                return;
+        j->io_devices = g_ptr_array_new_null_terminated(0, g_free, TRUE);
+        paths = v2v_spec_local_paths(j->spec);
+        blockdev_of_paths(paths, j->io_devices, problems);
+        if (problems->len && j->record->disk_limit > 0) {
+                g_autofree char *list = NULL;
+                g_autofree char *msg = NULL;
+
+                g_ptr_array_add(problems, NULL);
+                list = g_strjoinv("; ", (char **) problems->pdata);
+                msg = g_strdup_printf("the disk limit does not apply everywhere: %s", list);
+                log_full(LOG_WARNING, j->id, "%s", msg);
+                job_set_message(j, "warning", msg);
+        }
+}
+
+/* The NULL-ended list scope.c takes. */
+static const char *const *io_device_list(Job *j) {
+        static const char *const none[] = { NULL };
+
+        if (!j->io_devices || j->io_devices->len == 0)
+                return none;
+        return (const char *const *) j->io_devices->pdata;
+}
+
+/* After the scope exists: is a disk limit enforced there? */
+static void job_check_io_controller(Job *j) {
+        g_autofree char *problem = NULL;
+
+        if (j->record->disk_limit == 0 || !j->io_devices || j->io_devices->len == 0)
+                return;
+        if (blockdev_io_controller_of_pid((pid_t) j->record->runner_pid, &problem) == 0) {
+                g_autofree char *msg = g_strdup_printf("the disk limit is not enforced: %s", problem);
+                log_full(LOG_WARNING, j->id, "%s", msg);
+                job_set_message(j, "warning", msg);
+        }
+}
+
+void job_apply_disk_limit(Job *j) {
+        int r;
+
+        job_find_io_devices(j);
+        if (!j->io_devices || j->io_devices->len == 0) {
+                if (j->record->disk_limit > 0)
+                        log_full(LOG_WARNING, j->id, "the disk limit applies to no block device");
+                return;
+        }
+        if (!j->manager->bus)
+                return;
+        r = scope_set_io_limits(j->manager->bus, j->record->unit, io_device_list(j), j->record->disk_limit);
+        if (r < 0)
+                log_full(LOG_WARNING, j->id, "cannot set the disk limit of %s: %s", j->record->unit, g_strerror(-r));
+        else
+                job_check_io_controller(j);
+}
+
 /* The job's scope runs (virt-v2v may start in it), or could not be made. */
 static void on_scope_outcome(ScopeOutcome outcome, const char *detail, void *userdata) {
         Job *j = userdata;
@@ -231,6 +293,7 @@ static void on_scope_outcome(ScopeOutcome outcome, const char *detail, void *use
                 job_test_pause(j, "runner-released");
                 log_full(LOG_INFO, j->id, "virt-v2v starts in %s", j->record->unit);
                 job_apply_egress(j);
+                job_check_io_controller(j);
         }
 }
 
@@ -296,6 +359,7 @@ int job_start_prepare(Job *j, V2vCommand **ret_cmd, char **ret_message) {
                 return -EINVAL;
         }
         job_set_warnings(j, cmd->warnings);
+        job_find_io_devices(j);
         r = mkdir_parents_mode(j->secret_dir, 0700);
         for (guint i = 0; r >= 0 && i < j->spec->secrets->len; i++)
                 r = write_secret_file(j->secret_dir, j->spec->secrets->pdata[i]);
@@ -389,7 +453,7 @@ static void job_start_scope(Job *j, pid_t pid) {
         if (v2v_cpu_limit_parse(j->record->cpu_limit, 0, &quota) < 0)
                 quota = UINT64_MAX;
         r = m->scope_watch ? scope_start(m->scope_watch, j->record->unit, pid, description, quota,
-                                         m->cancel_grace_usec, on_scope_outcome, j, &j->scope_wait)
+                                         m->cancel_grace_usec, io_device_list(j), j->record->disk_limit, on_scope_outcome, j, &j->scope_wait)
                            : -ENOTCONN;
         if (r < 0) {
                 g_autofree char *msg = g_strdup_printf("cannot ask systemd for the job's scope: %s", g_strerror(-r));

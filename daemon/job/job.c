@@ -99,6 +99,7 @@ Job *job_free(Job *j) {
         g_free(j->secret_dir);
         g_free(j->vm_name);
         g_free(j->source);
+        g_clear_pointer(&j->io_devices, g_ptr_array_unref);
         g_free(j->wait_reason);
         g_free(j->spec_redacted);
         v2v_spec_free(j->spec);
@@ -449,7 +450,7 @@ int job_cancel(Job *j) {
         }
 }
 
-int job_set_limits(Job *j, const char *cpu, int64_t network) {
+int job_set_limits(Job *j, const char *cpu, int64_t network, int64_t disk) {
         unsigned props = 0;
         int r;
 
@@ -484,10 +485,17 @@ int job_set_limits(Job *j, const char *cpu, int64_t network) {
                         job_apply_egress(j);
                 }
         }
+        if (disk >= 0 && (uint64_t) disk != j->record->disk_limit) {
+                j->record->disk_limit = (uint64_t) disk;
+                props |= JOB_PROP_DISK_LIMIT;
+                if (j->record->state == V2V_JOB_RUNNING && j->record->unit)
+                        job_apply_disk_limit(j);
+        }
         if (props) {
                 job_save_record(j);
-                log_full(LOG_INFO, j->id, "throttling: cpu %s, network %" G_GUINT64_FORMAT " bytes/s",
-                         j->record->cpu_limit, j->record->network_limit);
+                log_full(LOG_INFO, j->id, "throttling: cpu %s, network %" G_GUINT64_FORMAT " bytes/s, disk %"
+                         G_GUINT64_FORMAT " bytes/s", j->record->cpu_limit, j->record->network_limit,
+                         j->record->disk_limit);
         }
         job_mark_dirty(j, props);
         return 0;
@@ -526,14 +534,14 @@ void job_apply_throttling_json(Job *j) {
         else {
                 for (guint i = 0; i < t->problems->len; i++)
                         g_string_append_printf(problems, "%s%s", i ? "; " : "", (char *) t->problems->pdata[i]);
-                r = job_set_limits(j, t->cpu, t->network);
+                r = job_set_limits(j, t->cpu, t->network, t->disk);
                 if (r < 0 && r != -ESTALE)
                         g_string_append_printf(problems, "%scannot apply it: %s", problems->len ? "; " : "",
                                                g_strerror(-r));
         }
         if (problems->len) {
                 g_autofree char *msg = g_strdup_printf("throttling.json: %s%s", problems->str,
-                                                       t && (t->cpu || t->network >= 0) ? " (the other limit was applied)" : "");
+                                                       t && (t->cpu || t->network >= 0 || t->disk >= 0) ? " (the other limits were applied)" : "");
                 log_full(LOG_WARNING, j->id, "%s", msg);
                 job_set_message(j, "warning", msg);
         }
@@ -587,6 +595,7 @@ int job_create(Manager *m, V2vSpec **spec, uid_t owner, Job **ret) {
         j->record->created_usec = now_usec(CLOCK_REALTIME);
         j->record->cpu_limit = g_strdup(j->spec->cpu_limit ?: m->default_cpu);
         j->record->network_limit = j->spec->network_limit >= 0 ? (uint64_t) j->spec->network_limit : m->default_network;
+        j->record->disk_limit = j->spec->disk_limit >= 0 ? (uint64_t) j->spec->disk_limit : 0;
         j->record->return_code = -1;
         j->record->priority = j->spec->priority;
         j->source = v2v_spec_source_host(j->spec);

@@ -51,6 +51,7 @@ typedef enum JobProperty {
         JOB_PROP_PID              = 1 << 14,
         JOB_PROP_PRIORITY         = 1 << 15,
         JOB_PROP_WAIT_REASON      = 1 << 16,
+        JOB_PROP_DISK_LIMIT       = 1 << 17,
 } JobProperty;
 
 struct Job {
@@ -86,6 +87,7 @@ struct Job {
         bool scope_clearing;       /* scope_wait stops a scope left by an interrupted start */
         unsigned scope_attempts;   /* StartTransientUnit answered UnitExists this many times */
         bool adopted;              /* the runner is a previous daemon's, not our child */
+        GPtrArray *io_devices;     /* block devices of its inputs and outputs: the disk limit's (blockdev.c) */
         uint64_t log_offset, machine_log_offset;
         int log_fd, machine_log_fd;    /* kept open while following, else -1 */
 
@@ -122,11 +124,11 @@ int job_set_state(Job *j, V2vJobState state, unsigned props);
 int job_start(Job *j);
 /* Returns -ESTALE when the job has already finished. */
 int job_cancel(Job *j);
-/* The job's CPU and network limits (SetThrottling, throttling.json): cpu
- * "N%"/"unlimited" (v2v-limits.h) or NULL to keep; network bytes/s,
- * 0 = unlimited, -1 keep. -EINVAL for a bad cpu, -ESTALE once
+/* The job's CPU, network and disk limits (SetThrottling, throttling.json):
+ * cpu "N%"/"unlimited" (v2v-limits.h) or NULL to keep; network and disk
+ * bytes/s, 0 = unlimited, -1 keep. -EINVAL for a bad cpu, -ESTALE once
  * finished, or what applying it to the running scope returned. */
-int job_set_limits(Job *j, const char *cpu, int64_t network);
+int job_set_limits(Job *j, const char *cpu, int64_t network, int64_t disk);
 /* Forget a finished job and delete its directory. */
 int job_remove(Job *j);
 

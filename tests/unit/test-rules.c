@@ -168,10 +168,23 @@ static void test_throttling_wrapper(void) {
                 g_assert_cmpint(t->network, ==, 0);
         }
         {
-                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": \"unlimited\", \"network\": 2000000, \"disk\": 1}", W);
+                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": \"unlimited\", \"network\": 2000000, \"disk\": 1, \"io\": 1}", W);
                 g_assert_cmpstr(t->cpu, ==, "unlimited");
                 g_assert_cmpint(t->network, ==, 2000000);
+                g_assert_cmpint(t->disk, ==, 1);
                 assert_problems(t, (const char *const[]) { NULL });
+        }
+        {
+                g_autoptr(V2vLimitsJson) t = parse("{\"disk\": \"unlimited\"}", W);
+                g_assert_cmpint(t->disk, ==, 0);
+                g_assert_cmpint(t->network, ==, -1);
+        }
+        {
+                g_autoptr(V2vLimitsJson) t = parse("{\"disk\": \"1 MB/s\", \"network\": \"5\"}", W);
+                g_assert_cmpint(t->disk, ==, -1);
+                g_assert_cmpint(t->network, ==, 5);
+                assert_problems(t, (const char *const[]) {
+                        "disk: expected bytes per second as digits or \"unlimited\", got \"1 MB/s\"", NULL });
         }
         {
                 g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": 25}", W);
@@ -219,11 +232,12 @@ static void test_throttling_wrapper(void) {
 /* The spec's "throttling": N% only, unknown keys refused. */
 static void test_throttling_strict(void) {
         {
-                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": \"50\", \"disk\": 1, \"network\": \"9223372036854775807\"}", 0);
+                g_autoptr(V2vLimitsJson) t = parse("{\"cpu\": \"50\", \"io\": 1, \"disk\": 7, \"network\": \"9223372036854775807\"}", 0);
                 g_assert_null(t->cpu);
                 g_assert_cmpint(t->network, ==, INT64_MAX);
+                g_assert_cmpint(t->disk, ==, 7);
                 assert_problems(t, (const char *const[]) {
-                        "\"disk\": unknown key, expected \"cpu\" or \"network\"",
+                        "\"io\": unknown key, expected \"cpu\", \"network\" or \"disk\"",
                         "cpu: expected N% or \"unlimited\", got \"50\"", NULL });
         }
         {

@@ -167,8 +167,20 @@ static const ErrCase err_cases[] = {
           "throttling.network: expected bytes per second as digits or \"unlimited\", got \"1.5M\"" },
         { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"throttling\": {\"network\": -1}}",
           "throttling.network: expected bytes per second as digits or \"unlimited\", got -1" },
-        { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"throttling\": {\"disk\": \"1\"}}",
-          "throttling.\"disk\": unknown key, expected \"cpu\" or \"network\"" },
+        { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"throttling\": {\"io\": \"1\"}}",
+          "throttling.\"io\": unknown key, expected \"cpu\", \"network\" or \"disk\"" },
+        { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"throttling\": {\"disk\": \"fast\"}}",
+          "throttling.disk: expected bytes per second as digits or \"unlimited\", got \"fast\"" },
+        { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"priority\": 1.5}",
+          "priority: expected an integer from -1000 to 1000, got 1.5" },
+        { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"priority\": 1001}",
+          "priority: expected an integer from -1000 to 1000, got 1001" },
+        { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"priority\": \"high\"}",
+          "priority: expected an integer from -1000 to 1000, got \"high\"" },
+        { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"not_before\": \"tomorrow\"}",
+          "not_before: expected an RFC 3339 time with its offset (e.g. \"2026-12-24T22:00:00+01:00\"), got \"tomorrow\"" },
+        { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"ignore_window\": 1}",
+          "ignore_window: expected true or false, got 1" },
         { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"throttling\": \"50%\"}",
           "throttling: expected an object {\"cpu\": …, \"network\": …}, got \"50%\"" },
         { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"network_mappings\": {}}",
@@ -357,6 +369,39 @@ static void test_throttling_values(void) {
         g_assert_cmpint(b->network_limit, ==, 2000000);
         g_assert_null(c->cpu_limit);
         g_assert_cmpint(c->network_limit, ==, -1);
+}
+
+/* The scheduler's keys and a job's source host. */
+static void test_scheduling(void) {
+        g_autoptr(V2vSpec) a = t_parse_ok("{\"vm_name\": \"g\", " DISK ", " OUT ", \"priority\": -7,"
+                                          " \"not_before\": \"2026-12-24T22:00:00+01:00\", \"ignore_window\": true,"
+                                          " \"throttling\": {\"disk\": \"52428800\"}}");
+        g_autoptr(V2vSpec) b = t_parse_ok("{\"vm_name\": \"g\", " VDDK ", " OUT "}");
+        g_autoptr(V2vSpec) c = t_parse_ok("{\"vm_name\": \"g\", \"libvirt_uri\": \"xen+ssh://root@Xen1.Example.com\", " OUT "}");
+        g_autoptr(V2vSpec) d = t_parse_ok("{\"vm_name\": \"g\", \"libvirt_uri\": \"qemu:///system\", " OUT "}");
+        g_autofree char *ha = v2v_spec_source_host(a), *hb = v2v_spec_source_host(b);
+        g_autofree char *hc = v2v_spec_source_host(c), *hd = v2v_spec_source_host(d);
+        g_autoptr(GPtrArray) paths = v2v_spec_local_paths(a);
+
+        g_assert_cmpint(a->priority, ==, -7);
+        g_assert_cmpuint(a->not_before_usec, ==, 1798146000ULL * G_USEC_PER_SEC);
+        g_assert_true(a->ignore_window);
+        g_assert_cmpint(a->disk_limit, ==, 52428800);
+        g_assert_cmpint(b->priority, ==, 0);
+        g_assert_cmpuint(b->not_before_usec, ==, 0);
+        g_assert_false(b->ignore_window);
+        g_assert_cmpint(b->disk_limit, ==, -1);
+        g_assert_cmpstr(ha, ==, "local");
+        g_assert_cmpstr(hb, ==, "vc");
+        g_assert_cmpstr(hc, ==, "xen1.example.com");
+        g_assert_cmpstr(hd, ==, "local");
+        g_assert_cmpuint(paths->len, ==, 2);
+        g_assert_true(g_str_has_suffix(paths->pdata[0], "/disk1.img"));
+        g_assert_true(g_str_has_suffix(paths->pdata[1], "/out"));
+        g_assert_true(v2v_spec_text_ignores_window("{\"vm_name\": \"g\", \"ignore_window\": true}"));
+        g_assert_false(v2v_spec_text_ignores_window("{\"vm_name\": \"ignore_window\"}"));
+        g_assert_false(v2v_spec_text_ignores_window("{\"ignore_window\": false}"));
+        g_assert_false(v2v_spec_text_ignores_window("{\"ignore_window\": true"));
 }
 
 static void test_disk_sizes(void) {
@@ -607,6 +652,7 @@ int main(int argc, char **argv) {
                 g_test_add_data_func(name, &err_cases[i], test_error_case);
         }
         g_test_add_func("/spec/limits", test_limits);
+        g_test_add_func("/spec/scheduling", test_scheduling);
         g_test_add_func("/spec/name-length-and-surrogates", test_name_length_and_surrogates);
         g_test_add_func("/spec/garbage", test_garbage_never_crashes);
         g_test_add_func("/spec/null-is-absent", test_null_is_absent);
