@@ -11,6 +11,8 @@
 #include "host/owner.h"
 #include "core/job-id.h"
 #include "host/util.h"
+#include "common/v2v-limits.h"
+#include "job/budget.h"
 #include "job/job.h"
 #include "job/metrics-file.h"
 
@@ -250,6 +252,75 @@ static int property_get_running(sd_bus *bus, const char *path, const char *inter
         return sd_bus_message_append(reply, "u", (uint32_t) ((Bus *) userdata)->manager->n_running);
 }
 
+static int property_get_host_cpu(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                 sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "s", ((Bus *) userdata)->manager->host_cpu ?: "unlimited");
+}
+
+static int property_get_host_disk(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                  sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "t", ((Bus *) userdata)->manager->host_disk);
+}
+
+/* The host-wide budget of v2vd.slice (budget.c): an administrator's call. */
+static int method_set_host_limits(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+        g_autofree char *cpu = NULL;
+        int64_t disk = -1;
+        int r;
+
+        r = bus_check_action(b, message, V2VD_POLKIT_ACTION_MANAGE_ANY_JOB, error);
+        if (r <= 0)
+                return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
+        r = sd_bus_message_enter_container(message, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *key, *value;
+                uint64_t v;
+
+                r = sd_bus_message_enter_container(message, 'e', "sv");
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        break;
+                r = sd_bus_message_read(message, "s", &key);
+                if (r < 0)
+                        return r;
+                if (!g_str_equal(key, "cpu") && !g_str_equal(key, "disk"))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "unknown host limit \"%s\": expected \"cpu\" or \"disk\"", key);
+                r = sd_bus_message_read(message, "v", "s", &value);
+                if (r < 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s: expected a string", key);
+                if (g_str_equal(key, "cpu")) {
+                        if (v2v_cpu_limit_parse(value, 0, &v) < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "cpu: expected N%% or \"unlimited\", got \"%s\"", value);
+                        g_free(cpu);
+                        cpu = g_strdup(value);
+                } else {
+                        if (v2v_network_limit_parse(value, &v) < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "disk: expected bytes per second as digits or \"unlimited\", got \"%s\"",
+                                                         value);
+                        disk = (int64_t) v;
+                }
+                r = sd_bus_message_exit_container(message);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_exit_container(message);
+        if (r < 0)
+                return r;
+        r = budget_set(b->manager, cpu, disk);
+        if (r < 0)
+                return r;
+        (void) sd_bus_emit_properties_changed(b->bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE,
+                                              "HostCPULimit", "HostDiskLimit", NULL);
+        return sd_bus_reply_method_return(message, NULL);
+}
+
 static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_PROPERTY("Version", "s", property_get_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
@@ -259,6 +330,8 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("MaxRunningJobs", "u", property_get_max_running, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("RunningJobs", "u", property_get_running, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("QueuedJobs", "u", property_get_queued, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HostCPULimit", "s", property_get_host_cpu, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HostDiskLimit", "t", property_get_host_disk, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("CreateJob", SD_BUS_ARGS("s", spec), SD_BUS_RESULT("s", id, "o", job),
                                 method_create_job, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sossd)", jobs),
@@ -269,6 +342,8 @@ static const sd_bus_vtable manager_vtable[] = {
                                 method_list_source_vms, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("InspectSourceVM", SD_BUS_ARGS("s", source, "s", vm_name), SD_BUS_RESULT("s", details),
                                 method_inspect_source_vm, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetHostLimits", SD_BUS_ARGS("a{sv}", limits), SD_BUS_NO_RESULT,
+                                method_set_host_limits, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListProfiles", SD_BUS_NO_ARGS, SD_BUS_RESULT("as", profiles),
                                 method_list_profiles, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetMetrics", SD_BUS_NO_ARGS, SD_BUS_RESULT("s", metrics),

@@ -311,6 +311,28 @@ int scope_set_io_limits(sd_bus *bus, const char *unit, const char *const *device
                                  g_strdup_printf("setting the disk limits of %s", unit), 0);
 }
 
+int scope_set_slice_limits(sd_bus *bus, const char *slice, uint64_t cpu_quota_per_sec_usec,
+                           const char *const *io_devices, uint64_t io_bytes_per_sec,
+                           sd_bus_message_handler_t callback, void *userdata) {
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_IFACE, "SetUnitProperties");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "sb", slice, 1);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "(sv)");
+        if (r >= 0)
+                r = sd_bus_message_append(m, "(sv)", "CPUQuotaPerSecUSec", "t", cpu_quota_per_sec_usec);
+        if (r >= 0)
+                r = append_io_limits(m, io_devices, io_bytes_per_sec);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return r;
+        return sd_bus_call_async(bus, NULL, m, callback, userdata, 0);
+}
+
 int scope_stop(sd_bus *bus, const char *unit) {
         return sd_bus_call_method_async(bus, NULL, SD_DEST, SD_PATH, SD_IFACE, "StopUnit",
                                         scope_reply_log, g_strdup_printf("stopping %s", unit),

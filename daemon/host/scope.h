@@ -68,6 +68,13 @@ int scope_set_cpu_quota(sd_bus *bus, const char *unit, uint64_t cpu_quota_per_se
  * devices removes them. */
 int scope_set_io_limits(sd_bus *bus, const char *unit, const char *const *devices, uint64_t bytes_per_sec);
 
+/* The budget of a whole slice, at once (runtime only): its CPU quota
+ * (UINT64_MAX = none) and, on io_devices, its read and write bandwidth
+ * each (0 or no devices = none). The reply goes to callback. */
+int scope_set_slice_limits(sd_bus *bus, const char *slice, uint64_t cpu_quota_per_sec_usec,
+                           const char *const *io_devices, uint64_t io_bytes_per_sec,
+                           sd_bus_message_handler_t callback, void *userdata);
+
 /* StopUnit, asynchronously; errors (unit already gone) are logged only. */
 int scope_stop(sd_bus *bus, const char *unit);
 

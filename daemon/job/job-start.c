@@ -21,6 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "job/budget.h"
 #include "job/job-private.h"
 #include "host/blockdev.h"
 #include "host/owner.h"
@@ -175,6 +176,7 @@ void job_find_io_devices(Job *j) {
         j->io_devices = g_ptr_array_new_null_terminated(0, g_free, TRUE);
         paths = v2v_spec_local_paths(j->spec);
         blockdev_of_paths(paths, j->io_devices, problems);
+        budget_add_devices(j->manager, j->io_devices);
         if (problems->len && j->record->disk_limit > 0) {
                 g_autofree char *list = NULL;
                 g_autofree char *msg = NULL;

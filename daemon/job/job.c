@@ -780,6 +780,7 @@ int job_adopt(Job *j) {
                 /* Perhaps still waiting for a start that will never come:
                  * then it ends at once, and job_conclude queues it again. */
                 j->adopted = true;
+                job_find_io_devices(j);
                 log_full(LOG_INFO, j->id, "re-adopted: the runner (pid %d) still runs in %s", (int) pid, j->record->unit);
                 job_read_logs(j);
                 /* Written while the daemon was down. */

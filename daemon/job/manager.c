@@ -11,6 +11,7 @@
 
 #include "job/expire.h"
 #include "job/job.h"
+#include "job/budget.h"
 #include "job/scheduler.h"
 #include "job/job-events.h"
 #include "job/metrics-file.h"
@@ -169,7 +170,7 @@ static const char *const daemon_keys[] = {
         "keep_finished_jobs", "max_pending_authorizations_per_user", "source_timeout_sec", "cancel_grace_sec",
         "progress_interval_ms", "virt_v2v", "default_cpu", "default_network", "egress_interfaces",
         "throttle_name", "max_log_size", "root_outputs", "metrics_file", "max_running_jobs_per_source",
-        "start_window", NULL,
+        "start_window", "host_cpu", "host_disk", NULL,
 };
 
 static bool config_key_known(const char *section, const char *key) {
@@ -229,6 +230,31 @@ static int load_config_schedule(Manager *m, GKeyFile *kf, const char *path) {
         return 0;
 }
 
+/* The host-wide budget (budget.c). */
+static int load_config_budget(Manager *m, GKeyFile *kf, const char *path) {
+        if (g_key_file_has_key(kf, "daemon", "host_cpu", NULL)) {
+                g_autofree char *cpu = g_key_file_get_string(kf, "daemon", "host_cpu", NULL);
+                char buf[V2V_LIMIT_STRLEN];
+                uint64_t q;
+                if (v2v_cpu_limit_parse(cpu, 0, &q) < 0) {
+                        log_error("%s: [daemon] host_cpu=: expected N%% (1%% to 10000%%) or \"unlimited\", got \"%s\"",
+                                  path, cpu ?: "");
+                        return -EINVAL;
+                }
+                g_free(m->host_cpu);
+                m->host_cpu = g_strdup(v2v_cpu_limit_format(q, buf));
+        }
+        if (g_key_file_has_key(kf, "daemon", "host_disk", NULL)) {
+                g_autofree char *disk = g_key_file_get_string(kf, "daemon", "host_disk", NULL);
+                if (v2v_network_limit_parse(disk, &m->host_disk) < 0) {
+                        log_error("%s: [daemon] host_disk=: expected bytes per second or \"unlimited\", got \"%s\"",
+                                  path, disk ?: "");
+                        return -EINVAL;
+                }
+        }
+        return 0;
+}
+
 static int load_config(Manager *m, const char *path, bool explicit) {
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_autoptr(GError) error = NULL;
@@ -249,6 +275,8 @@ static int load_config(Manager *m, const char *path, bool explicit) {
                 r = load_config_strings(m, kf, path);
         if (r >= 0)
                 r = load_config_schedule(m, kf, path);
+        if (r >= 0)
+                r = load_config_budget(m, kf, path);
         if (r < 0)
                 return r;
         keys = g_key_file_get_keys(kf, "environment", NULL, NULL);
@@ -292,6 +320,7 @@ int manager_check_config(const ManagerOptions *opts) {
         g_strfreev(scratch.extra_env);
         g_free(scratch.metrics_file);
         g_clear_pointer(&scratch.source_caps, g_hash_table_unref);
+        g_free(scratch.host_cpu);
         if (r < 0)
                 problems++;
         if (problems == 0)
@@ -317,6 +346,7 @@ int manager_new(const ManagerOptions *opts, Manager **ret) {
         m->cancel_grace_usec = DEFAULT_CANCEL_GRACE_SEC * 1000000ULL;
         m->progress_interval_usec = DEFAULT_PROGRESS_INTERVAL_MS * 1000ULL;
         m->default_cpu = g_strdup("unlimited");
+        m->host_cpu = g_strdup("unlimited");
         m->source_timeout_sec = SOURCES_DEFAULT_TIMEOUT_SEC;
         m->virt_v2v = g_strdup("virt-v2v");
         m->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, job_unref_from_table);
@@ -391,6 +421,7 @@ Manager *manager_free(Manager *m) {
         g_free(m->metrics_file);
         g_queue_clear(&m->queue);
         scheduler_free(m);
+        budget_free(m);
         g_clear_pointer(&m->jobs, g_hash_table_unref);
         m->scope_watch = scope_watch_free(m->scope_watch);
         sd_event_source_disable_unref(m->status_defer);
@@ -528,6 +559,7 @@ int manager_load_jobs(Manager *m) {
                         job_adopt(j);
         }
         manager_restore_egress(m);
+        budget_apply(m);
         log_info("%u jobs loaded: %u running, %u queued", g_hash_table_size(m->jobs), m->n_running,
                  g_queue_get_length(&m->queue));
         return 0;

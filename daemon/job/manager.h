@@ -47,6 +47,9 @@ typedef struct Manager {
         GHashTable *source_caps;   /* [source:HOST] max_running_jobs=: host → cap (GUINT_TO_POINTER) */
         GHashTable *source_running;  /* host → running jobs reading from it (scheduler.c) */
         V2vWindow start_window;    /* [daemon] start_window= */
+        char *host_cpu;            /* [daemon] host_cpu=: all jobs together, "N%"/"unlimited" (budget.c) */
+        uint64_t host_disk;        /* [daemon] host_disk=: bytes/s, 0 = unlimited (budget.c) */
+        GPtrArray *host_io_devices;  /* block devices jobs have used: host_disk applies there */
         sd_event_source *sched_timer;  /* the next time a waiting job's reason ends (scheduler.c) */
         unsigned max_queued_jobs;
         unsigned max_queued_jobs_per_user;   /* 0 = no per-user bound */
