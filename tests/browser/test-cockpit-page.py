@@ -216,12 +216,16 @@ def scenario_main(t):
     # throttle: SetThrottling from the page, checked over D-Bus, reflected back
     b.fill(row(slow_id) + " #cpu-" + slow_id, "30%")
     b.fill(row(slow_id) + " #net-" + slow_id, "10M")
+    b.fill(row(slow_id) + " #disk-" + slow_id, "50M")
     b.click(row(slow_id) + " .v2v-throttle-apply")
     wait_for(lambda: get_property(job_path(slow_id), JOB_IFACE, "CPULimit") == "30%", 15, "CPULimit 30%")
     t.check_eq(get_property(job_path(slow_id), JOB_IFACE, "CPULimit"), "30%", "CPULimit over D-Bus")
     wait_for(lambda: get_property(job_path(slow_id), JOB_IFACE, "NetworkLimit") == 10 * 1024 * 1024, 15,
              "NetworkLimit 10 MiB/s")
     t.check(True, "NetworkLimit over D-Bus == 10485760")
+    wait_for(lambda: get_property(job_path(slow_id), JOB_IFACE, "DiskLimit") == 50 * 1024 * 1024, 15,
+             "DiskLimit 50 MiB/s")
+    t.check(True, "DiskLimit over D-Bus == 52428800")
     b.wait_text(row(slow_id) + " .v2v-cpu", "30%")
     b.wait_text(row(slow_id) + " .v2v-network", "10 MiB/s")
     # a change from another client is reflected too
@@ -231,7 +235,8 @@ def scenario_main(t):
     b.click(row(slow_id) + " .v2v-throttle-unlimited")
     wait_for(lambda: get_property(job_path(slow_id), JOB_IFACE, "CPULimit") == "unlimited", 15, "CPULimit unlimited")
     b.wait_text(row(slow_id) + " .v2v-network", "unlimited")
-    t.check(True, "Unlimited clears both limits")
+    wait_for(lambda: get_property(job_path(slow_id), JOB_IFACE, "DiskLimit") == 0, 15, "DiskLimit unlimited")
+    t.check(True, "Unlimited clears the three limits")
 
     # the log, following while the job runs
     b.click(row(slow_id) + " .v2v-log-button")

@@ -59,6 +59,14 @@ export function JobDetails({ job, conn, handlers }) {
                             : "—"}
                     </DescriptionListDescription>
                 </DescriptionListGroup>
+                {job.state === "queued" &&
+                <DescriptionListGroup>
+                    <DescriptionListTerm>{_("Waiting")}</DescriptionListTerm>
+                    <DescriptionListDescription className="v2v-wait-reason">
+                        {job.waitReason || "—"}
+                        {" · " + cockpit.format(_("priority $0"), job.priority)}
+                    </DescriptionListDescription>
+                </DescriptionListGroup>}
                 <DescriptionListGroup>
                     <DescriptionListTerm>{_("Job")}</DescriptionListTerm>
                     <DescriptionListDescription>

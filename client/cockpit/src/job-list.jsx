@@ -48,7 +48,10 @@ const JobRow = React.memo(function JobRow({ job, conn, index, expanded, onToggle
                 <Td expand={{ rowIndex: index, isExpanded: expanded, onToggle: () => onToggle(job.id) }} />
                 <Td dataLabel={COLUMNS[0]} className="v2v-vm">{job.vmName}</Td>
                 <Td dataLabel={COLUMNS[1]} className="v2v-state-cell"><StateCell state={job.state} /></Td>
-                <Td dataLabel={COLUMNS[2]} className="v2v-phase">{job.phase}</Td>
+                {/* A queued job has no phase yet: why it waits instead. */}
+                <Td dataLabel={COLUMNS[2]} className="v2v-phase">
+                    {job.state === "queued" && job.waitReason ? job.waitReason : job.phase}
+                </Td>
                 <Td dataLabel={COLUMNS[3]} className="v2v-progress-cell">
                     <JobProgress value={job.progress} state={job.state}
                                  label={cockpit.format(_("Progress of $0"), job.vmName)} />

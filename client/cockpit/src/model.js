@@ -45,6 +45,9 @@ export function jobSnapshot(path, d) {
         lastMessage: { type: lm[0] || "", text: lm[1] || "" },
         cpuLimit: d.CPULimit || "unlimited",
         networkLimit: Number(d.NetworkLimit || 0),
+        diskLimit: Number(d.DiskLimit || 0),
+        priority: Number(d.Priority || 0),
+        waitReason: d.WaitReason || "",
         unit: d.Unit || "",
     });
 }

@@ -91,10 +91,18 @@ test("buildSpec: a bad limit goes to the daemon as typed, for its message", () =
 test("jobSnapshot, ordering and filters", () => {
     const a = jobSnapshot("/org/v2vd/V2V1/job/1", { Id: "1", State: "succeeded", CreatedAt: 10, Disks: [["/a", 100]] });
     const b = jobSnapshot("/org/v2vd/V2V1/job/2", { Id: "2", State: "running", CreatedAt: 20, LastMessage: ["warning", "w"] });
-    const c = jobSnapshot("/org/v2vd/V2V1/job/3", { Id: "3", State: "queued", CreatedAt: 20 });
+    const c = jobSnapshot("/org/v2vd/V2V1/job/3", {
+        Id: "3", State: "queued", CreatedAt: 20, WaitReason: "waiting for a slot on esx1 (1 of 1 running)",
+        Priority: 5, DiskLimit: 1048576,
+    });
     assert.deepEqual(a.disks, [{ path: "/a", progress: 100 }]);
     assert.deepEqual(b.lastMessage, { type: "warning", text: "w" });
     assert.equal(a.cpuLimit, "unlimited");
+    assert.equal(a.waitReason, "");
+    assert.equal(a.diskLimit, 0);
+    assert.equal(c.waitReason, "waiting for a slot on esx1 (1 of 1 running)");
+    assert.equal(c.priority, 5);
+    assert.equal(c.diskLimit, 1048576);
     assert.deepEqual([a, b, c].sort(compareJobs).map(j => j.id), ["3", "2", "1"]);
     assert.deepEqual(filterJobs([a, b, c], "active").map(j => j.id), ["2", "3"]);
     assert.deepEqual(filterJobs([a, b, c], "finished").map(j => j.id), ["1"]);
