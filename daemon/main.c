@@ -40,7 +40,7 @@ static void help(void) {
                "  throttle_name= root_outputs= max_queued_jobs_per_user=\n"
                "  max_pending_authorizations_per_user= keep_finished_jobs_days= keep_finished_jobs=\n"
                "  max_log_size= source_timeout_sec= metrics_file= max_running_jobs_per_source=\n"
-               "  start_window= host_cpu= host_disk=;\n"
+               "  start_window= host_cpu= host_network= host_disk=;\n"
                "  [environment] NAME=value for virt-v2v; [source:HOST] max_running_jobs=.\n"
                "  See v2vd.conf(5).\n"
                "Environment: V2VD_VIRT_V2V overrides the virt-v2v path; V2VD_LOG_TARGET=console|journal;\n"

@@ -257,6 +257,11 @@ static int property_get_host_cpu(sd_bus *bus, const char *path, const char *inte
         return sd_bus_message_append(reply, "s", ((Bus *) userdata)->manager->host_cpu ?: "unlimited");
 }
 
+static int property_get_host_network(sd_bus *bus, const char *path, const char *interface, const char *property,
+                                     sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        return sd_bus_message_append(reply, "t", ((Bus *) userdata)->manager->host_network);
+}
+
 static int property_get_host_disk(sd_bus *bus, const char *path, const char *interface, const char *property,
                                   sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         return sd_bus_message_append(reply, "t", ((Bus *) userdata)->manager->host_disk);
@@ -266,7 +271,7 @@ static int property_get_host_disk(sd_bus *bus, const char *path, const char *int
 static int method_set_host_limits(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Bus *b = userdata;
         g_autofree char *cpu = NULL;
-        int64_t disk = -1;
+        int64_t disk = -1, network = -1;
         int r;
 
         r = bus_check_action(b, message, V2VD_POLKIT_ACTION_MANAGE_ANY_JOB, error);
@@ -287,9 +292,10 @@ static int method_set_host_limits(sd_bus_message *message, void *userdata, sd_bu
                 r = sd_bus_message_read(message, "s", &key);
                 if (r < 0)
                         return r;
-                if (!g_str_equal(key, "cpu") && !g_str_equal(key, "disk"))
+                if (!g_str_equal(key, "cpu") && !g_str_equal(key, "network") && !g_str_equal(key, "disk"))
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "unknown host limit \"%s\": expected \"cpu\" or \"disk\"", key);
+                                                 "unknown host limit \"%s\": expected \"cpu\", \"network\" or \"disk\"",
+                                                 key);
                 r = sd_bus_message_read(message, "v", "s", &value);
                 if (r < 0)
                         return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s: expected a string", key);
@@ -302,9 +308,12 @@ static int method_set_host_limits(sd_bus_message *message, void *userdata, sd_bu
                 } else {
                         if (v2v_network_limit_parse(value, &v) < 0)
                                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "disk: expected bytes per second as digits or \"unlimited\", got \"%s\"",
-                                                         value);
-                        disk = (int64_t) v;
+                                                         "%s: expected bytes per second as digits or \"unlimited\", got \"%s\"",
+                                                         key, value);
+                        if (g_str_equal(key, "network"))
+                                network = (int64_t) v;
+                        else
+                                disk = (int64_t) v;
                 }
                 r = sd_bus_message_exit_container(message);
                 if (r < 0)
@@ -313,11 +322,11 @@ static int method_set_host_limits(sd_bus_message *message, void *userdata, sd_bu
         r = sd_bus_message_exit_container(message);
         if (r < 0)
                 return r;
-        r = budget_set(b->manager, cpu, disk);
+        r = budget_set(b->manager, cpu, network, disk);
         if (r < 0)
                 return r;
         (void) sd_bus_emit_properties_changed(b->bus, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE,
-                                              "HostCPULimit", "HostDiskLimit", NULL);
+                                              "HostCPULimit", "HostNetworkLimit", "HostDiskLimit", NULL);
         return sd_bus_reply_method_return(message, NULL);
 }
 
@@ -331,6 +340,7 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("RunningJobs", "u", property_get_running, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("QueuedJobs", "u", property_get_queued, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("HostCPULimit", "s", property_get_host_cpu, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HostNetworkLimit", "t", property_get_host_network, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("HostDiskLimit", "t", property_get_host_disk, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("CreateJob", SD_BUS_ARGS("s", spec), SD_BUS_RESULT("s", id, "o", job),
                                 method_create_job, SD_BUS_VTABLE_UNPRIVILEGED),

@@ -49,6 +49,11 @@ static const char *const default_qdiscs[] = {
         "noqueue", "pfifo_fast", "fq_codel", "mq", "fq", "pfifo", "noop", "cake", NULL,
 };
 
+/* Minors the host budget's classes use; jobs take 1..JOB_MINOR_MAX. */
+#define HOST_MINOR   0xfffe
+#define OTHERS_MINOR 0xfffd
+#define JOB_MINOR_MAX 0xfffc
+
 typedef struct ThrottleJob {
         char *id;
         char *cgroup;              /* v2 path as in /proc/PID/cgroup, "/a/b/x.scope" */
@@ -66,6 +71,12 @@ struct Egress {
         char *tc;
         GHashTable *jobs;          /* id → ThrottleJob* */
         GHashTable *used_ifaces;   /* interfaces we put a qdisc on: set of char* */
+        /* The host-wide budget: every socket of the slice's cgroup through
+         * class HOST_MINOR (rate = ceil = host_bytes), the shaped jobs'
+         * classes under it, the others' traffic in OTHERS_MINOR. */
+        uint64_t host_bytes;       /* 0 = none */
+        char *host_cgroup;         /* the slice's v2 path, "/…/v2vd.slice" */
+        unsigned host_level;
         char *error;               /* what the last failure was, in words */
 };
 
@@ -169,6 +180,7 @@ Egress *egress_free(Egress *t) {
         g_free(t->tc);
         g_clear_pointer(&t->jobs, g_hash_table_unref);
         g_clear_pointer(&t->used_ifaces, g_hash_table_unref);
+        g_free(t->host_cgroup);
         g_free(t->error);
         g_free(t);
         return NULL;
@@ -285,8 +297,8 @@ int egress_set(Egress *t, const char *job_id, const char *cgroup_path, uint64_t 
                 GHashTableIter it;
                 gpointer v;
 
-                /* The smallest free minor: 1..0xfffe. */
-                for (minor = 1; minor < 0xffff; minor++) {
+                /* The smallest free minor: 1..JOB_MINOR_MAX. */
+                for (minor = 1; minor <= JOB_MINOR_MAX; minor++) {
                         used = false;
                         g_hash_table_iter_init(&it, t->jobs);
                         while (!used && g_hash_table_iter_next(&it, NULL, &v))
@@ -294,7 +306,7 @@ int egress_set(Egress *t, const char *job_id, const char *cgroup_path, uint64_t 
                         if (!used)
                                 break;
                 }
-                if (minor == 0xffff)
+                if (minor > JOB_MINOR_MAX)
                         return fail(t, -ENOSPC, "too many shaped jobs");
                 tj = g_new0(ThrottleJob, 1);
                 tj->id = g_strdup(job_id);
@@ -306,6 +318,43 @@ int egress_set(Egress *t, const char *job_id, const char *cgroup_path, uint64_t 
         tj->level = level;
         tj->bytes_per_sec = bytes_per_sec;
         *ret_changed = true;
+        return 0;
+}
+
+static bool host_active(const Egress *t) {
+        return t->host_bytes > 0 && t->host_cgroup;
+}
+
+/* Anything to put on the host: shaped jobs, or the budget. */
+static bool has_work(const Egress *t) {
+        return g_hash_table_size(t->jobs) > 0 || host_active(t);
+}
+
+int egress_set_host(Egress *t, const char *slice_cgroup, uint64_t bytes_per_sec, bool *ret_changed) {
+        g_auto(GStrv) parts = NULL;
+        unsigned level = 0;
+
+        *ret_changed = false;
+        if (slice_cgroup) {
+                if (slice_cgroup[0] != '/' || !cgroup_path_is_safe(slice_cgroup))
+                        return fail(t, -EINVAL, "unusable cgroup path \"%s\"", slice_cgroup);
+                parts = g_strsplit(slice_cgroup, "/", -1);
+                for (char **p = parts; *p; p++)
+                        if (**p)
+                                level++;
+                if (level == 0)
+                        return fail(t, -EINVAL, "the slice is the root cgroup");
+                if (!t->host_cgroup || !g_str_equal(t->host_cgroup, slice_cgroup)) {
+                        g_free(t->host_cgroup);
+                        t->host_cgroup = g_strdup(slice_cgroup);
+                        t->host_level = level;
+                        *ret_changed = host_active(t) || bytes_per_sec > 0;
+                }
+        }
+        if (t->host_bytes != bytes_per_sec) {
+                t->host_bytes = bytes_per_sec;
+                *ret_changed = true;
+        }
         return 0;
 }
 
@@ -379,7 +428,7 @@ static int sync_nft(Egress *t, char **ifaces) {
 
         /* Add before delete: deleting a table that is not there fails. */
         g_string_append_printf(s, "add table inet %s\ndelete table inet %s\n", t->name, t->name);
-        if (g_hash_table_size(t->jobs) > 0 && ifaces[0]) {
+        if (has_work(t) && ifaces[0]) {
                 r = cgroup2_prefix(t, &prefix);
                 if (r < 0)
                         return r;
@@ -388,6 +437,13 @@ static int sync_nft(Egress *t, char **ifaces) {
                 g_string_append_printf(s, "add table inet %s\n", t->name);
                 g_string_append_printf(s, "add chain inet %s egress { type filter hook output priority 0 ; policy accept ; }\n",
                                        t->name);
+                /* The slice's rule first: a job's own rule, later, sets
+                 * the priority again for its sockets. */
+                if (host_active(t))
+                        g_string_append_printf(s, "add rule inet %s egress oifname { %s } socket cgroupv2 level %u \"%s%s\" "
+                                               "meta priority set %x:%x comment \"v2vd host budget\"\n",
+                                               t->name, set->str, t->host_level, prefix, t->host_cgroup + 1,
+                                               t->major, OTHERS_MINOR);
                 g_hash_table_iter_init(&it, t->jobs);
                 while (g_hash_table_iter_next(&it, NULL, &v))
                         g_ptr_array_add(sorted, v);
@@ -463,6 +519,18 @@ static int our_classes(Egress *t, const char *iface, GArray **ret) {
                         if (sscanf(h, "%x:%x", &maj, &min) == 2 && maj == t->major)
                                 g_array_append_val(minors, min);
                 }
+        else {
+                /* tc 6.1 prints HTB classes as text even with -j:
+                 * "class htb MAJ:MIN parent … rate …". */
+                g_auto(GStrv) lines = g_strsplit(out ?: "", "\n", -1);
+
+                for (char **l = lines; *l; l++) {
+                        unsigned maj, min;
+
+                        if (sscanf(*l, "class htb %x:%x", &maj, &min) == 2 && maj == t->major)
+                                g_array_append_val(minors, min);
+                }
+        }
         *ret = g_steal_pointer(&minors);
         return 0;
 }
@@ -481,8 +549,31 @@ static int sync_iface(Egress *t, const char *iface) {
         if (r < 0)
                 return r;
         is_ours = g_str_equal(kind, "htb") && g_str_equal(handle, ours);
+        /* HTB moves no class to another parent: when the host class comes
+         * or goes, the tree is built anew. */
+        if (is_ours) {
+                g_autoptr(GArray) before = NULL;
+                bool host_there = false;
 
-        if (g_hash_table_size(t->jobs) == 0) {
+                r = our_classes(t, iface, &before);
+                if (r < 0)
+                        return r;
+                for (guint i = 0; i < before->len; i++)
+                        host_there = host_there || g_array_index(before, unsigned, i) == HOST_MINOR;
+                if (host_there != host_active(t))
+                        is_ours = !is_ours;   /* rebuilt below */
+        }
+        if (!is_ours && g_str_equal(kind, "htb") && g_str_equal(handle, ours)) {
+                char *argv[] = { t->tc, (char *) "qdisc", (char *) "del", (char *) "dev", (char *) iface,
+                                 (char *) "root", NULL };
+                r = run_tool(t, argv, NULL);
+                if (r < 0)
+                        return r;
+                g_free(kind);
+                kind = g_strdup("");
+        }
+
+        if (!has_work(t)) {
                 char *argv[] = { t->tc, (char *) "qdisc", (char *) "del", (char *) "dev", (char *) iface,
                                  (char *) "root", NULL };
                 g_hash_table_remove(t->used_ifaces, iface);
@@ -501,16 +592,38 @@ static int sync_iface(Egress *t, const char *iface) {
         }
         g_hash_table_add(t->used_ifaces, g_strdup(iface));
 
+        if (host_active(t)) {
+                g_autofree char *host = g_strdup_printf("%x:%x", t->major, HOST_MINOR);
+                g_autofree char *others = g_strdup_printf("%x:%x", t->major, OTHERS_MINOR);
+                g_autofree char *rate = g_strdup_printf("%" G_GUINT64_FORMAT "bit", egress_rate_bits(t->host_bytes));
+                char *argv_host[] = { t->tc, (char *) "class", (char *) "replace", (char *) "dev", (char *) iface,
+                                      (char *) "parent", ours, (char *) "classid", host, (char *) "htb",
+                                      (char *) "rate", rate, (char *) "ceil", rate, (char *) "quantum",
+                                      (char *) "60000", NULL };
+                char *argv_others[] = { t->tc, (char *) "class", (char *) "replace", (char *) "dev", (char *) iface,
+                                        (char *) "parent", host, (char *) "classid", others, (char *) "htb",
+                                        (char *) "rate", (char *) "8kbit", (char *) "ceil", rate, (char *) "quantum",
+                                        (char *) "60000", NULL };
+                r = run_tool(t, argv_host, NULL);
+                if (r >= 0)
+                        r = run_tool(t, argv_others, NULL);
+                if (r < 0)
+                        return r;
+        }
         g_hash_table_iter_init(&it, t->jobs);
         while (g_hash_table_iter_next(&it, NULL, &v)) {
                 const ThrottleJob *tj = v;
-                uint64_t bits = egress_rate_bits(tj->bytes_per_sec);
+                uint64_t bytes = host_active(t) ? MIN(tj->bytes_per_sec, t->host_bytes) : tj->bytes_per_sec;
+                uint64_t bits = egress_rate_bits(bytes);
                 g_autofree char *classid = g_strdup_printf("%x:%x", t->major, tj->minor);
+                g_autofree char *parent = host_active(t) ? g_strdup_printf("%x:%x", t->major, HOST_MINOR) : g_strdup(ours);
                 g_autofree char *rate = g_strdup_printf("%" G_GUINT64_FORMAT "bit", bits);
+                /* Under the host class, a job is guaranteed little and
+                 * may borrow up to its own limit. */
                 char *argv[] = { t->tc, (char *) "class", (char *) "replace", (char *) "dev", (char *) iface,
-                                 (char *) "parent", ours, (char *) "classid", classid, (char *) "htb",
-                                 (char *) "rate", rate, (char *) "ceil", rate, (char *) "quantum",
-                                 (char *) "60000", NULL };
+                                 (char *) "parent", parent, (char *) "classid", classid, (char *) "htb",
+                                 (char *) "rate", host_active(t) ? (char *) "8kbit" : rate, (char *) "ceil", rate,
+                                 (char *) "quantum", (char *) "60000", NULL };
                 r = run_tool(t, argv, NULL);
                 if (r < 0)
                         return r;
@@ -525,7 +638,7 @@ static int sync_iface(Egress *t, const char *iface) {
                 char *argv[] = { t->tc, (char *) "class", (char *) "del", (char *) "dev", (char *) iface,
                                  (char *) "classid", classid, NULL };
 
-                if (minor == 0)
+                if (minor == 0 || (host_active(t) && (minor == HOST_MINOR || minor == OTHERS_MINOR)))
                         continue;
                 g_hash_table_iter_init(&it, t->jobs);
                 while (!wanted && g_hash_table_iter_next(&it, NULL, &v))
@@ -548,7 +661,7 @@ int egress_sync(Egress *t) {
                 return fail(t, -EOPNOTSUPP, "disabled by [daemon] egress_interfaces=none");
         if (!t->nft || !t->tc)
                 return fail(t, -ENOENT, "%s not found", !t->nft ? "nft (nftables)" : "tc (iproute2)");
-        if (g_hash_table_size(t->jobs) > 0 && !ifaces[0])
+        if (has_work(t) && !ifaces[0])
                 return fail(t, -ENXIO, "no egress interface: no default route and no [daemon] egress_interfaces=");
         /* The classes first, so no packet gets a priority naming a class
          * that is not there yet (it would go unshaped, not be dropped). */

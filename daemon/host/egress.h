@@ -16,6 +16,12 @@
  *     `default 0` (unclassified traffic is not shaped), one class MAJ:MIN
  *     per shaped job with rate = ceil = the job's limit. HTB puts a packet
  *     whose skb->priority names one of its leaf classes straight into it.
+ *   - with a host-wide budget (egress_set_host): a class MAJ:fffe (rate =
+ *     ceil = the budget) over the jobs' classes, a class MAJ:fffd under it
+ *     for the rest of the slice's traffic, and a first rule on the slice's
+ *     cgroup that sends every socket of the slice there (a job's own rule,
+ *     later, overrides it). HTB moves no class between parents: when the
+ *     budget comes or goes, the interface's tree is rebuilt.
  *
  * Configuration ([daemon] in v2vd.conf):
  *   egress_interfaces=eth0 veth1   interfaces to shape (space or comma
@@ -89,6 +95,12 @@ const char *egress_last_error(const Egress *t);
  * touch the host: *ret_changed says whether egress_sync() is needed. */
 int egress_set(Egress *t, const char *job_id, const char *cgroup_path, uint64_t bytes_per_sec,
                  bool *ret_changed);
+/* The host-wide budget (bytes/s; 0 = none) of every process in the slice
+ * whose cgroup v2 path is slice_cgroup (NULL: keep the one known): one HTB
+ * class over the shaped jobs' classes and a class for the slice's other
+ * traffic. Does not touch the host: *ret_changed says whether
+ * egress_sync() is needed. */
+int egress_set_host(Egress *t, const char *slice_cgroup, uint64_t bytes_per_sec, bool *ret_changed);
 /* Make the host's rules and classes match the recorded limits exactly. */
 int egress_sync(Egress *t);
 

@@ -2,9 +2,11 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "job/budget.h"
 #include "common/v2v-limits.h"
+#include "host/egress.h"
 #include "host/scope.h"
 #include "host/util.h"
 
@@ -14,6 +16,48 @@ static int on_slice_limits_set(sd_bus_message *reply, void *userdata, sd_bus_err
         if (e)
                 log_warning("cannot set the host-wide limits on %s: %s", V2VD_SLICE, e->message ?: e->name);
         return 0;
+}
+
+/* The network budget through egress.c, once the slice's cgroup is known. */
+static void budget_apply_egress(Manager *m) {
+        Egress *t = m->egress;
+        bool changed = false;
+
+        if (!t || egress_is_disabled(t)) {
+                if (m->host_network > 0)
+                        log_warning("host_network= is not applied: egress shaping is off (egress_interfaces=none)");
+                return;
+        }
+        if (!m->host_slice_cgroup)
+                return;         /* the first job's start tells it */
+        if (egress_set_host(t, m->host_slice_cgroup, m->host_network, &changed) < 0) {
+                log_warning("host-wide network limit not applied: %s", egress_last_error(t));
+                return;
+        }
+        if (changed && egress_sync(t) < 0)
+                log_warning("host-wide network limit not applied: %s", egress_last_error(t));
+        else if (changed && m->host_network > 0)
+                log_info("host-wide network limit on %s: %" G_GUINT64_FORMAT " bytes/s", m->host_slice_cgroup,
+                         m->host_network);
+}
+
+void budget_job_started(Manager *m, pid_t runner_pid) {
+        g_autofree char *cgroup = NULL;
+        char *slash;
+
+        if (m->host_slice_cgroup || !m->egress || runner_pid <= 0 ||
+            egress_cgroup_of_pid(m->egress, runner_pid, &cgroup) < 0)
+                return;
+        /* "/…/v2vd.slice/v2vd-job-N.scope" */
+        slash = strrchr(cgroup, '/');
+        if (!slash || slash == cgroup || !g_str_has_suffix(cgroup, ".scope"))
+                return;
+        *slash = '\0';
+        if (!g_str_has_suffix(cgroup, "/" V2VD_SLICE))
+                return;
+        m->host_slice_cgroup = g_steal_pointer(&cgroup);
+        if (m->host_network > 0)
+                budget_apply_egress(m);
 }
 
 void budget_apply(Manager *m) {
@@ -34,9 +78,10 @@ void budget_apply(Manager *m) {
         else if (quota != UINT64_MAX || (m->host_disk > 0 && m->host_io_devices->len > 0))
                 log_info("host-wide limits on %s: cpu %s, disk %" G_GUINT64_FORMAT " bytes/s on %u device(s)",
                          V2VD_SLICE, m->host_cpu, m->host_disk, m->host_io_devices->len);
+        budget_apply_egress(m);
 }
 
-int budget_set(Manager *m, const char *cpu, int64_t disk) {
+int budget_set(Manager *m, const char *cpu, int64_t network, int64_t disk) {
         if (cpu) {
                 char buf[V2V_LIMIT_STRLEN];
                 uint64_t quota;
@@ -48,6 +93,8 @@ int budget_set(Manager *m, const char *cpu, int64_t disk) {
         }
         if (disk >= 0)
                 m->host_disk = (uint64_t) disk;
+        if (network >= 0)
+                m->host_network = (uint64_t) network;
         budget_apply(m);
         return 0;
 }
@@ -70,4 +117,5 @@ void budget_add_devices(Manager *m, const GPtrArray *devices) {
 void budget_free(Manager *m) {
         g_clear_pointer(&m->host_io_devices, g_ptr_array_unref);
         g_clear_pointer(&m->host_cpu, g_free);
+        g_clear_pointer(&m->host_slice_cgroup, g_free);
 }

@@ -294,6 +294,7 @@ static void on_scope_outcome(ScopeOutcome outcome, const char *detail, void *use
         if (go) {
                 job_test_pause(j, "runner-released");
                 log_full(LOG_INFO, j->id, "virt-v2v starts in %s", j->record->unit);
+                budget_job_started(j->manager, (pid_t) j->record->runner_pid);
                 job_apply_egress(j);
                 job_check_io_controller(j);
         }

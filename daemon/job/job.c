@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "job/job-events.h"
+#include "job/budget.h"
 #include "job/job-private.h"
 #include "common/bus-names.h"
 #include "job/scheduler.h"
@@ -781,6 +782,7 @@ int job_adopt(Job *j) {
                  * then it ends at once, and job_conclude queues it again. */
                 j->adopted = true;
                 job_find_io_devices(j);
+                budget_job_started(j->manager, pid);
                 log_full(LOG_INFO, j->id, "re-adopted: the runner (pid %d) still runs in %s", (int) pid, j->record->unit);
                 job_read_logs(j);
                 /* Written while the daemon was down. */

@@ -170,7 +170,7 @@ static const char *const daemon_keys[] = {
         "keep_finished_jobs", "max_pending_authorizations_per_user", "source_timeout_sec", "cancel_grace_sec",
         "progress_interval_ms", "virt_v2v", "default_cpu", "default_network", "egress_interfaces",
         "throttle_name", "max_log_size", "root_outputs", "metrics_file", "max_running_jobs_per_source",
-        "start_window", "host_cpu", "host_disk", NULL,
+        "start_window", "host_cpu", "host_disk", "host_network", NULL,
 };
 
 static bool config_key_known(const char *section, const char *key) {
@@ -243,6 +243,14 @@ static int load_config_budget(Manager *m, GKeyFile *kf, const char *path) {
                 }
                 g_free(m->host_cpu);
                 m->host_cpu = g_strdup(v2v_cpu_limit_format(q, buf));
+        }
+        if (g_key_file_has_key(kf, "daemon", "host_network", NULL)) {
+                g_autofree char *net = g_key_file_get_string(kf, "daemon", "host_network", NULL);
+                if (v2v_network_limit_parse(net, &m->host_network) < 0) {
+                        log_error("%s: [daemon] host_network=: expected bytes per second or \"unlimited\", got \"%s\"",
+                                  path, net ?: "");
+                        return -EINVAL;
+                }
         }
         if (g_key_file_has_key(kf, "daemon", "host_disk", NULL)) {
                 g_autofree char *disk = g_key_file_get_string(kf, "daemon", "host_disk", NULL);

@@ -49,6 +49,8 @@ typedef struct Manager {
         V2vWindow start_window;    /* [daemon] start_window= */
         char *host_cpu;            /* [daemon] host_cpu=: all jobs together, "N%"/"unlimited" (budget.c) */
         uint64_t host_disk;        /* [daemon] host_disk=: bytes/s, 0 = unlimited (budget.c) */
+        uint64_t host_network;     /* [daemon] host_network=: egress bytes/s, 0 = unlimited (budget.c) */
+        char *host_slice_cgroup;   /* v2vd.slice's cgroup v2 path, once a job's scope told it */
         GPtrArray *host_io_devices;  /* block devices jobs have used: host_disk applies there */
         sd_event_source *sched_timer;  /* the next time a waiting job's reason ends (scheduler.c) */
         unsigned max_queued_jobs;

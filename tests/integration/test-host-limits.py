@@ -65,7 +65,7 @@ def body(t, loop, mnt):
     wait_for(lambda: show("v2vd.slice", "CPUQuotaPerSecUSec") == "infinity", 5, "no CPU budget left")
     wait_for(lambda: show("v2vd.slice", "IOReadBandwidthMax") == "", 5, "no disk budget left")
     t.note("unlimited removes both")
-    for key, value, want in (("network", "1", "unknown host limit"), ("cpu", "0%", "cpu: expected"),
+    for key, value, want in (("io", "1", "unknown host limit"), ("cpu", "0%", "cpu: expected"),
                              ("disk", "lots", "disk: expected")):
         p = subprocess.run(["busctl", "--user", "call", BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "SetHostLimits",
                             "a{sv}", "1", key, "s", value], capture_output=True, text=True)
