@@ -231,7 +231,9 @@ class Watcher:
 def new_daemon(base, environment, max_running):
     os.makedirs(base, exist_ok=True)
     os.environ["V2VD_FAKE_V2V"] = FAKE
-    d = Daemon(base, config={"max_running_jobs": max_running, "max_queued_jobs": 10000,
+    # Every bench job reads a local file (the one source "local"): no cap per source.
+    d = Daemon(base, config={"max_running_jobs": max_running, "max_running_jobs_per_source": 0,
+                             "max_queued_jobs": 10000,
                              "cancel_grace_sec": 3, "virt_v2v": FAKE},
                environment=environment)
     d.start()
