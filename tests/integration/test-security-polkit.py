@@ -8,6 +8,7 @@ Two unprivileged users created for the test: v2vdta (nothing granted beyond
 the .policy defaults) and v2vdtb (the rules grant create-job and
 manage-any-job). Root's jobs need no polkit.
 
+SetPriority of another user's job and SetHostLimits need more than v2vdta has.
 Also: Phase, LastMessage and Disks change by invalidation on the
 system bus; one connection has at most 8 authorization checks in flight.
 """
@@ -18,7 +19,7 @@ import subprocess
 from v2vdtest import (run_test, call, make_image, job_path, log, wait_for,
                       MANAGER_PATH, MANAGER_IFACE, JOB_IFACE, BUS_NAME, unwrap)
 from v2vdsystem import (SystemDaemon, ACCESS_DENIED, users, as_user, user_call, user_props, give,
-                        user_create_job_burst)
+                        user_create_job_burst, run_as)
 
 
 def test(t):
@@ -57,6 +58,14 @@ def test(t):
     for method in ("Cancel", "Remove"):
         r = user_call("v2vdta", job_path(root_job), JOB_IFACE, method)
         t.check(r[0] == "error" and r[1] == ACCESS_DENIED, "v2vdta: %s of root's job refused" % method, r)
+    r = user_call("v2vdta", job_path(root_job), JOB_IFACE, "SetPriority", "i", 5)
+    t.check(r[0] == "error" and r[1] == ACCESS_DENIED, "v2vdta: SetPriority of root's job refused", r)
+    p = run_as("v2vdta", ["busctl", "--user", "call", BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "SetHostLimits",
+                          "a{sv}", "1", "cpu", "s", "10%"])
+    t.check(p.returncode != 0 and ("Access denied" in p.stderr + p.stdout or ACCESS_DENIED in p.stderr),
+            "v2vdta: SetHostLimits refused (manage-any-job)", p.stderr)
+    t.check_eq(call(MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get", "ss", MANAGER_IFACE,
+                    "HostCPULimit")[0]["data"], "unlimited", "the host budget unchanged")
     r = user_call("v2vdta", MANAGER_PATH, MANAGER_IFACE, "ListSourceVMs", "s", '{"uri": "test:///default"}')
     t.check(r[0] == "error" and r[1] == ACCESS_DENIED, "v2vdta: ListSourceVMs refused (browse-sources)", r)
     t.check_eq(t.prop(root_job, "State"), "running", "root's job still runs")

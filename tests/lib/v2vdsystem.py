@@ -43,7 +43,7 @@ def user_call(user, path, iface, method, signature="", *args):
     argv = ["dbus-send", "--session", "--print-reply=literal", "--reply-timeout=30000", "--dest=" + BUS_NAME,
             path, "%s.%s" % (iface, method)]
     for sig, v in zip(signature, args):
-        argv.append({"s": "string", "t": "uint64", "u": "uint32"}[sig] + ":" + str(v))
+        argv.append({"s": "string", "t": "uint64", "u": "uint32", "i": "int32"}[sig] + ":" + str(v))
     p = run_as(user, argv)
     if p.returncode == 0:
         return ("ok", p.stdout.strip())
