@@ -283,6 +283,8 @@ static const char *v2v_version(JsonObject *o) {
         return *v ? v : "unknown";
 }
 
+static char *format_network_limit(int64_t bytes);
+
 static int status_manager(Ctl *c) {
         g_autoptr(JsonObject) o = NULL;
         int r;
@@ -301,8 +303,14 @@ static int status_manager(Ctl *c) {
         printf("      Running: %" G_GINT64_FORMAT " of at most %" G_GINT64_FORMAT "\n",
                json_get_int(o, "running_jobs"), json_get_int(o, "max_running_jobs"));
         printf("       Queued: %" G_GINT64_FORMAT "\n", json_get_int(o, "queued_jobs"));
+        if (json_object_has_member(o, "host_cpu_limit")) {
+                g_autofree char *net = format_network_limit(json_get_int(o, "host_network_limit"));
+                g_autofree char *disk = format_network_limit(json_get_int(o, "host_disk_limit"));
+                printf("  Host limits: CPU %s, network %s, disk %s\n", json_get_str(o, "host_cpu_limit"), net, disk);
+        }
         return 0;
 }
+
 
 static void status_field(const Ctl *c, const char *key, const char *value, bool path) {
         unsigned width = table_width(c);
@@ -962,6 +970,45 @@ static int verb_wrapper(Ctl *c, int argc, char **argv) {
         return wrapper_run(c, text, label);
 }
 
+/* SetHostLimits: the budget of all jobs together (v2vd.slice). */
+static int verb_host_limits(Ctl *c, int argc, char **argv) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL;
+        int r;
+
+        if (!c->cpu && !c->network && !c->disk)
+                return status_manager(c);
+        if (c->cpu && !cpu_limit_is_valid(c->cpu)) {
+                fprintf(stderr, "v2vctl: --cpu: expected a percentage of CPUs from 1%% to 10000%% such as 400%%, or \"unlimited\"; got \"%s\"\n",
+                        c->cpu);
+                return -EINVAL;
+        }
+        if ((c->network && !network_limit_is_valid(c->network)) || (c->disk && !network_limit_is_valid(c->disk))) {
+                fprintf(stderr, "v2vctl: --%s: expected bytes per second as digits (1048576) or \"unlimited\"; got \"%s\"\n",
+                        c->network && !network_limit_is_valid(c->network) ? "network" : "disk",
+                        c->network && !network_limit_is_valid(c->network) ? c->network : c->disk);
+                return -EINVAL;
+        }
+        r = sd_bus_message_new_method_call(c->bus, &m, V2VD_BUS_NAME, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE,
+                                           "SetHostLimits");
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && c->cpu)
+                r = sd_bus_message_append(m, "{sv}", "cpu", "s", c->cpu);
+        if (r >= 0 && c->network)
+                r = sd_bus_message_append(m, "{sv}", "network", "s", c->network);
+        if (r >= 0 && c->disk)
+                r = sd_bus_message_append(m, "{sv}", "disk", "s", c->disk);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0)
+                return ctl_log_bus_error(c, NULL, r, "cannot build the SetHostLimits call");
+        r = sd_bus_call(c->bus, m, 0, &error, NULL);
+        if (r < 0)
+                return ctl_log_bus_error(c, &error, r, "cannot set the host limits");
+        return 0;
+}
+
 static int verb_help(Ctl *c, int argc, char **argv);
 
 /* ------------------------------------------------------------------ the table */
@@ -1005,6 +1052,16 @@ static const Verb verbs[] = {
         { "log", 1, 1, verb_log, "log ID [-f]", "Show a job's virt-v2v log",
           "Prints virt-v2v's output for job ID.\n\n"
           "  -f, --follow   keep printing new output until the job ends\n" },
+        { "host-limits", 0, 0, verb_host_limits, "host-limits [--cpu 400%|unlimited] [--network BYTES|unlimited] [--disk BYTES|unlimited]",
+          "Show or set the budget of all jobs together",
+          "Without options, shows v2vd's status with the host-wide limits. With them,\n"
+          "sets the limits of all conversions together (v2vd.slice) at once, until\n"
+          "v2vd restarts (then the configuration's host_cpu=, host_network=,\n"
+          "host_disk= hold).\n\n"
+          "  --cpu PERCENT     CPU time of all jobs in percent of one CPU, or unlimited\n"
+          "  --network BYTES   egress bytes per second of all jobs, or unlimited\n"
+          "  --disk BYTES      bytes per second read and written each, on the disks\n"
+          "                    jobs use, or unlimited\n" },
         { "priority", 2, 2, verb_priority, "priority ID N", "Move a queued job in the queue",
           "Sets the priority of queued job ID to N (-1000 to 1000, default 0): higher\n"
           "priorities start first, equal ones in the order they were created.\n" },
@@ -1241,9 +1298,9 @@ static int check_options(const Ctl *c, const Verb *v) {
                 { c->wait, "--wait", { "submit" } },
                 { c->at != NULL, "--at", { "submit" } },
                 { c->follow, "--follow", { "log" } },
-                { c->cpu != NULL, "--cpu", { "throttle" } },
-                { c->network != NULL, "--network", { "throttle" } },
-                { c->disk != NULL, "--disk", { "throttle" } },
+                { c->cpu != NULL, "--cpu", { "throttle", "host-limits" } },
+                { c->network != NULL, "--network", { "throttle", "host-limits" } },
+                { c->disk != NULL, "--disk", { "throttle", "host-limits" } },
                 { c->uri != NULL, "--uri", { "sources", "inspect" } },
                 { c->ova != NULL, "--ova", { "sources", "inspect" } },
                 { c->password_file != NULL, "--password-file", { "sources", "inspect" } },

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """v2vctl and the scheduler: submit --at sets not_before (RFC 3339 or HH:MM),
 list and status show why a queued job waits, priority moves a queued job,
-and a bad --at or priority is a usage error (exit 2)."""
+and a bad --at or priority is a usage error (exit 2); host-limits shows and
+sets the budget of all jobs (SetHostLimits)."""
 import datetime
 import time
 
-from v2vdtest import run_test
+from v2vdtest import run_test, get_property, MANAGER_PATH, MANAGER_IFACE
 from test_v2vctl_common import ctl, ok, fails, disk_spec, write_spec
 
 
@@ -39,6 +40,13 @@ def test(t):
     fails(t, ctl("submit", path, "--at", "tomorrow"), 2, "submit --at tomorrow", "--at")
     fails(t, ctl("list", "--at", "22:00"), 2, "--at elsewhere than submit")
     ok(t, ctl("cancel", job2), "cancel the waiting job")
+    ok(t, ctl("host-limits", "--cpu", "300%", "--network", "unlimited", "--disk", "52428800"), "host-limits set")
+    t.check_eq((get_property(MANAGER_PATH, MANAGER_IFACE, "HostCPULimit"),
+                get_property(MANAGER_PATH, MANAGER_IFACE, "HostDiskLimit")), ("300%", 52428800),
+               "HostCPULimit and HostDiskLimit")
+    st = ok(t, ctl("host-limits"), "host-limits without options")
+    t.check("Host limits: CPU 300%, network unlimited, disk" in st.out, "shows the budget", st.out)
+    fails(t, ctl("host-limits", "--cpu", "lots"), 2, "host-limits --cpu lots")
     r = ctl("priority", job2, "1")
     t.check(r.rc != 0 and ("JobNotQueued" in r.err or "queued" in r.err), "priority of a finished job fails", r)
 
