@@ -10,6 +10,7 @@ io.max) and reading the input goes no faster than it."""
 import json
 import os
 import subprocess
+import sys
 import time
 
 from v2vdtest import run_test, make_image, wait_for, job_path, JOB_IFACE, busctl, BUS_NAME, scope_name, \
@@ -30,8 +31,13 @@ def test(t):
     img_file = os.path.join(t.base, "fs.img")
     with open(img_file, "wb") as f:
         f.truncate(256 * 1024 * 1024)
-    loop = subprocess.run(["losetup", "--find", "--show", img_file], stdout=subprocess.PIPE, text=True,
-                          check=True).stdout.strip()
+    p = subprocess.run(["losetup", "--find", "--show", img_file], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    if p.returncode != 0:
+        # No loop device on this host (an unprivileged container): nothing to test on.
+        print("SKIP: losetup: %s" % p.stderr.strip(), flush=True)
+        sys.exit(77)
+    loop = p.stdout.strip()
     mnt = os.path.join(t.base, "mnt")
     os.makedirs(mnt)
     try:
