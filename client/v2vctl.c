@@ -324,6 +324,13 @@ static int status_job(Ctl *c, const char *id) {
                 g_autofree char *msg = g_strdup_printf("%s: %s", json_get_str(m, "type"), json_get_str(m, "text"));
                 status_field(c, "Last message", msg, false);
         }
+        n = json_object_get_member(o, "failure");
+        if (n && JSON_NODE_HOLDS_OBJECT(n) && *json_get_str(json_node_get_object(n), "code")) {
+                JsonObject *f = json_node_get_object(n);
+                g_autofree char *msg = g_strdup_printf("%s: %s", json_get_str(f, "code"), json_get_str(f, "summary"));
+                status_field(c, "Failure", msg, false);
+                status_field(c, "Remedy", json_get_str(f, "remedy"), false);
+        }
         status_field(c, "Log", json_get_str(o, "log_file"), true);
         status_field(c, "Machine log", json_get_str(o, "machine_log_file"), true);
         status_field(c, "State file", json_get_str(o, "state_file"), true);
