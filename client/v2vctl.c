@@ -88,6 +88,10 @@ static bool use_legend(const Ctl *c) {
         return !c->no_legend;
 }
 
+bool use_legend_tty(const Ctl *c) {
+        return use_legend(c) && output_is_tty();
+}
+
 static unsigned table_width(const Ctl *c) {
         return c->full ? 0 : output_columns();
 }
@@ -105,7 +109,7 @@ static int verb_submit(Ctl *c, int argc, char **argv) {
         r = read_spec(argv[1], &text, &label);
         if (r < 0)
                 return r;
-        r = ctl_create_job(c, text, label, &id, &path);
+        r = c->check ? ctl_create_job_checked(c, text, label, &id, &path) : ctl_create_job(c, text, label, &id, &path);
         if (r < 0)
                 return r;
         printf("%s\n", id);
@@ -113,6 +117,16 @@ static int verb_submit(Ctl *c, int argc, char **argv) {
         if (!c->wait)
                 return 0;
         return watch_job(c, id, path);
+}
+
+static int verb_check(Ctl *c, int argc, char **argv) {
+        g_autofree char *text = NULL, *label = NULL;
+        int r;
+
+        r = read_spec(argv[1], &text, &label);
+        if (r < 0)
+                return r;
+        return ctl_check(c, text, label);
 }
 
 static int get_job_phase(Ctl *c, const char *path, char **ret) {
@@ -863,11 +877,26 @@ static int verb_help(Ctl *c, int argc, char **argv);
 /* ------------------------------------------------------------------ the table */
 
 static const Verb verbs[] = {
-        { "submit", 1, 1, verb_submit, "submit FILE|- [--wait]", "Create a conversion job from a job spec",
+        { "submit", 1, 1, verb_submit, "submit FILE|- [--wait] [--check [--inspect]]", "Create a conversion job from a job spec",
           "Reads the job spec (JSON, see v2vctl(1) and the v2vd API) from FILE, or from\n"
           "standard input with -, asks v2vd to create the job and prints its id.\n\n"
           "  --wait      show the job's progress until it ends; exit 0 only if it\n"
-          "              succeeded (^C stops waiting, the job goes on)\n" },
+          "              succeeded (^C stops waiting, the job goes on)\n"
+          "  --check     run the checks of 'v2vctl check' first; create the job only\n"
+          "              if none is an error (exit 6 otherwise)\n"
+          "  --inspect   with --check: inspect the guest too\n" },
+        { "check", 1, 1, verb_check, "check FILE|- [--inspect] [--timeout SECONDS] [--json]",
+          "Check a job spec before submitting it",
+          "Asks v2vd what would stop or slow down a job of this spec: the spec itself,\n"
+          "its paths with your rights, the source (connection, credentials, the VM\n"
+          "shut off, OVA manifest, SSH key login), the destination (writable, free\n"
+          "space, libvirt pool and networks), virtio-win, the queue and limits. One\n"
+          "line per finding: severity (error, warning, info), code, spec key, what to\n"
+          "do. Exit 0 when no finding is an error, 1 otherwise.\n\n"
+          "  --inspect          inspect the guest with virt-v2v-inspector (OS, disks,\n"
+          "                     the space it needs): a minute or more\n"
+          "  --timeout SECONDS  how long v2vd may take (default 60, with --inspect 900)\n"
+          "  --json             the findings as a JSON array\n" },
         { "list", 0, 0, verb_list, "list [--json] [--no-legend]", "List the jobs",
           "Lists the jobs you may see: id, VM name, state, progress and phase.\n\n"
           "  --json[=pretty|short]  one JSON array of {id, path, state, vm_name,\n"
@@ -959,6 +988,7 @@ static void help_main(void) {
                "     --no-pager          do not pipe output into a pager\n"
                "  -l --full              do not shorten columns\n"
                "     --wait              submit: follow the job until it ends\n"
+               "     --check, --inspect, --timeout  check, submit: run the checks first\n"
                "  -f --follow            log: follow the log\n"
                "     --cpu, --network    throttle: the new limits\n"
                "     --uri, --ova, --password-file  sources, inspect: the source\n"
@@ -1004,6 +1034,9 @@ enum {
         ARG_OVA,
         ARG_PASSWORD_FILE,
         ARG_PRINT_SOURCE,
+        ARG_CHECK,
+        ARG_INSPECT,
+        ARG_TIMEOUT,
 };
 
 static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
@@ -1026,6 +1059,9 @@ static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
                 { "ova", required_argument, NULL, ARG_OVA },
                 { "password-file", required_argument, NULL, ARG_PASSWORD_FILE },
                 { "print-source", no_argument, NULL, ARG_PRINT_SOURCE },
+                { "check", no_argument, NULL, ARG_CHECK },
+                { "inspect", no_argument, NULL, ARG_INSPECT },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 {}
         };
         int ch;
@@ -1097,6 +1133,21 @@ static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
                 case ARG_PRINT_SOURCE:
                         c->print_source = true;
                         break;
+                case ARG_CHECK:
+                        c->check = true;
+                        break;
+                case ARG_INSPECT:
+                        c->inspect = true;
+                        break;
+                case ARG_TIMEOUT: {
+                        guint64 v;
+                        if (!g_ascii_string_to_unsigned(optarg, 10, 1, 3600, &v, NULL)) {
+                                fprintf(stderr, "v2vctl: --timeout %s: expected seconds, 1 to 3600\n", optarg);
+                                return -EINVAL;
+                        }
+                        c->timeout = (unsigned) v;
+                        break;
+                }
                 case '?':
                         fprintf(stderr, "v2vctl: see 'v2vctl --help'\n");
                         return -EINVAL;
@@ -1124,6 +1175,9 @@ static int check_options(const Ctl *c, const Verb *v) {
                 { c->ova != NULL, "--ova", { "sources", "inspect" } },
                 { c->password_file != NULL, "--password-file", { "sources", "inspect" } },
                 { c->print_source, "--print-source", { "inspect" } },
+                { c->check, "--check", { "submit" } },
+                { c->inspect, "--inspect", { "check", "submit" } },
+                { c->timeout > 0, "--timeout", { "check", "submit" } },
                 { c->json != JSON_OFF, "--json", { "list", "status", "capabilities", "profiles" } },
         };
 
@@ -1135,7 +1189,8 @@ static int check_options(const Ctl *c, const Verb *v) {
                         ok = ok || g_str_equal(checks[i].verbs_ok[k], name);
                 /* sources and inspect print JSON anyway; allow --json there too. */
                 if (!ok && g_str_equal(checks[i].option, "--json") &&
-                    (g_str_equal(name, "sources") || g_str_equal(name, "inspect") || g_str_equal(name, "wrapper")))
+                    (g_str_equal(name, "sources") || g_str_equal(name, "inspect") || g_str_equal(name, "wrapper") ||
+                     g_str_equal(name, "check")))
                         ok = true;
                 if (!ok) {
                         fprintf(stderr, "v2vctl: %s does not apply to '%s'; see 'v2vctl %s --help'\n",

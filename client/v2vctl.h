@@ -58,12 +58,22 @@ typedef struct Ctl {
         const char *ova;
         const char *password_file;
         bool print_source;
+        bool check;                /* submit --check */
+        bool inspect;              /* check, submit --check: --inspect */
+        unsigned timeout;          /* check: --timeout SECONDS, 0 = the daemon's */
 
         sd_bus *bus;
 } Ctl;
 
 /* v2vctl.c: CreateJob with TEXT; on failure prints why (LABEL names the spec). */
 int ctl_create_job(Ctl *c, const char *text, const char *label, char **ret_id, char **ret_path);
+
+/* check.c: CheckJobWithOptions, printing the findings (-ECANCELED when one
+ * is an error); CreateJobWithOptions with "check" (and "inspect"). */
+int ctl_check(Ctl *c, const char *text, const char *label);
+int ctl_create_job_checked(Ctl *c, const char *text, const char *label, char **ret_id, char **ret_path);
+/* --no-legend not given and stdout a terminal. */
+bool use_legend_tty(const Ctl *c);
 
 /* wrapper.c: virt-v2v-wrapper mode with the document TEXT (read from LABEL). */
 int wrapper_run(Ctl *c, const char *text, const char *label);

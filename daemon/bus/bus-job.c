@@ -129,7 +129,7 @@ JOB_GETTER(last_message) {
 JOB_GETTER(failure) {
         const char *code, *summary, *remedy;
 
-        if (!polkit_may_see_job_details(userdata, reply))
+        if (!bus_may_see_job_details(bus_of(userdata), userdata, reply))
                 return sd_bus_message_append(reply, "(sss)", "", "", "");
         job_failure(userdata, &code, &summary, &remedy);
         return sd_bus_message_append(reply, "(sss)", code, summary, remedy);

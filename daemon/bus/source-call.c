@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "bus/bus-access.h"
+#include "bus/bus-check.h"
 #include "bus/source-call.h"
 #include "common/bus-names.h"
 #include "host/cred.h"
@@ -33,6 +34,7 @@ typedef struct SourceCall {
         ScopeWait *scope_wait;          /* until the helper is in it */
         int out_fd;
         GString *out;
+        JsonNode *check_findings;       /* CheckJob: the daemon's findings; the reply is a(ssss) (bus-check.c) */
         bool eof, exited;
         int status;
         sd_event_source *io, *child, *timer;
@@ -55,6 +57,8 @@ static void source_call_free(SourceCall *c) {
         sd_bus_message_unref(c->message);
         if (c->out)
                 g_string_free(c->out, TRUE);
+        if (c->check_findings)
+                json_node_unref(c->check_findings);
         g_free(c->what);
         g_free(c);
 }
@@ -78,7 +82,11 @@ static void maybe_finish(SourceCall *c) {
         if (!c->exited || !c->eof)
                 return;
         if (c->message) {
-                if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0 && g_utf8_validate(c->out->str, -1, NULL)) {
+                if (c->check_findings && WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0) {
+                        if (bus_check_reply(c->bus, c->message, c->check_findings, c->out->str) < 0)
+                                reply_error(c, "CheckJob: the helper's answer is not a list of findings");
+                        c->message = sd_bus_message_unref(c->message);
+                } else if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0 && g_utf8_validate(c->out->str, -1, NULL)) {
                         (void) sd_bus_reply_method_return(c->message, "s", c->out->str);
                         c->message = sd_bus_message_unref(c->message);
                 } else if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 2 && c->out->len &&
@@ -300,38 +308,37 @@ static int source_call_watch(SourceCall *c, sd_bus_error *error) {
         return 0;
 }
 
-int source_call_start(Bus *b, sd_bus_message *message, const char *op, const char *source_json,
-                      const char *vm_name, sd_bus_error *error) {
+/* Starts v2vd-sources as the caller with request on its stdin and answers
+ * message when it is done, or at timeout_sec. Takes what, request (a
+ * secret) and check_findings. */
+static int source_call_launch(Bus *b, sd_bus_message *message, char *what, unsigned timeout_sec, char *request,
+                              JsonNode *check_findings, sd_bus_error *error) {
         Manager *m = b->manager;
-        g_autoptr(SourceSpec) spec = NULL;
-        g_autoptr(GError) gerror = NULL;
         static Cred cred;   /* big (groups); the daemon is single-threaded */
+        g_autofree char *what_owned = what;
+        g_autoptr(JsonNode) findings_owned = check_findings;
         bool drop = false;
         SourceCall *c;
         uid_t uid = 0;
         int r;
 
-        if (strlen(source_json) > MAX_REQUEST - 4096)
-                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "source: longer than %u bytes", MAX_REQUEST - 4096);
-        spec = source_spec_parse(source_json, &gerror);
-        if (!spec)
-                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "%s", gerror->message);
-        if (spec->print_source && !vm_name)
-                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
-                                         "source: \"print_source\" is for InspectSourceVM, not ListSourceVMs");
+        if (!request)
+                return -EINVAL;
         if (!m->user_mode) {
                 r = bus_sender_uid(message, &uid);
                 if (r < 0)
-                        return r;
+                        goto fail;
         }
         r = check_bounds(b, uid, error);
         if (r < 0)
-                return r;
+                goto fail;
         if (!m->user_mode && uid != 0) {
                 r = cred_lookup(uid, &cred);
-                if (r < 0)
-                        return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "cannot find user %u's groups: %s",
-                                                 (unsigned) uid, g_strerror(-r));
+                if (r < 0) {
+                        r = sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "cannot find user %u's groups: %s",
+                                              (unsigned) uid, g_strerror(-r));
+                        goto fail;
+                }
                 drop = true;
         }
 
@@ -340,16 +347,12 @@ int source_call_start(Bus *b, sd_bus_message *message, const char *op, const cha
         c->out_fd = -1;
         c->in_fd = -1;
         c->out = g_string_new(NULL);
-        c->what = g_strdup_printf("%s %s%s%s", sd_bus_message_get_member(message), source_spec_describe(spec),
-                                  vm_name ? " " : "", vm_name ?: "");
-        c->timeout_sec = spec->timeout_sec ?: m->source_timeout_sec;
+        c->what = g_steal_pointer(&what_owned);
+        c->timeout_sec = timeout_sec;
         c->uid = uid;
-        c->request = helper_request(m, op, source_json, vm_name, spec->print_source);
+        c->request = g_steal_pointer(&request);
+        c->check_findings = g_steal_pointer(&findings_owned);
         b->source_calls = g_list_prepend(b->source_calls, c);
-        if (!c->request) {
-                source_call_free(c);
-                return -EINVAL;
-        }
         r = spawn_helper(c, drop ? &cred : NULL);
         if (r < 0) {
                 source_call_free(c);
@@ -363,6 +366,78 @@ int source_call_start(Bus *b, sd_bus_message *message, const char *op, const cha
         c->message = sd_bus_message_ref(message);
         log_debug("%s: started v2vd-sources (pid %d, timeout %u s)", c->what, (int) c->pid, c->timeout_sec);
         return 1;
+fail:
+        secret_string_free(request);
+        return r;
+}
+
+int source_call_start(Bus *b, sd_bus_message *message, const char *op, const char *source_json,
+                      const char *vm_name, sd_bus_error *error) {
+        Manager *m = b->manager;
+        g_autoptr(SourceSpec) spec = NULL;
+        g_autoptr(GError) gerror = NULL;
+
+        if (strlen(source_json) > MAX_REQUEST - 4096)
+                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "source: longer than %u bytes", MAX_REQUEST - 4096);
+        spec = source_spec_parse(source_json, &gerror);
+        if (!spec)
+                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "%s", gerror->message);
+        if (spec->print_source && !vm_name)
+                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
+                                         "source: \"print_source\" is for InspectSourceVM, not ListSourceVMs");
+        return source_call_launch(b, message,
+                                  g_strdup_printf("%s %s%s%s", sd_bus_message_get_member(message),
+                                                  source_spec_describe(spec), vm_name ? " " : "", vm_name ?: ""),
+                                  spec->timeout_sec ?: m->source_timeout_sec,
+                                  helper_request(m, op, source_json, vm_name, spec->print_source), NULL, error);
+}
+
+int source_call_start_check(Bus *b, sd_bus_message *message, const char *spec_json, bool inspect,
+                            unsigned timeout_sec, JsonNode *findings, sd_bus_error *error) {
+        Manager *m = b->manager;
+        g_autoptr(JsonNode) owned = findings;
+        g_autoptr(JsonParser) p = json_parser_new();
+        g_autoptr(JsonBuilder) jb = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+        char *request;
+
+        if (strlen(spec_json) > MAX_REQUEST - 4096)
+                return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED, "the spec is longer than %u bytes",
+                                         MAX_REQUEST - 4096);
+        if (!json_parser_load_from_data(p, spec_json, -1, NULL) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+                return -EINVAL;
+        json_builder_begin_object(jb);
+        json_builder_set_member_name(jb, "op");
+        json_builder_add_string_value(jb, "check");
+        json_builder_set_member_name(jb, "spec");
+        json_builder_add_value(jb, json_node_copy(json_parser_get_root(p)));
+        json_builder_set_member_name(jb, "inspect");
+        json_builder_add_boolean_value(jb, inspect);
+        /* The inspector stops before the helper is killed, so that its
+         * finding says so. */
+        json_builder_set_member_name(jb, "inspect_timeout");
+        json_builder_add_int_value(jb, timeout_sec > 20 ? timeout_sec - 15 : timeout_sec);
+        json_builder_set_member_name(jb, "profile_dirs");
+        json_builder_begin_array(jb);
+        for (char **d = m->profile_dirs; d && *d; d++)
+                json_builder_add_string_value(jb, *d);
+        json_builder_end_array(jb);
+        json_builder_set_member_name(jb, "virt_v2v");
+        json_builder_add_string_value(jb, m->virt_v2v);
+        json_builder_set_member_name(jb, "environment");
+        json_builder_begin_array(jb);
+        for (char **e = m->extra_env; e && *e; e++)
+                json_builder_add_string_value(jb, *e);
+        json_builder_end_array(jb);
+        json_builder_end_object(jb);
+        root = json_builder_get_root(jb);
+        request = json_to_string(root, FALSE);
+        if (strlen(request) > MAX_REQUEST) {
+                secret_string_free(request);
+                return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED, "the spec is too long to check");
+        }
+        return source_call_launch(b, message, g_strdup(sd_bus_message_get_member(message)), timeout_sec, request,
+                                  g_steal_pointer(&owned), error);
 }
 
 void source_calls_abort(Bus *b) {

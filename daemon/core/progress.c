@@ -500,7 +500,7 @@ static void other_line(V2vProgress *p, const char *s, size_t n) {
 }
 
 static unsigned log_line(V2vProgress *p, const char *s, size_t n, uint64_t now_usec) {
-        static const char *const progs[] = { "virt-v2v: ", "virt-v2v-in-place: " };
+        static const char *const progs[] = { "virt-v2v: ", "virt-v2v-in-place: ", "virt-v2v-inspector: " };
         size_t off;
         double v;
 

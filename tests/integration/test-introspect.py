@@ -8,6 +8,9 @@ from v2vdtest import (run_test, introspect_xml, get_all, MANAGER_PATH, MANAGER_I
 
 MANAGER_METHODS = {
     "CreateJob": (["s"], ["s", "o"]),
+    "CreateJobWithOptions": (["s", "a{sv}"], ["s", "o"]),
+    "CheckJob": (["s"], ["a(ssss)"]),
+    "CheckJobWithOptions": (["s", "a{sv}"], ["a(ssss)"]),
     "ListJobs": ([], ["a(sossd)"]),
     "GetJob": (["s"], ["o"]),
     "ListSourceVMs": (["s"], ["s"]),

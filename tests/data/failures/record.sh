@@ -11,6 +11,7 @@ trap 'rm -rf "$work"' EXIT
 export LIBGUESTFS_BACKEND=direct LIBGUESTFS_BACKEND_SETTINGS=force_tcg
 export LIBGUESTFS_CACHEDIR=$work/cache
 mkdir -p "$work/cache"
+cd "$work"
 
 # run NAME ARGS...: virt-v2v ARGS as v2vd runs it (machine-readable log to a
 # file, stdout+stderr together), paths in the transcript renamed to stable ones.
@@ -140,12 +141,16 @@ case_nbdcopy_missing() {
 }
 
 case_cancelled() {
-        # SIGTERM 40 s into a conversion, as a cancelled scope gets it
+        # SIGTERM once it converts the guest, as a cancelled job's scope gets it
         mkdir -p "$work/out"
         rm -f "$work/m.log"
         nice virt-v2v --machine-readable=file:"$work/m.log" -i disk "$guest" -o local -os "$work/out" >"$work/out.log" 2>&1 &
-        local pid=$!
-        sleep 40
+        local pid=$! i
+        for ((i = 0; i < 900; i++)); do
+                grep -q "Converting" "$work/out.log" && break
+                sleep 1
+        done
+        sleep 5
         kill -TERM $pid
         wait $pid
         echo "cancelled: exit $?"
