@@ -674,7 +674,7 @@ JsonNode *preflight_run(const PreflightRequest *req) {
                 inspect_guest(&c, tmpdir);
         else
                 add(&c, "info", "not-inspected", "", "the guest was not inspected (its OS, firmware and the space it "
-                    "needs): v2vctl check --inspect does, in about a minute");
+                    "needs): v2vctl check --inspect does (minutes under TCG)");
         check_output(&c);
         check_virtio_win(&c);
         check_other_paths(&c);
