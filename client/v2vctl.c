@@ -129,6 +129,10 @@ static int verb_check(Ctl *c, int argc, char **argv) {
         return ctl_check(c, text, label);
 }
 
+static int verb_bundle(Ctl *c, int argc, char **argv) {
+        return ctl_bundle(c, argv[1], c->output);
+}
+
 static int get_job_phase(Ctl *c, const char *path, char **ret) {
         __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
         char *s = NULL;
@@ -199,7 +203,7 @@ static int verb_list(Ctl *c, int argc, char **argv) {
         return 0;
 }
 
-static int manager_properties(Ctl *c, JsonObject **ret) {
+int ctl_manager_properties(Ctl *c, JsonObject **ret) {
         __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
         g_autoptr(JsonObject) o = json_object_new();
@@ -229,7 +233,7 @@ static int status_manager(Ctl *c) {
         g_autoptr(JsonObject) o = NULL;
         int r;
 
-        r = manager_properties(c, &o);
+        r = ctl_manager_properties(c, &o);
         if (r < 0)
                 return r;
         if (c->json != JSON_OFF) {
@@ -784,7 +788,7 @@ static int verb_capabilities(Ctl *c, int argc, char **argv) {
         JsonNode *n;
         int r;
 
-        r = manager_properties(c, &o);
+        r = ctl_manager_properties(c, &o);
         if (r < 0)
                 return r;
         n = json_object_get_member(o, "v2v_capabilities");
@@ -897,6 +901,13 @@ static const Verb verbs[] = {
           "                     the space it needs): a minute or more\n"
           "  --timeout SECONDS  how long v2vd may take (default 60, with --inspect 900)\n"
           "  --json             the findings as a JSON array\n" },
+        { "bundle", 1, 1, verb_bundle, "bundle ID [-o FILE]", "Write a job's support bundle (a tar)",
+          "Writes what you may read about job ID into one tar for a bug report: the\n"
+          "spec (secrets masked), its properties and Failure, state.json, job.json,\n"
+          "v2v.log, v2v-machine.log, the checks it was created with, the v2vd,\n"
+          "virt-v2v and libguestfs versions and its journal lines (V2VD_JOB=ID).\n"
+          "MANIFEST.txt says what is in it and what is not, and why.\n\n"
+          "  -o, --output FILE   where (default v2vd-job-ID.tar; - for standard output)\n" },
         { "list", 0, 0, verb_list, "list [--json] [--no-legend]", "List the jobs",
           "Lists the jobs you may see: id, VM name, state, progress and phase.\n\n"
           "  --json[=pretty|short]  one JSON array of {id, path, state, vm_name,\n"
@@ -1060,13 +1071,14 @@ static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
                 { "password-file", required_argument, NULL, ARG_PASSWORD_FILE },
                 { "print-source", no_argument, NULL, ARG_PRINT_SOURCE },
                 { "check", no_argument, NULL, ARG_CHECK },
+                { "output", required_argument, NULL, 'o' },
                 { "inspect", no_argument, NULL, ARG_INSPECT },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 {}
         };
         int ch;
 
-        while ((ch = getopt_long(argc, argv, "hH:lqf", options, NULL)) >= 0) {
+        while ((ch = getopt_long(argc, argv, "hH:lqfo:", options, NULL)) >= 0) {
                 switch (ch) {
                 case 'h':
                         *ret_help = true;
@@ -1136,6 +1148,9 @@ static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
                 case ARG_CHECK:
                         c->check = true;
                         break;
+                case 'o':
+                        c->output = optarg;
+                        break;
                 case ARG_INSPECT:
                         c->inspect = true;
                         break;
@@ -1176,6 +1191,7 @@ static int check_options(const Ctl *c, const Verb *v) {
                 { c->password_file != NULL, "--password-file", { "sources", "inspect" } },
                 { c->print_source, "--print-source", { "inspect" } },
                 { c->check, "--check", { "submit" } },
+                { c->output != NULL, "--output", { "bundle" } },
                 { c->inspect, "--inspect", { "check", "submit" } },
                 { c->timeout > 0, "--timeout", { "check", "submit" } },
                 { c->json != JSON_OFF, "--json", { "list", "status", "capabilities", "profiles" } },

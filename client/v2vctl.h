@@ -61,6 +61,7 @@ typedef struct Ctl {
         bool check;                /* submit --check */
         bool inspect;              /* check, submit --check: --inspect */
         unsigned timeout;          /* check: --timeout SECONDS, 0 = the daemon's */
+        const char *output;        /* bundle: -o FILE */
 
         sd_bus *bus;
 } Ctl;
@@ -72,6 +73,10 @@ int ctl_create_job(Ctl *c, const char *text, const char *label, char **ret_id, c
  * is an error); CreateJobWithOptions with "check" (and "inspect"). */
 int ctl_check(Ctl *c, const char *text, const char *label);
 int ctl_create_job_checked(Ctl *c, const char *text, const char *label, char **ret_id, char **ret_path);
+/* bundle.c: the support bundle of job ID into OUTPUT (NULL: v2vd-job-ID.tar). */
+int ctl_bundle(Ctl *c, const char *id, const char *output);
+/* The Manager's properties, snake_case keys. */
+int ctl_manager_properties(Ctl *c, JsonObject **ret);
 /* --no-legend not given and stdout a terminal. */
 bool use_legend_tty(const Ctl *c);
 

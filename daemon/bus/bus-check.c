@@ -221,8 +221,16 @@ int bus_check_reply(Bus *b, sd_bus_message *message, JsonNode *daemon_findings, 
                 r = sd_bus_message_read(message, "s", &text);
         if (r >= 0)
                 r = bus_sender_uid(message, &uid);
-        if (r >= 0)
-                r = bus_manager_create_job(m, message, text, uid, &error);
+        if (r >= 0) {
+                g_autoptr(JsonGenerator) g = json_generator_new();
+                g_autoptr(JsonNode) n = json_node_init_array(json_node_alloc(), all);
+                g_autofree char *check_json = NULL;
+
+                json_generator_set_pretty(g, TRUE);
+                json_generator_set_root(g, n);
+                check_json = json_generator_to_data(g, NULL);
+                r = bus_manager_create_job(m, message, text, uid, check_json, &error);
+        }
         if (r < 0 || sd_bus_error_is_set(&error)) {
                 if (sd_bus_error_is_set(&error))
                         (void) sd_bus_reply_method_error(message, &error);
@@ -276,7 +284,7 @@ static int start_check(Bus *b, sd_bus_message *message, bool create, sd_bus_erro
         if (r < 0)
                 return r;
         if (create && o.check != 1)
-                return bus_manager_create_job(m, message, text, uid, error);
+                return bus_manager_create_job(m, message, text, uid, NULL, error);
 
         json_node_take_array(findings, json_array_new());
         if (!check_spec(m, text, uid, json_node_get_array(findings), &spec)) {

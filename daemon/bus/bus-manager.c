@@ -62,10 +62,11 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
         r = sd_bus_message_read(message, "s", &text);
         if (r < 0)
                 return r;
-        return bus_manager_create_job(b->manager, message, text, uid, error);
+        return bus_manager_create_job(b->manager, message, text, uid, NULL, error);
 }
 
-int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text, uid_t uid, sd_bus_error *error) {
+int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text, uid_t uid, const char *check_json,
+                           sd_bus_error *error) {
         g_autoptr(V2vSpec) spec = NULL;
         g_autoptr(GError) gerror = NULL;
         g_autofree char *home = NULL;
@@ -106,6 +107,13 @@ int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text
         r = job_create(m, &spec, uid, &j);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "cannot create the job: %s", g_strerror(-r));
+        if (check_json) {
+                /* The checks it was created after, for v2vctl bundle. */
+                g_autofree char *p = g_build_filename(j->dir, "check.json", NULL);
+                r = v2v_write_file_atomic(p, check_json, strlen(check_json), 0640);
+                if (r < 0)
+                        log_full(LOG_WARNING, j->id, "cannot write %s: %s", p, g_strerror(-r));
+        }
 
         return sd_bus_reply_method_return(message, "so", j->id, j->object_path);
 }
