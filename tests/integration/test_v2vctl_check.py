@@ -79,6 +79,15 @@ def test(t):
               what="unreachable source")
     expect(t, f, "error", "source-connect", "libvirt_uri", "unreachable source")
 
+    # A wrong password (the test driver's <auth>).
+    xml_auth = os.path.join(t.base, "node-auth.xml")
+    with open(xml_auth, "w") as fp:
+        fp.write(sd.driver_xml(auth=True))
+    f = check(t, {"vm_name": "web", "libvirt_uri": "test://" + xml_auth, "libvirt_password": "pw-WRONG-9c1e",
+                  "output_dir": out}, what="wrong password")
+    expect(t, f, "error", "source-auth", "libvirt_password", "wrong password")
+    t.check("pw-WRONG-9c1e" not in json.dumps(f), "no password in the findings", f)
+
     # OVA: a manifest that does not match.
     tar = sd.write_tar(os.path.join(t.base, "bad.ova"), sd.members(corrupt="disk1.vmdk"))
     f = check(t, {"vm_name": "appliance", "ova": tar, "output_dir": out}, what="corrupt OVA")
