@@ -34,6 +34,12 @@ typedef struct Tar {
         int error;
 } Tar;
 
+static void tar_clear(Tar *t) {
+        g_free(t->prefix);
+        if (t->manifest)
+                g_string_free(t->manifest, TRUE);
+}
+
 static void octal(char *field, size_t width, uint64_t v) {
         g_snprintf(field, width, "%0*" G_GINT64_MODIFIER "o", (int) width - 1, v);
 }
@@ -161,7 +167,7 @@ int ctl_bundle(Ctl *c, const char *id, const char *output) {
         g_autoptr(JsonObject) props = NULL, mgr = NULL;
         g_autoptr(JsonGenerator) gen = json_generator_new();
         g_autoptr(GString) versions = g_string_new(NULL);
-        Tar t = { .manifest = g_string_new(NULL) };
+        __attribute__((cleanup(tar_clear))) Tar t = { 0 };
         JsonNode *n;
         int r;
 
@@ -175,6 +181,7 @@ int ctl_bundle(Ctl *c, const char *id, const char *output) {
         if (r < 0)
                 return r;
 
+        t.manifest = g_string_new(NULL);
         t.prefix = g_strdup_printf("v2vd-job-%s", id);
         target = g_strdup(output ?: "");
         if (!*target) {
@@ -280,7 +287,5 @@ int ctl_bundle(Ctl *c, const char *id, const char *output) {
                 (void) unlink(tmp);
         } else if (tmp)
                 fprintf(stderr, "v2vctl: wrote %s\n", target);
-        g_free(t.prefix);
-        g_string_free(t.manifest, TRUE);
         return r;
 }

@@ -61,6 +61,20 @@ def test(t):
     for j, f in before.items():
         t.check_eq(tuple(t.prop(j, "Failure")), f, "job %s: Failure after a restart" % j)
 
+    # A record written before failures were classified: classified when loaded.
+    old = jobs["no-os"]
+    d.stop()
+    rec_path = os.path.join(d.job_dir(old), "job.json")
+    with open(rec_path) as f:
+        rec = json.load(f)
+    for k in ("failure_code", "failure_summary", "failure_remedy"):
+        rec.pop(k, None)
+    with open(rec_path, "w") as f:
+        json.dump(rec, f)
+    d.start()
+    t.check_eq(tuple(t.prop(old, "Failure")), before[old], "an old record's job is classified when loaded")
+    wait_for(lambda: d.state(old).get("failure", {}).get("code") == "no-os", 10, "state.json of the old record")
+
     # v2vctl status shows it.
     r = ctl("status", jobs["domain-running"])
     t.check("Failure: source-running: the source VM is running" in r.out and "Remedy:" in r.out,
