@@ -596,7 +596,7 @@ def scenario_load(t):
 
 
 def scenario_preflight(t):
-    """Issue 23 on the page: a failed job's Failure in its details, its
+    """On the page: a failed job's Failure in its details, its
     "Download diagnostics" (v2vctl bundle through cockpit.spawn), and the
     dialog's "Check" (CheckJob) with findings next to their fields."""
     imgs = os.path.join(t.base, "imgs")

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""e2e: a failure the real virt-v2v 2.2 reports is classified (issue 23).
+"""e2e: a failure the real virt-v2v 2.2 reports is classified.
 A blank 1 GiB qcow2 through v2vd: virt-v2v's inspection finds no operating
 system (about a minute under TCG, no guest image needed); the job fails
 with Failure "no-os", its summary in state.json's last_message, LastMessage

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""v2vctl bundle (issue 23): the support bundle of a job is a tar with the
+"""v2vctl bundle: the support bundle of a job is a tar with the
 masked spec, its properties and Failure, state.json, job.json, v2v.log,
 v2v-machine.log, the checks it was created with, the versions, its journal
 lines and a MANIFEST; and no secret: a marker in every secret field of the

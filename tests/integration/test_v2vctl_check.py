@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""CheckJob and v2vctl check (issue 23): each preflight finding from a spec
+"""CheckJob and v2vctl check: each preflight finding from a spec
 that has that problem, on a real daemon with the fake virt-v2v and
 libvirt's test driver; a spec with three problems shows all three; a good
 spec has no error; CreateJobWithOptions / submit --check refuse a spec with
