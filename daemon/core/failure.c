@@ -143,20 +143,21 @@ static bool entry_matches(const Entry *e, const V2vFailureInput *in) {
         return any_in(e->log, in->other_lines);
 }
 
-static char *expand_summary(const char *summary, const char *error_line) {
+static char *expand_summary(const char *summary, const char *detail) {
         g_autoptr(GString) s = g_string_new(summary);
 
-        g_string_replace(s, "{error}", error_line, 0);
+        g_string_replace(s, "{detail}", detail, 0);
         return g_string_free(g_steal_pointer(&s), FALSE);
 }
 
 V2vFailure *v2v_failure_classify(const V2vFailureInput *in) {
         GArray *t = table();
-        g_autofree char *line = NULL;
+        g_autofree char *line = NULL, *detail = NULL;
 
         if (in->state != V2V_JOB_FAILED && in->state != V2V_JOB_CANCELLED)
                 return NULL;
         line = v2v_failure_first_line(in->first_error ?: in->daemon_message);
+        detail = v2v_failure_first_line(in->daemon_message ?: in->first_error);
 
         for (guint i = 0; i < t->len; i++) {
                 const Entry *e = &g_array_index(t, Entry, i);
@@ -167,7 +168,7 @@ V2vFailure *v2v_failure_classify(const V2vFailureInput *in) {
                 if (!e->state && in->state == V2V_JOB_CANCELLED)
                         continue;
                 if (entry_matches(e, in)) {
-                        g_autofree char *summary = expand_summary(e->summary, line);
+                        g_autofree char *summary = expand_summary(e->summary, detail[0] ? detail : e->code);
                         return v2v_failure_new(e->code, summary, e->remedy);
                 }
         }

@@ -89,6 +89,7 @@ static void test_case(gconstpointer data) {
         g_assert_cmpstr(f->code, ==, c->code);
         g_assert_cmpstr(f->summary, !=, "");
         g_assert_null(strchr(f->summary, '\n'));
+        g_assert_null(strchr(f->summary, '{'));
         g_assert_cmpstr(f->remedy, !=, "");
         if (c->fixture && c->state == V2V_JOB_FAILED)
                 g_assert_nonnull(p->first_error);
@@ -151,6 +152,17 @@ static void test_cancel_wins(void) {
         g_autoptr(V2vFailure) f = v2v_failure_classify(&in);
 
         g_assert_cmpstr(f->code, ==, "cancelled");
+}
+
+/* The daemon's own ends name what happened in the summary. */
+static void test_daemon_detail(void) {
+        V2vFailureInput in = { .state = V2V_JOB_FAILED, .daemon_message = "virt-v2v was killed by signal 9 (SIGKILL)",
+                               .first_error = "nbdcopy command failed, see earlier error messages" };
+        g_autoptr(V2vFailure) f = v2v_failure_classify(&in);
+
+        g_assert_cmpstr(f->code, ==, "job-limit");
+        g_assert_true(g_str_has_prefix(f->summary, "virt-v2v was killed by signal 9 (SIGKILL): "));
+        g_assert_null(strstr(f->summary, "{detail}"));
 }
 
 /* The first error is kept whole: the machine log's text over the log's. */
@@ -227,6 +239,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/failure/every-entry", test_every_entry);
         g_test_add_func("/failure/unknown", test_unknown);
         g_test_add_func("/failure/cancel-wins", test_cancel_wins);
+        g_test_add_func("/failure/daemon-detail", test_daemon_detail);
         g_test_add_func("/failure/first-error", test_first_error);
         g_test_add_func("/failure/other-lines-bounded", test_other_lines_bounded);
         g_test_add_func("/failure/first-line", test_first_line);
