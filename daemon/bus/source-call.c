@@ -16,6 +16,7 @@
 #include "host/scope.h"
 #include "host/spawn.h"
 #include "host/util.h"
+#include "sources/preflight.h"
 #include "sources/sources.h"
 
 #define MAX_REPLY (64u * 1024 * 1024)
@@ -71,11 +72,23 @@ static void kill_helper(SourceCall *c) {
                 (void) scope_stop(c->bus->bus, c->unit);
 }
 
-static void reply_error(SourceCall *c, const char *text) {
+/* A CheckJob call answers with its findings and, last, an error finding
+ * (code): a check that did not finish is no pass. */
+static void reply_failure(SourceCall *c, const char *code, const char *text) {
         if (!c->message)
                 return;
-        (void) sd_bus_reply_method_errorf(c->message, V2VD_ERROR_SOURCE_ERROR, "%s", text);
+        if (c->check_findings) {
+                json_array_add_element(json_node_get_array(c->check_findings),
+                                       preflight_finding("error", code, "", text));
+                if (bus_check_reply(c->bus, c->message, c->check_findings, "[]") < 0)
+                        (void) sd_bus_reply_method_errorf(c->message, V2VD_ERROR_SOURCE_ERROR, "%s", text);
+        } else
+                (void) sd_bus_reply_method_errorf(c->message, V2VD_ERROR_SOURCE_ERROR, "%s", text);
         c->message = sd_bus_message_unref(c->message);
+}
+
+static void reply_error(SourceCall *c, const char *text) {
+        reply_failure(c, "check-failed", text);
 }
 
 static void maybe_finish(SourceCall *c) {
@@ -84,8 +97,9 @@ static void maybe_finish(SourceCall *c) {
         if (c->message) {
                 if (c->check_findings && WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0) {
                         if (bus_check_reply(c->bus, c->message, c->check_findings, c->out->str) < 0)
-                                reply_error(c, "CheckJob: the helper's answer is not a list of findings");
-                        c->message = sd_bus_message_unref(c->message);
+                                reply_error(c, "the helper's answer is not a list of findings");
+                        else
+                                c->message = sd_bus_message_unref(c->message);
                 } else if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0 && g_utf8_validate(c->out->str, -1, NULL)) {
                         (void) sd_bus_reply_method_return(c->message, "s", c->out->str);
                         c->message = sd_bus_message_unref(c->message);
@@ -143,11 +157,14 @@ static int on_exit_child(sd_event_source *s, const siginfo_t *si, void *userdata
 
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         SourceCall *c = userdata;
-        g_autofree char *t = g_strdup_printf("%s: no answer within %u s (timeout); the source is slow or unreachable",
-                                             c->what, c->timeout_sec);
+        g_autofree char *t = c->check_findings
+                ? g_strdup_printf("the checks did not finish within %u s (a source or host that does not answer?); "
+                                  "give a longer timeout", c->timeout_sec)
+                : g_strdup_printf("%s: no answer within %u s (timeout); the source is slow or unreachable",
+                                  c->what, c->timeout_sec);
 
         log_warning("%s", t);
-        reply_error(c, t);
+        reply_failure(c, "check-timeout", t);
         kill_helper(c);
         return 0;
 }
@@ -413,8 +430,11 @@ int source_call_start_check(Bus *b, sd_bus_message *message, const char *spec_js
         json_builder_add_value(jb, json_node_copy(json_parser_get_root(p)));
         json_builder_set_member_name(jb, "inspect");
         json_builder_add_boolean_value(jb, inspect);
-        /* The inspector stops before the helper is killed, so that its
-         * finding says so. */
+        /* The helper stops what it runs before the daemon kills it (so
+         * that it removes the secret files they hold), the inspector
+         * early enough for its finding to say so. */
+        json_builder_set_member_name(jb, "timeout");
+        json_builder_add_int_value(jb, timeout_sec);
         json_builder_set_member_name(jb, "inspect_timeout");
         json_builder_add_int_value(jb, timeout_sec > 20 ? timeout_sec - 15 : timeout_sec);
         json_builder_set_member_name(jb, "profile_dirs");

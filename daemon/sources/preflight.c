@@ -42,6 +42,7 @@ JsonNode *preflight_finding(const char *severity, const char *code, const char *
 
 typedef struct Check {
         JsonArray *findings;
+        uint64_t deadline_usec;     /* CLOCK_MONOTONIC: stop what holds secret files before it, 0 = none */
         const PreflightRequest *req;
         V2vSpec *spec;
         JsonObject *root;
@@ -67,6 +68,18 @@ static const char *str(Check *c, const char *key) {
 
         return n && JSON_NODE_HOLDS_VALUE(n) && json_node_get_value_type(n) == G_TYPE_STRING ? json_node_get_string(n)
                                                                                              : NULL;
+}
+
+/* Seconds a program started now may run: until a little before the
+ * daemon kills the helper (at least 1), at most max (0: no max). */
+static unsigned budget(const Check *c, unsigned max) {
+        int64_t left;
+
+        if (!c->deadline_usec)
+                return max;
+        left = ((int64_t) c->deadline_usec - g_get_monotonic_time()) / G_USEC_PER_SEC - 3;
+        left = MAX(left, 1);
+        return max ? MIN((unsigned) left, max) : (unsigned) left;
 }
 
 /* ------------------------------------------------------------- input */
@@ -178,12 +191,19 @@ static void check_ssh(Check *c, const char *tmpdir) {
         g_autoptr(GError) error = NULL;
         int status = -1;
 
+        g_autofree char *limit = g_strdup_printf("%u", budget(c, 0) ?: 60);
+
         target = uri ? ssh_target(uri, &port) : NULL;
         if (!target) {
                 add(c, "error", "ssh-uri", "vmware_uri", "%s is not an ssh:// URI: write ssh://root@HOST/vmfs/volumes/DS/VM/VM.vmx",
                     uri ?: "(none)");
                 return;
         }
+        /* ConnectTimeout does not cover a host that answers and then says
+         * nothing; timeout(1) does. */
+        g_ptr_array_add(argv, (char *) "timeout");
+        g_ptr_array_add(argv, (char *) "--kill-after=1");
+        g_ptr_array_add(argv, limit);
         g_ptr_array_add(argv, (char *) "ssh");
         g_ptr_array_add(argv, (char *) "-o");
         g_ptr_array_add(argv, (char *) "BatchMode=yes");
@@ -210,6 +230,9 @@ static void check_ssh(Check *c, const char *tmpdir) {
         if (!g_spawn_sync(NULL, (char **) argv->pdata, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
                           G_SPAWN_STDIN_FROM_DEV_NULL, NULL, NULL, NULL, &err, &status, &error))
                 add(c, "warning", "ssh-not-checked", "vmware_uri", "cannot run ssh: %s", error->message);
+        else if (WIFEXITED(status) && WEXITSTATUS(status) == 124)
+                add(c, "error", "ssh-login", "vmware_uri", "ssh %s did not log in within %s s: the host does not "
+                    "answer as an SSH server", target, limit);
         else if (!g_spawn_check_wait_status(status, NULL)) {
                 g_autofree char *why = v2v_failure_first_line(err && *err ? err : "ssh failed");
                 add(c, "error", "ssh-login", key ? "ssh_key" : "vmware_uri",
@@ -365,7 +388,7 @@ static void inspect_guest(Check *c, const char *tmpdir) {
                                                            : g_build_filename(dir, "virt-v2v-inspector", NULL);
         g_autofree char *xml_out = g_build_filename(tmpdir, "inspection.xml", NULL);
         g_autofree char *machine = g_build_filename(tmpdir, "machine.log", NULL);
-        g_autofree char *timeout = g_strdup_printf("%u", c->req->inspect_timeout_sec ?: 600);
+        g_autofree char *timeout = g_strdup_printf("%u", budget(c, c->req->inspect_timeout_sec ?: 600));
         g_autofree char *out = NULL, *err = NULL, *xml = NULL, *found = NULL;
         g_autoptr(V2vCommand) cmd = NULL;
         g_autoptr(GPtrArray) argv = NULL, full = g_ptr_array_new();
@@ -646,7 +669,12 @@ JsonNode *preflight_run(const PreflightRequest *req) {
         g_autoptr(V2vSpec) spec = NULL;
         g_autofree char *tmpdir = NULL;
         JsonNode *node = json_node_new(JSON_NODE_ARRAY);
-        Check c = { .findings = json_array_new(), .req = req };
+        Check c = {
+                .findings = json_array_new(),
+                .req = req,
+                .deadline_usec = req->timeout_sec ? (uint64_t) g_get_monotonic_time() +
+                                                            (uint64_t) req->timeout_sec * G_USEC_PER_SEC : 0,
+        };
         V2vSpecContext ctx = {
                 .owner_uid = getuid(),
                 .owner_home = g_get_home_dir(),

@@ -25,6 +25,9 @@ typedef struct PreflightRequest {
         const char *const *profile_dirs;
         gboolean inspect;                 /* run virt-v2v-inspector */
         unsigned inspect_timeout_sec;
+        unsigned timeout_sec;             /* the daemon kills the helper then (0: none): every program
+                                           * that holds a secret file (ssh, the inspector) is stopped
+                                           * before, so that the files are removed */
         const char *virt_v2v;             /* virt-v2v-inspector is looked up beside it */
         char **environment;               /* extra KEY=VALUE for the inspector (v2vd.conf's [environment]) */
 } PreflightRequest;

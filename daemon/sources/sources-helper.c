@@ -46,6 +46,7 @@ static int check(JsonObject *req) {
                 .profile_dirs = (const char *const *) profile_dirs,
                 .inspect = json_object_get_boolean_member_with_default(req, "inspect", FALSE),
                 .inspect_timeout_sec = (unsigned) json_object_get_int_member_with_default(req, "inspect_timeout", 0),
+                .timeout_sec = (unsigned) json_object_get_int_member_with_default(req, "timeout", 0),
                 .virt_v2v = json_object_get_string_member_with_default(req, "virt_v2v", "virt-v2v"),
                 .environment = environment,
         };

@@ -7,6 +7,7 @@ errors (CheckFailed) and create one without; the queue ahead. The checks
 run in the v2vd-sources helper as the caller."""
 import json
 import os
+import socket
 import subprocess
 
 from v2vdtest import run_test, make_image, call, BUS_NAME, MANAGER_PATH, MANAGER_IFACE
@@ -98,6 +99,31 @@ def test(t):
                   "vmware_uri": "ssh://root@127.0.0.1:1/vmfs/volumes/ds/vm/vm.vmx", "output_dir": out},
               what="ssh login")
     expect(t, f, "error", "ssh-login", "vmware_uri", "ssh login")
+
+    # A host that takes the connection and never speaks: ssh is stopped
+    # before the check's own timeout (its key file is removed); libvirt
+    # (ESX over HTTPS) is not, and the timeout ends the check with the
+    # daemon's findings and check-timeout.
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)
+    port = silent.getsockname()[1]
+    try:
+        key = "KEY-MARKER-5e1d"
+        f = check(t, {"vm_name": "vm", "transport_method": "ssh", "output_dir": out, "ssh_key": key,
+                      "vmware_uri": "ssh://root@127.0.0.1:%d/vmfs/volumes/ds/vm/vm.vmx" % port},
+                  "--timeout", "8", what="silent ssh host")
+        expect(t, f, "error", "ssh-login", "vmware_uri", "silent ssh host")
+        left = [p for p in os.listdir("/tmp") if p.startswith("v2vd-check-")
+                and any(key in open(os.path.join("/tmp", p, n), errors="replace").read()
+                        for n in os.listdir(os.path.join("/tmp", p)))]
+        t.check_eq(left, [], "no key file left behind")
+        f = check(t, {"vm_name": "vm", "libvirt_uri": "esx://root@127.0.0.1:%d/?no_verify=1" % port, "libvirt_password": "pw",
+                      "output_dir": out}, "--timeout", "4", what="silent libvirt host")
+        expect(t, f, "error", "check-timeout", "", "silent libvirt host")
+        expect(t, f, "info", "queue-wait", "", "silent libvirt host: the daemon's findings too")
+    finally:
+        silent.close()
 
     # VDDK: no library, no plugin, and what is not checked; a malformed
     # thumbprint is the spec's.

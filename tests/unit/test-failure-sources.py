@@ -29,9 +29,10 @@ for code in [e["code"] for e in table["failures"]] + ["unknown"]:
     failed += not found
 # Every CheckJob finding code the daemon and the helper write is in PREFLIGHT.
 preflight = page[page.index(".SH PREFLIGHT"):page.index(".SH FAILURES")]
-finding_sources = "".join((top / f).read_text() for f in ("daemon/sources/preflight.c", "daemon/bus/bus-check.c"))
+finding_sources = "".join((top / f).read_text() for f in ("daemon/sources/preflight.c", "daemon/bus/bus-check.c",
+                                                          "daemon/bus/source-call.c"))
 found_codes = set(re.findall(r'add\((?:c|&c|f), "(?:error|warning|info)", "([a-z-]+)"', finding_sources))
-found_codes |= set(re.findall(r'"inspect-failed"', finding_sources) and ["inspect-failed"])
+found_codes |= set(re.findall(r'"(inspect-failed|check-failed|check-timeout)"', finding_sources))
 for code in sorted(found_codes):
     n += 1
     ok = re.search(r"^\.B %s$" % code.replace("-", r"\\-"), preflight, re.M) is not None
