@@ -36,6 +36,7 @@ typedef struct SourceCall {
         int out_fd;
         GString *out;
         JsonNode *check_findings;       /* CheckJob: the daemon's findings; the reply is a(ssss) (bus-check.c) */
+        bool inspect;                   /* CheckJob with inspect: boots a libguestfs appliance */
         bool eof, exited;
         int status;
         sd_event_source *io, *child, *timer;
@@ -417,10 +418,20 @@ int source_call_start_check(Bus *b, sd_bus_message *message, const char *spec_js
         g_autoptr(JsonBuilder) jb = json_builder_new();
         g_autoptr(JsonNode) root = NULL;
         char *request;
+        int r;
 
         if (strlen(spec_json) > MAX_REQUEST - 4096)
                 return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED, "the spec is longer than %u bytes",
                                          MAX_REQUEST - 4096);
+        if (inspect) {
+                /* Each inspection is an appliance with its own memory: a few at once. */
+                unsigned n = 0;
+                for (GList *l = b->source_calls; l; l = l->next)
+                        n += ((SourceCall *) l->data)->inspect && ((SourceCall *) l->data)->message;
+                if (n >= CHECK_INSPECTIONS_MAX)
+                        return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
+                                                 "%u guest inspections are running already; try again later", n);
+        }
         if (!json_parser_load_from_data(p, spec_json, -1, NULL) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
                 return -EINVAL;
         json_builder_begin_object(jb);
@@ -456,8 +467,11 @@ int source_call_start_check(Bus *b, sd_bus_message *message, const char *spec_js
                 secret_string_free(request);
                 return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED, "the spec is too long to check");
         }
-        return source_call_launch(b, message, g_strdup(sd_bus_message_get_member(message)), timeout_sec, request,
-                                  g_steal_pointer(&owned), error);
+        r = source_call_launch(b, message, g_strdup(sd_bus_message_get_member(message)), timeout_sec, request,
+                               g_steal_pointer(&owned), error);
+        if (r > 0 && b->source_calls)
+                ((SourceCall *) b->source_calls->data)->inspect = inspect;   /* the call just added */
+        return r;
 }
 
 void source_calls_abort(Bus *b) {

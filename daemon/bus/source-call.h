@@ -27,6 +27,9 @@
 int source_call_start(Bus *b, sd_bus_message *message, const char *op, const char *source_json,
                       const char *vm_name, sd_bus_error *error);
 
+/* Guest inspections (CheckJobWithOptions inspect) at once, in all. */
+#define CHECK_INSPECTIONS_MAX 2u
+
 /* CheckJob: the helper runs sources/preflight.c as the caller with the
  * whole spec; the reply (bus_check_reply) is findings (the daemon's,
  * taken) followed by the helper's. timeout_sec bounds the whole call. */

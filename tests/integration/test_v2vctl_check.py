@@ -10,8 +10,8 @@ import os
 import socket
 import subprocess
 
-from v2vdtest import run_test, make_image, call, BUS_NAME, MANAGER_PATH, MANAGER_IFACE
-from test_v2vctl_common import ctl, ok, fails, write_spec
+from v2vdtest import run_test, make_image, call, wait_for, BUS_NAME, MANAGER_PATH, MANAGER_IFACE
+from test_v2vctl_common import ctl, ok, fails, write_spec, V2VCTL
 import sourcesdata as sd
 
 
@@ -185,7 +185,21 @@ def test(t):
               what="inspect timeout")
     expect(t, f, "warning", "inspect-timeout", "", "inspect timeout")
 
-    # The queue: a job that runs, the next would wait.
+    # At most two inspections at once: a third is refused at once.
+    inspector = os.path.join(os.path.dirname(os.environ["V2VD_FAKE_V2V"]), "virt-v2v-inspector")
+    hung = [subprocess.Popen([V2VCTL, "--user", "check",
+                              write_spec(t, {"vm_name": "s", "disk": [slow], "output_dir": out}, "slow%d.json" % i),
+                              "--inspect", "--timeout", "25"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for i in range(2)]
+    try:
+        wait_for(lambda: len(subprocess.run(["pgrep", "-f", inspector], capture_output=True,
+                                            text=True).stdout.split()) >= 2, 20, "two inspections running")
+        r = ctl("check", write_spec(t, good, "third.json"), "--inspect")
+        t.check(r.rc != 0 and "inspections are running already" in r.err, "a third inspection is refused", r)
+    finally:
+        for p in hung:
+            p.wait(timeout=60)
+
     hang = make_image(os.path.join(t.base, "h"), "h", control={"step_delay": 0.01, "hang_at": "Copying disk"})
     running, _ = t.create_job(t.spec_disk(hang, vm_name="h"))
     t.wait_state(running, ["running"])
