@@ -346,8 +346,9 @@ static int status_job(Ctl *c, const char *id) {
         if (n && JSON_NODE_HOLDS_OBJECT(n) && *json_get_str(json_node_get_object(n), "code")) {
                 JsonObject *f = json_node_get_object(n);
                 g_autofree char *msg = g_strdup_printf("%s: %s", json_get_str(f, "code"), json_get_str(f, "summary"));
-                status_field(c, "Failure", msg, false);
-                status_field(c, "Remedy", json_get_str(f, "remedy"), false);
+                /* Whole: what to do is the point of these two. */
+                printf("%13s: %s\n", "Failure", msg);
+                printf("%13s: %s\n", "Remedy", json_get_str(f, "remedy"));
         }
         status_field(c, "Log", json_get_str(o, "log_file"), true);
         status_field(c, "Machine log", json_get_str(o, "machine_log_file"), true);
