@@ -48,6 +48,7 @@ typedef struct Check {
         JsonObject *root;
         uint64_t estimate;          /* bytes the output will take, 0 = unknown */
         const char *estimate_from;  /* what the estimate is */
+        gboolean uefi;              /* the source VM boots with UEFI (libvirt, OVA) */
         gboolean windows;
         gboolean inspected;
 } Check;
@@ -100,6 +101,10 @@ static void check_readable(Check *c, const char *key, const char *path) {
         close(fd);
 }
 
+static void note_firmware(Check *c, JsonObject *vm) {
+        c->uefi |= g_str_equal(json_object_get_string_member_with_default(vm, "firmware", ""), "uefi");
+}
+
 static void add_disks_allocation(Check *c, JsonObject *vm) {
         JsonArray *disks = json_object_has_member(vm, "disks") ? json_object_get_array_member(vm, "disks") : NULL;
 
@@ -150,6 +155,7 @@ static void check_libvirt_source(Check *c) {
                         add(c, "warning", "source-warning", "libvirt_uri", "%s", w);
         }
         add_disks_allocation(c, json_node_get_object(vm));
+        note_firmware(c, json_node_get_object(vm));
 }
 
 static void check_ova(Check *c) {
@@ -170,8 +176,10 @@ static void check_ova(Check *c) {
                 add(c, "error", "ova-invalid", "ova", "%s: %s: fix or export the OVA again", ova, error->message);
                 return;
         }
-        for (guint i = 0; JSON_NODE_HOLDS_ARRAY(vm) && i < json_array_get_length(json_node_get_array(vm)); i++)
+        for (guint i = 0; JSON_NODE_HOLDS_ARRAY(vm) && i < json_array_get_length(json_node_get_array(vm)); i++) {
                 add_disks_allocation(c, json_array_get_object_element(json_node_get_array(vm), i));
+                note_firmware(c, json_array_get_object_element(json_node_get_array(vm), i));
+        }
 }
 
 /* user@host[:port] of an ssh:// URI, NULL when it is not one. */
@@ -613,6 +621,43 @@ static void check_output(Check *c) {
         }
 }
 
+/* Where virt-v2v 2.2 looks for x86_64 UEFI code (common/utils/uefi.c):
+ * the first that exists. */
+static const char *const uefi_x86_64_code[] = {
+        "/usr/share/OVMF/OVMF_CODE.secboot.fd",
+        "/usr/share/OVMF/OVMF_CODE.fd",
+        "/usr/share/edk2/ovmf/OVMF_CODE.secboot.fd",
+        "/usr/share/edk2/ovmf/OVMF_CODE.fd",
+        "/usr/share/edk2-ovmf/x64/OVMF_CODE.secboot.fd",
+        "/usr/share/edk2-ovmf/x64/OVMF_CODE.fd",
+        "/usr/share/qemu/ovmf-x86_64-code.bin",
+        "/usr/share/qemu/edk2-x86_64-code.fd",
+        NULL,
+};
+
+const char *preflight_find_uefi_firmware(const char *const *candidates) {
+        for (const char *const *p = candidates ?: uefi_x86_64_code; *p; p++)
+                if (access(*p, R_OK) == 0)
+                        return *p;
+        return NULL;
+}
+
+/* A UEFI guest converted for a local, libvirt or qemu output needs OVMF on
+ * this host (virt-v2v's "cannot find firmware for UEFI guests"). */
+static void check_firmware(Check *c) {
+        const char *found;
+
+        if (!c->uefi || (c->spec->output != V2V_OUTPUT_LOCAL && c->spec->output != V2V_OUTPUT_LIBVIRT &&
+                         c->spec->output != V2V_OUTPUT_QEMU))
+                return;
+        found = preflight_find_uefi_firmware(NULL);
+        if (found)
+                add(c, "info", "firmware", "", "the VM boots with UEFI; this host has its firmware (%s)", found);
+        else
+                add(c, "error", "firmware", "", "the VM boots with UEFI and this host has no OVMF: install it "
+                    "(Debian: ovmf) or virt-v2v fails with \"cannot find firmware for UEFI guests\"");
+}
+
 static void check_virtio_win(Check *c) {
         const char *vw = str(c, "virtio_win") ?: DEFAULT_VIRTIO_WIN;
         JsonNode *inst = json_object_get_member(c->root, "install_drivers");
@@ -704,6 +749,7 @@ JsonNode *preflight_run(const PreflightRequest *req) {
                 add(&c, "info", "not-inspected", "", "the guest was not inspected (its OS, firmware and the space it "
                     "needs): v2vctl check --inspect does (minutes under TCG)");
         check_output(&c);
+        check_firmware(&c);
         check_virtio_win(&c);
         check_other_paths(&c);
         for (guint i = 0; i < spec->warnings->len; i++)

@@ -48,5 +48,9 @@ JsonNode *preflight_parse_inspection(const char *xml, gsize len, GError **error)
  * machine-readable options dropped, -O XML_OUT added. */
 GPtrArray *preflight_inspector_argv(const char *inspector, char **v2v_argv, const char *xml_out);
 
+/* The first of candidates (NULL: where virt-v2v 2.2 looks for x86_64 UEFI
+ * code) that can be read, or NULL. */
+const char *preflight_find_uefi_firmware(const char *const *candidates);
+
 /* A finding object. */
 JsonNode *preflight_finding(const char *severity, const char *code, const char *key, const char *message);

@@ -6,6 +6,7 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sources/preflight.h"
 
@@ -56,10 +57,25 @@ static void test_inspector_argv(void) {
                                     "-ip /r/libvirt_password guest -O /t/out.xml");
 }
 
+static void test_uefi_firmware(void) {
+        g_autofree char *dir = g_dir_make_tmp("test-preflight-XXXXXX", NULL);
+        g_autofree char *code = g_build_filename(dir, "OVMF_CODE.fd", NULL);
+        g_autofree char *missing = g_build_filename(dir, "nosuch.fd", NULL);
+        const char *none[] = { missing, NULL };
+        const char *some[] = { missing, code, NULL };
+
+        g_assert_null(preflight_find_uefi_firmware(none));
+        g_assert_true(g_file_set_contents(code, "x", 1, NULL));
+        g_assert_cmpstr(preflight_find_uefi_firmware(some), ==, code);
+        g_assert_cmpint(unlink(code), ==, 0);
+        g_assert_cmpint(rmdir(dir), ==, 0);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/preflight/inspection", test_inspection);
         g_test_add_func("/preflight/inspection-bad", test_inspection_bad);
         g_test_add_func("/preflight/inspector-argv", test_inspector_argv);
+        g_test_add_func("/preflight/uefi-firmware", test_uefi_firmware);
         return g_test_run();
 }
