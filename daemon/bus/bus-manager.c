@@ -9,6 +9,7 @@
 #include "bus/bus-manager.h"
 #include "bus/source-call.h"
 #include "host/cred.h"
+#include "host/file-write.h"
 #include "host/owner.h"
 #include "core/job-id.h"
 #include "host/util.h"
@@ -110,7 +111,7 @@ int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text
         if (check_json) {
                 /* The checks it was created after, for v2vctl bundle. */
                 g_autofree char *p = g_build_filename(j->dir, "check.json", NULL);
-                r = v2v_write_file_atomic(p, check_json, strlen(check_json), 0640);
+                r = write_file_atomic(p, check_json, strlen(check_json), 0640);
                 if (r < 0)
                         log_full(LOG_WARNING, j->id, "cannot write %s: %s", p, g_strerror(-r));
         }
