@@ -366,6 +366,14 @@ static JsonNode *job_property_refine(const char *name, JsonNode *value) {
                 json_object_set_string_member(o, "text", json_array_get_string_element(pair, 1));
                 return json_node_init_object(json_node_alloc(), o);
         }
+        if (g_str_equal(name, "Failure") && JSON_NODE_HOLDS_ARRAY(value)) {
+                JsonArray *a = json_node_get_array(value);
+                g_autoptr(JsonObject) o = json_object_new();
+                json_object_set_string_member(o, "code", json_array_get_string_element(a, 0));
+                json_object_set_string_member(o, "summary", json_array_get_string_element(a, 1));
+                json_object_set_string_member(o, "remedy", json_array_get_string_element(a, 2));
+                return json_node_init_object(json_node_alloc(), o);
+        }
         if (g_str_equal(name, "Spec") && JSON_NODE_HOLDS_VALUE(value)) {
                 g_autoptr(JsonParser) p = json_parser_new();
                 const char *text = json_node_get_string(value);

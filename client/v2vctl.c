@@ -88,6 +88,10 @@ static bool use_legend(const Ctl *c) {
         return !c->no_legend;
 }
 
+bool use_legend_tty(const Ctl *c) {
+        return use_legend(c) && output_is_tty();
+}
+
 static unsigned table_width(const Ctl *c) {
         return c->full ? 0 : output_columns();
 }
@@ -156,7 +160,7 @@ static int verb_submit(Ctl *c, int argc, char **argv) {
                 if (r < 0)
                         return r;
         }
-        r = ctl_create_job(c, text, label, &id, &path);
+        r = c->check ? ctl_create_job_checked(c, text, label, &id, &path) : ctl_create_job(c, text, label, &id, &path);
         if (r < 0)
                 return r;
         printf("%s\n", id);
@@ -164,6 +168,20 @@ static int verb_submit(Ctl *c, int argc, char **argv) {
         if (!c->wait)
                 return 0;
         return watch_job(c, id, path);
+}
+
+static int verb_check(Ctl *c, int argc, char **argv) {
+        g_autofree char *text = NULL, *label = NULL;
+        int r;
+
+        r = read_spec(argv[1], &text, &label);
+        if (r < 0)
+                return r;
+        return ctl_check(c, text, label);
+}
+
+static int verb_bundle(Ctl *c, int argc, char **argv) {
+        return ctl_bundle(c, argv[1], c->output);
 }
 
 static int get_job_phase(Ctl *c, const char *path, char **ret) {
@@ -257,7 +275,7 @@ static int verb_list(Ctl *c, int argc, char **argv) {
         return 0;
 }
 
-static int manager_properties(Ctl *c, JsonObject **ret) {
+int ctl_manager_properties(Ctl *c, JsonObject **ret) {
         __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
         g_autoptr(JsonObject) o = json_object_new();
@@ -289,7 +307,7 @@ static int status_manager(Ctl *c) {
         g_autoptr(JsonObject) o = NULL;
         int r;
 
-        r = manager_properties(c, &o);
+        r = ctl_manager_properties(c, &o);
         if (r < 0)
                 return r;
         if (c->json != JSON_OFF) {
@@ -410,6 +428,14 @@ static int status_job(Ctl *c, const char *id) {
                 JsonObject *m = json_node_get_object(n);
                 g_autofree char *msg = g_strdup_printf("%s: %s", json_get_str(m, "type"), json_get_str(m, "text"));
                 status_field(c, "Last message", msg, false);
+        }
+        n = json_object_get_member(o, "failure");
+        if (n && JSON_NODE_HOLDS_OBJECT(n) && *json_get_str(json_node_get_object(n), "code")) {
+                JsonObject *f = json_node_get_object(n);
+                g_autofree char *msg = g_strdup_printf("%s: %s", json_get_str(f, "code"), json_get_str(f, "summary"));
+                /* Whole: what to do is the point of these two. */
+                printf("%13s: %s\n", "Failure", msg);
+                printf("%13s: %s\n", "Remedy", json_get_str(f, "remedy"));
         }
         status_field(c, "Log", json_get_str(o, "log_file"), true);
         status_field(c, "Machine log", json_get_str(o, "machine_log_file"), true);
@@ -882,7 +908,7 @@ static int verb_capabilities(Ctl *c, int argc, char **argv) {
         JsonNode *n;
         int r;
 
-        r = manager_properties(c, &o);
+        r = ctl_manager_properties(c, &o);
         if (r < 0)
                 return r;
         n = json_object_get_member(o, "v2v_capabilities");
@@ -1014,13 +1040,35 @@ static int verb_help(Ctl *c, int argc, char **argv);
 /* ------------------------------------------------------------------ the table */
 
 static const Verb verbs[] = {
-        { "submit", 1, 1, verb_submit, "submit FILE|- [--wait] [--at TIME]", "Create a conversion job from a job spec",
+        { "submit", 1, 1, verb_submit, "submit FILE|- [--wait] [--at TIME] [--check [--inspect]]", "Create a conversion job from a job spec",
           "Reads the job spec (JSON, see v2vctl(1) and the v2vd API) from FILE, or from\n"
           "standard input with -, asks v2vd to create the job and prints its id.\n\n"
           "  --wait      show the job's progress until it ends; exit 0 only if it\n"
           "              succeeded (^C stops waiting, the job goes on)\n"
           "  --at TIME   start no earlier than TIME: HH:MM (the next such local time)\n"
-          "              or RFC 3339 (2026-12-24T22:00:00+01:00); the spec's not_before\n" },
+          "              or RFC 3339 (2026-12-24T22:00:00+01:00); the spec's not_before\n"
+          "  --check     run the checks of 'v2vctl check' first; create the job only\n"
+          "              if none is an error (exit 6 otherwise)\n"
+          "  --inspect   with --check: inspect the guest too\n" },
+        { "check", 1, 1, verb_check, "check FILE|- [--inspect] [--timeout SECONDS] [--json]",
+          "Check a job spec before submitting it",
+          "Asks v2vd what would stop or slow down a job of this spec: the spec itself,\n"
+          "its paths with your rights, the source (connection, credentials, the VM\n"
+          "shut off, OVA manifest, SSH key login), the destination (writable, free\n"
+          "space, libvirt pool and networks), virtio-win, the queue and limits. One\n"
+          "line per finding: severity (error, warning, info), code, spec key, what to\n"
+          "do. Exit 0 when no finding is an error, 1 otherwise.\n\n"
+          "  --inspect          inspect the guest with virt-v2v-inspector (OS, disks,\n"
+          "                     the space it needs): a minute or more\n"
+          "  --timeout SECONDS  how long v2vd may take (default 60, with --inspect 900)\n"
+          "  --json             the findings as a JSON array\n" },
+        { "bundle", 1, 1, verb_bundle, "bundle ID [-o FILE]", "Write a job's support bundle (a tar)",
+          "Writes what you may read about job ID into one tar for a bug report: the\n"
+          "spec (secrets masked), its properties and Failure, state.json, job.json,\n"
+          "v2v.log, v2v-machine.log, the checks it was created with, the v2vd,\n"
+          "virt-v2v and libguestfs versions and its journal lines (V2VD_JOB=ID).\n"
+          "MANIFEST.txt says what is in it and what is not, and why.\n\n"
+          "  -o, --output FILE   where (default v2vd-job-ID.tar; - for standard output)\n" },
         { "list", 0, 0, verb_list, "list [--json] [--no-legend]", "List the jobs",
           "Lists the jobs you may see: id, VM name, state, progress and phase (for a\n"
           "queued job: why it waits).\n\n"
@@ -1128,6 +1176,7 @@ static void help_main(void) {
                "     --no-pager          do not pipe output into a pager\n"
                "  -l --full              do not shorten columns\n"
                "     --wait              submit: follow the job until it ends\n"
+               "     --check, --inspect, --timeout  check, submit: run the checks first\n"
                "  -f --follow            log: follow the log\n"
                "     --cpu, --network    throttle: the new limits\n"
                "     --uri, --ova, --password-file  sources, inspect: the source\n"
@@ -1175,6 +1224,9 @@ enum {
         ARG_OVA,
         ARG_PASSWORD_FILE,
         ARG_PRINT_SOURCE,
+        ARG_CHECK,
+        ARG_INSPECT,
+        ARG_TIMEOUT,
 };
 
 static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
@@ -1199,11 +1251,15 @@ static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
                 { "ova", required_argument, NULL, ARG_OVA },
                 { "password-file", required_argument, NULL, ARG_PASSWORD_FILE },
                 { "print-source", no_argument, NULL, ARG_PRINT_SOURCE },
+                { "check", no_argument, NULL, ARG_CHECK },
+                { "output", required_argument, NULL, 'o' },
+                { "inspect", no_argument, NULL, ARG_INSPECT },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 {}
         };
         int ch;
 
-        while ((ch = getopt_long(argc, argv, "hH:lqf", options, NULL)) >= 0) {
+        while ((ch = getopt_long(argc, argv, "hH:lqfo:", options, NULL)) >= 0) {
                 switch (ch) {
                 case 'h':
                         *ret_help = true;
@@ -1276,6 +1332,24 @@ static int parse_argv(Ctl *c, int argc, char **argv, bool *ret_help) {
                 case ARG_PRINT_SOURCE:
                         c->print_source = true;
                         break;
+                case ARG_CHECK:
+                        c->check = true;
+                        break;
+                case 'o':
+                        c->output = optarg;
+                        break;
+                case ARG_INSPECT:
+                        c->inspect = true;
+                        break;
+                case ARG_TIMEOUT: {
+                        guint64 v;
+                        if (!g_ascii_string_to_unsigned(optarg, 10, 1, 3600, &v, NULL)) {
+                                fprintf(stderr, "v2vctl: --timeout %s: expected seconds, 1 to 3600\n", optarg);
+                                return -EINVAL;
+                        }
+                        c->timeout = (unsigned) v;
+                        break;
+                }
                 case '?':
                         fprintf(stderr, "v2vctl: see 'v2vctl --help'\n");
                         return -EINVAL;
@@ -1305,6 +1379,10 @@ static int check_options(const Ctl *c, const Verb *v) {
                 { c->ova != NULL, "--ova", { "sources", "inspect" } },
                 { c->password_file != NULL, "--password-file", { "sources", "inspect" } },
                 { c->print_source, "--print-source", { "inspect" } },
+                { c->check, "--check", { "submit" } },
+                { c->output != NULL, "--output", { "bundle" } },
+                { c->inspect, "--inspect", { "check", "submit" } },
+                { c->timeout > 0, "--timeout", { "check", "submit" } },
                 { c->json != JSON_OFF, "--json", { "list", "status", "capabilities", "profiles" } },
         };
 
@@ -1316,7 +1394,8 @@ static int check_options(const Ctl *c, const Verb *v) {
                         ok = ok || g_str_equal(checks[i].verbs_ok[k], name);
                 /* sources and inspect print JSON anyway; allow --json there too. */
                 if (!ok && g_str_equal(checks[i].option, "--json") &&
-                    (g_str_equal(name, "sources") || g_str_equal(name, "inspect") || g_str_equal(name, "wrapper")))
+                    (g_str_equal(name, "sources") || g_str_equal(name, "inspect") || g_str_equal(name, "wrapper") ||
+                     g_str_equal(name, "check")))
                         ok = true;
                 if (!ok) {
                         fprintf(stderr, "v2vctl: %s does not apply to '%s'; see 'v2vctl %s --help'\n",

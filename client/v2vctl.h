@@ -60,12 +60,27 @@ typedef struct Ctl {
         const char *ova;
         const char *password_file;
         bool print_source;
+        bool check;                /* submit --check */
+        bool inspect;              /* check, submit --check: --inspect */
+        unsigned timeout;          /* check: --timeout SECONDS, 0 = the daemon's */
+        const char *output;        /* bundle: -o FILE */
 
         sd_bus *bus;
 } Ctl;
 
 /* v2vctl.c: CreateJob with TEXT; on failure prints why (LABEL names the spec). */
 int ctl_create_job(Ctl *c, const char *text, const char *label, char **ret_id, char **ret_path);
+
+/* check.c: CheckJobWithOptions, printing the findings (-ECANCELED when one
+ * is an error); CreateJobWithOptions with "check" (and "inspect"). */
+int ctl_check(Ctl *c, const char *text, const char *label);
+int ctl_create_job_checked(Ctl *c, const char *text, const char *label, char **ret_id, char **ret_path);
+/* bundle.c: the support bundle of job ID into OUTPUT (NULL: v2vd-job-ID.tar). */
+int ctl_bundle(Ctl *c, const char *id, const char *output);
+/* The Manager's properties, snake_case keys. */
+int ctl_manager_properties(Ctl *c, JsonObject **ret);
+/* --no-legend not given and stdout a terminal. */
+bool use_legend_tty(const Ctl *c);
 
 /* wrapper.c: virt-v2v-wrapper mode with the document TEXT (read from LABEL). */
 int wrapper_run(Ctl *c, const char *text, const char *label);

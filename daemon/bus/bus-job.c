@@ -134,11 +134,20 @@ JOB_GETTER(last_message) {
         return sd_bus_message_append(reply, "(ss)", type, text);
 }
 
+JOB_GETTER(failure) {
+        const char *code, *summary, *remedy;
+
+        if (!bus_may_see_job_details(bus_of(userdata), userdata, reply))
+                return sd_bus_message_append(reply, "(sss)", "", "", "");
+        job_failure(userdata, &code, &summary, &remedy);
+        return sd_bus_message_append(reply, "(sss)", code, summary, remedy);
+}
+
 /* The properties only root, the owner and who may manage any job read
  * (bus-access.h): the spec, the paths of the job's files, and what virt-v2v
  * says (its phases, messages and the disks' paths name the source). */
 static const char *const job_detail_properties[] = {
-        "Spec", "StateFile", "LogFile", "MachineLogFile", "ThrottlingFile", "Phase", "LastMessage", "Disks",
+        "Spec", "StateFile", "LogFile", "MachineLogFile", "ThrottlingFile", "Phase", "LastMessage", "Failure", "Disks",
         "WaitReason", NULL
 };
 
@@ -352,6 +361,7 @@ static const sd_bus_vtable NAME[] = {                                           
         SD_BUS_PROPERTY("ExpectedEndTime", "t", property_get_expected_end, 0, CHANGE),               \
         SD_BUS_PROPERTY("ReturnCode", "i", property_get_return_code, 0, CHANGE),                     \
         SD_BUS_PROPERTY("LastMessage", "(ss)", property_get_last_message, 0, DETAIL),                \
+        SD_BUS_PROPERTY("Failure", "(sss)", property_get_failure, 0, DETAIL),                        \
         SD_BUS_PROPERTY("CPULimit", "s", property_get_cpu_limit, 0, CHANGE),                         \
         SD_BUS_PROPERTY("NetworkLimit", "t", property_get_network_limit, 0, CHANGE),                 \
         SD_BUS_PROPERTY("DiskLimit", "t", property_get_disk_limit, 0, CHANGE),                       \
@@ -410,6 +420,7 @@ static const struct {
         { JOB_PROP_PID, "PID" },
         { JOB_PROP_PRIORITY, "Priority" },
         { JOB_PROP_WAIT_REASON, "WaitReason" },
+        { JOB_PROP_FAILURE, "Failure" },
 };
 
 void bus_job_emit_changed(Bus *b, Job *j, unsigned props) {

@@ -5,9 +5,11 @@
 #include <string.h>
 
 #include "bus/bus-access.h"
+#include "bus/bus-check.h"
 #include "bus/bus-manager.h"
 #include "bus/source-call.h"
 #include "host/cred.h"
+#include "host/file-write.h"
 #include "host/owner.h"
 #include "core/job-id.h"
 #include "host/util.h"
@@ -16,34 +18,16 @@
 #include "job/job.h"
 #include "job/metrics-file.h"
 
-static char *home_of(uid_t uid) {
+char *home_of(uid_t uid) {
         Cred c;
 
         return passwd_lookup(uid, &c) < 0 ? NULL : g_strdup(c.home);
 }
 
-static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
-        Bus *b = userdata;
-        Manager *m = b->manager;
-        g_autoptr(V2vSpec) spec = NULL;
-        g_autoptr(GError) gerror = NULL;
-        g_autofree char *home = NULL;
-        const char *text;
-        uid_t uid;
-        Job *j;
-        int r;
-
-        /* The caller's bounds first, before polkit is asked (which holds the
-         * message while it answers): the spec's size, the queue. */
-        r = sd_bus_message_read(message, "s", &text);
-        if (r < 0)
-                return r;
+int bus_manager_create_job_bounds(Manager *m, const char *text, uid_t uid, sd_bus_error *error) {
         if (strlen(text) > V2V_SPEC_MAX_SIZE)
                 return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
                                          "the spec is %zu bytes, more than %u", strlen(text), V2V_SPEC_MAX_SIZE);
-        r = bus_sender_uid(message, &uid);
-        if (r < 0)
-                return r;
         if (manager_queue_is_full(m))
                 return sd_bus_error_setf(error, V2VD_ERROR_TOO_MANY_JOBS,
                                          "%u jobs are already queued; wait or raise max_queued_jobs",
@@ -52,6 +36,26 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
                 return sd_bus_error_setf(error, V2VD_ERROR_TOO_MANY_JOBS,
                                          "uid %u has %u jobs queued already (max_queued_jobs_per_user=%u)",
                                          (unsigned) uid, manager_queued_of(m, uid), m->max_queued_jobs_per_user);
+        return 0;
+}
+
+static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
+        Bus *b = userdata;
+        const char *text;
+        uid_t uid;
+        int r;
+
+        /* The caller's bounds first, before polkit is asked (which holds the
+         * message while it answers): the spec's size, the queue. */
+        r = sd_bus_message_read(message, "s", &text);
+        if (r < 0)
+                return r;
+        r = bus_sender_uid(message, &uid);
+        if (r < 0)
+                return r;
+        r = bus_manager_create_job_bounds(b->manager, text, uid, error);
+        if (r < 0)
+                return r;
         r = sd_bus_message_rewind(message, true);
         if (r < 0)
                 return r;
@@ -64,6 +68,16 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
         r = sd_bus_message_read(message, "s", &text);
         if (r < 0)
                 return r;
+        return bus_manager_create_job(b->manager, message, text, uid, NULL, error);
+}
+
+int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text, uid_t uid, const char *check_json,
+                           sd_bus_error *error) {
+        g_autoptr(V2vSpec) spec = NULL;
+        g_autoptr(GError) gerror = NULL;
+        g_autofree char *home = NULL;
+        Job *j;
+        int r;
 
         home = home_of(uid);
         {
@@ -99,6 +113,13 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
         r = job_create(m, &spec, uid, &j);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "cannot create the job: %s", g_strerror(-r));
+        if (check_json) {
+                /* The checks it was created after, for v2vctl bundle. */
+                g_autofree char *p = g_build_filename(j->dir, "check.json", NULL);
+                r = write_file_atomic(p, check_json, strlen(check_json), 0640);
+                if (r < 0)
+                        log_full(LOG_WARNING, j->id, "cannot write %s: %s", p, g_strerror(-r));
+        }
 
         return sd_bus_reply_method_return(message, "so", j->id, j->object_path);
 }
@@ -344,6 +365,14 @@ static const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("HostDiskLimit", "t", property_get_host_disk, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD_WITH_ARGS("CreateJob", SD_BUS_ARGS("s", spec), SD_BUS_RESULT("s", id, "o", job),
                                 method_create_job, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CreateJobWithOptions", SD_BUS_ARGS("s", spec, "a{sv}", options),
+                                SD_BUS_RESULT("s", id, "o", job), bus_check_method_create_job_with_options,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CheckJob", SD_BUS_ARGS("s", spec), SD_BUS_RESULT("a(ssss)", findings),
+                                bus_check_method_check_job, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("CheckJobWithOptions", SD_BUS_ARGS("s", spec, "a{sv}", options),
+                                SD_BUS_RESULT("a(ssss)", findings), bus_check_method_check_job,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("ListJobs", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sossd)", jobs),
                                 method_list_jobs, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("GetJob", SD_BUS_ARGS("s", id), SD_BUS_RESULT("o", job),

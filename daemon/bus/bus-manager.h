@@ -12,3 +12,14 @@
 
 int bus_manager_register(Bus *b);
 void bus_manager_emit_counts(Bus *b);
+
+/* What CreateJob refuses before polkit is asked: the spec's size, a full
+ * queue, uid's queued jobs. 0 or a negative errno with error set. */
+int bus_manager_create_job_bounds(Manager *m, const char *text, uid_t uid, sd_bus_error *error);
+/* CreateJob's work once the caller is allowed: validate text as uid's
+ * spec, create the job, reply (s id, o job) to message. check_json: the
+ * findings it was checked with, kept as the job's check.json (or NULL). */
+int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text, uid_t uid, const char *check_json,
+                           sd_bus_error *error);
+/* uid's home directory (NULL if unknown). */
+char *home_of(uid_t uid);

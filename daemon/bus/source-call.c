@@ -9,12 +9,14 @@
 #include <unistd.h>
 
 #include "bus/bus-access.h"
+#include "bus/bus-check.h"
 #include "bus/source-call.h"
 #include "common/bus-names.h"
 #include "host/cred.h"
 #include "host/scope.h"
 #include "host/spawn.h"
 #include "host/util.h"
+#include "sources/preflight.h"
 #include "sources/sources.h"
 
 #define MAX_REPLY (64u * 1024 * 1024)
@@ -33,6 +35,8 @@ typedef struct SourceCall {
         ScopeWait *scope_wait;          /* until the helper is in it */
         int out_fd;
         GString *out;
+        JsonNode *check_findings;       /* CheckJob: the daemon's findings; the reply is a(ssss) (bus-check.c) */
+        bool inspect;                   /* CheckJob with inspect: boots a libguestfs appliance */
         bool eof, exited;
         int status;
         sd_event_source *io, *child, *timer;
@@ -55,6 +59,8 @@ static void source_call_free(SourceCall *c) {
         sd_bus_message_unref(c->message);
         if (c->out)
                 g_string_free(c->out, TRUE);
+        if (c->check_findings)
+                json_node_unref(c->check_findings);
         g_free(c->what);
         g_free(c);
 }
@@ -67,18 +73,35 @@ static void kill_helper(SourceCall *c) {
                 (void) scope_stop(c->bus->bus, c->unit);
 }
 
-static void reply_error(SourceCall *c, const char *text) {
+/* A CheckJob call answers with its findings and, last, an error finding
+ * (code): a check that did not finish is no pass. */
+static void reply_failure(SourceCall *c, const char *code, const char *text) {
         if (!c->message)
                 return;
-        (void) sd_bus_reply_method_errorf(c->message, V2VD_ERROR_SOURCE_ERROR, "%s", text);
+        if (c->check_findings) {
+                json_array_add_element(json_node_get_array(c->check_findings),
+                                       preflight_finding("error", code, "", text));
+                if (bus_check_reply(c->bus, c->message, c->check_findings, "[]") < 0)
+                        (void) sd_bus_reply_method_errorf(c->message, V2VD_ERROR_SOURCE_ERROR, "%s", text);
+        } else
+                (void) sd_bus_reply_method_errorf(c->message, V2VD_ERROR_SOURCE_ERROR, "%s", text);
         c->message = sd_bus_message_unref(c->message);
+}
+
+static void reply_error(SourceCall *c, const char *text) {
+        reply_failure(c, "check-failed", text);
 }
 
 static void maybe_finish(SourceCall *c) {
         if (!c->exited || !c->eof)
                 return;
         if (c->message) {
-                if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0 && g_utf8_validate(c->out->str, -1, NULL)) {
+                if (c->check_findings && WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0) {
+                        if (bus_check_reply(c->bus, c->message, c->check_findings, c->out->str) < 0)
+                                reply_error(c, "the helper's answer is not a list of findings");
+                        else
+                                c->message = sd_bus_message_unref(c->message);
+                } else if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 0 && g_utf8_validate(c->out->str, -1, NULL)) {
                         (void) sd_bus_reply_method_return(c->message, "s", c->out->str);
                         c->message = sd_bus_message_unref(c->message);
                 } else if (WIFEXITED(c->status) && WEXITSTATUS(c->status) == 2 && c->out->len &&
@@ -135,11 +158,14 @@ static int on_exit_child(sd_event_source *s, const siginfo_t *si, void *userdata
 
 static int on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         SourceCall *c = userdata;
-        g_autofree char *t = g_strdup_printf("%s: no answer within %u s (timeout); the source is slow or unreachable",
-                                             c->what, c->timeout_sec);
+        g_autofree char *t = c->check_findings
+                ? g_strdup_printf("the checks did not finish within %u s (a source or host that does not answer?); "
+                                  "give a longer timeout", c->timeout_sec)
+                : g_strdup_printf("%s: no answer within %u s (timeout); the source is slow or unreachable",
+                                  c->what, c->timeout_sec);
 
         log_warning("%s", t);
-        reply_error(c, t);
+        reply_failure(c, "check-timeout", t);
         kill_helper(c);
         return 0;
 }
@@ -300,38 +326,37 @@ static int source_call_watch(SourceCall *c, sd_bus_error *error) {
         return 0;
 }
 
-int source_call_start(Bus *b, sd_bus_message *message, const char *op, const char *source_json,
-                      const char *vm_name, sd_bus_error *error) {
+/* Starts v2vd-sources as the caller with request on its stdin and answers
+ * message when it is done, or at timeout_sec. Takes what, request (a
+ * secret) and check_findings. */
+static int source_call_launch(Bus *b, sd_bus_message *message, char *what, unsigned timeout_sec, char *request,
+                              JsonNode *check_findings, sd_bus_error *error) {
         Manager *m = b->manager;
-        g_autoptr(SourceSpec) spec = NULL;
-        g_autoptr(GError) gerror = NULL;
         static Cred cred;   /* big (groups); the daemon is single-threaded */
+        g_autofree char *what_owned = what;
+        g_autoptr(JsonNode) findings_owned = check_findings;
         bool drop = false;
         SourceCall *c;
         uid_t uid = 0;
         int r;
 
-        if (strlen(source_json) > MAX_REQUEST - 4096)
-                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "source: longer than %u bytes", MAX_REQUEST - 4096);
-        spec = source_spec_parse(source_json, &gerror);
-        if (!spec)
-                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "%s", gerror->message);
-        if (spec->print_source && !vm_name)
-                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
-                                         "source: \"print_source\" is for InspectSourceVM, not ListSourceVMs");
+        if (!request)
+                return -EINVAL;
         if (!m->user_mode) {
                 r = bus_sender_uid(message, &uid);
                 if (r < 0)
-                        return r;
+                        goto fail;
         }
         r = check_bounds(b, uid, error);
         if (r < 0)
-                return r;
+                goto fail;
         if (!m->user_mode && uid != 0) {
                 r = cred_lookup(uid, &cred);
-                if (r < 0)
-                        return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "cannot find user %u's groups: %s",
-                                                 (unsigned) uid, g_strerror(-r));
+                if (r < 0) {
+                        r = sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "cannot find user %u's groups: %s",
+                                              (unsigned) uid, g_strerror(-r));
+                        goto fail;
+                }
                 drop = true;
         }
 
@@ -340,16 +365,12 @@ int source_call_start(Bus *b, sd_bus_message *message, const char *op, const cha
         c->out_fd = -1;
         c->in_fd = -1;
         c->out = g_string_new(NULL);
-        c->what = g_strdup_printf("%s %s%s%s", sd_bus_message_get_member(message), source_spec_describe(spec),
-                                  vm_name ? " " : "", vm_name ?: "");
-        c->timeout_sec = spec->timeout_sec ?: m->source_timeout_sec;
+        c->what = g_steal_pointer(&what_owned);
+        c->timeout_sec = timeout_sec;
         c->uid = uid;
-        c->request = helper_request(m, op, source_json, vm_name, spec->print_source);
+        c->request = g_steal_pointer(&request);
+        c->check_findings = g_steal_pointer(&findings_owned);
         b->source_calls = g_list_prepend(b->source_calls, c);
-        if (!c->request) {
-                source_call_free(c);
-                return -EINVAL;
-        }
         r = spawn_helper(c, drop ? &cred : NULL);
         if (r < 0) {
                 source_call_free(c);
@@ -363,6 +384,94 @@ int source_call_start(Bus *b, sd_bus_message *message, const char *op, const cha
         c->message = sd_bus_message_ref(message);
         log_debug("%s: started v2vd-sources (pid %d, timeout %u s)", c->what, (int) c->pid, c->timeout_sec);
         return 1;
+fail:
+        secret_string_free(request);
+        return r;
+}
+
+int source_call_start(Bus *b, sd_bus_message *message, const char *op, const char *source_json,
+                      const char *vm_name, sd_bus_error *error) {
+        Manager *m = b->manager;
+        g_autoptr(SourceSpec) spec = NULL;
+        g_autoptr(GError) gerror = NULL;
+
+        if (strlen(source_json) > MAX_REQUEST - 4096)
+                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "source: longer than %u bytes", MAX_REQUEST - 4096);
+        spec = source_spec_parse(source_json, &gerror);
+        if (!spec)
+                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR, "%s", gerror->message);
+        if (spec->print_source && !vm_name)
+                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
+                                         "source: \"print_source\" is for InspectSourceVM, not ListSourceVMs");
+        return source_call_launch(b, message,
+                                  g_strdup_printf("%s %s%s%s", sd_bus_message_get_member(message),
+                                                  source_spec_describe(spec), vm_name ? " " : "", vm_name ?: ""),
+                                  spec->timeout_sec ?: m->source_timeout_sec,
+                                  helper_request(m, op, source_json, vm_name, spec->print_source), NULL, error);
+}
+
+int source_call_start_check(Bus *b, sd_bus_message *message, const char *spec_json, bool inspect,
+                            unsigned timeout_sec, JsonNode *findings, sd_bus_error *error) {
+        Manager *m = b->manager;
+        g_autoptr(JsonNode) owned = findings;
+        g_autoptr(JsonParser) p = json_parser_new();
+        g_autoptr(JsonBuilder) jb = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+        char *request;
+        int r;
+
+        if (strlen(spec_json) > MAX_REQUEST - 4096)
+                return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED, "the spec is longer than %u bytes",
+                                         MAX_REQUEST - 4096);
+        if (inspect) {
+                /* Each inspection is an appliance with its own memory: a few at once. */
+                unsigned n = 0;
+                for (GList *l = b->source_calls; l; l = l->next)
+                        n += ((SourceCall *) l->data)->inspect && ((SourceCall *) l->data)->message;
+                if (n >= CHECK_INSPECTIONS_MAX)
+                        return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
+                                                 "%u guest inspections are running already; try again later", n);
+        }
+        if (!json_parser_load_from_data(p, spec_json, -1, NULL) || !JSON_NODE_HOLDS_OBJECT(json_parser_get_root(p)))
+                return -EINVAL;
+        json_builder_begin_object(jb);
+        json_builder_set_member_name(jb, "op");
+        json_builder_add_string_value(jb, "check");
+        json_builder_set_member_name(jb, "spec");
+        json_builder_add_value(jb, json_node_copy(json_parser_get_root(p)));
+        json_builder_set_member_name(jb, "inspect");
+        json_builder_add_boolean_value(jb, inspect);
+        /* The helper stops what it runs before the daemon kills it (so
+         * that it removes the secret files they hold), the inspector
+         * early enough for its finding to say so. */
+        json_builder_set_member_name(jb, "timeout");
+        json_builder_add_int_value(jb, timeout_sec);
+        json_builder_set_member_name(jb, "inspect_timeout");
+        json_builder_add_int_value(jb, timeout_sec > 20 ? timeout_sec - 15 : timeout_sec);
+        json_builder_set_member_name(jb, "profile_dirs");
+        json_builder_begin_array(jb);
+        for (char **d = m->profile_dirs; d && *d; d++)
+                json_builder_add_string_value(jb, *d);
+        json_builder_end_array(jb);
+        json_builder_set_member_name(jb, "virt_v2v");
+        json_builder_add_string_value(jb, m->virt_v2v);
+        json_builder_set_member_name(jb, "environment");
+        json_builder_begin_array(jb);
+        for (char **e = m->extra_env; e && *e; e++)
+                json_builder_add_string_value(jb, *e);
+        json_builder_end_array(jb);
+        json_builder_end_object(jb);
+        root = json_builder_get_root(jb);
+        request = json_to_string(root, FALSE);
+        if (strlen(request) > MAX_REQUEST) {
+                secret_string_free(request);
+                return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED, "the spec is too long to check");
+        }
+        r = source_call_launch(b, message, g_strdup(sd_bus_message_get_member(message)), timeout_sec, request,
+                               g_steal_pointer(&owned), error);
+        if (r > 0 && b->source_calls)
+                ((SourceCall *) b->source_calls->data)->inspect = inspect;   /* the call just added */
+        return r;
 }
 
 void source_calls_abort(Bus *b) {

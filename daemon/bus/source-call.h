@@ -11,6 +11,8 @@
  */
 #pragma once
 
+#include <json-glib/json-glib.h>
+#include <stdbool.h>
 #include <systemd/sd-bus.h>
 
 #include "bus/bus.h"
@@ -24,6 +26,15 @@
  * follow, or a negative errno / sd_bus_error set to reply at once. */
 int source_call_start(Bus *b, sd_bus_message *message, const char *op, const char *source_json,
                       const char *vm_name, sd_bus_error *error);
+
+/* Guest inspections (CheckJobWithOptions inspect) at once, in all. */
+#define CHECK_INSPECTIONS_MAX 2u
+
+/* CheckJob: the helper runs sources/preflight.c as the caller with the
+ * whole spec; the reply (bus_check_reply) is findings (the daemon's,
+ * taken) followed by the helper's. timeout_sec bounds the whole call. */
+int source_call_start_check(Bus *b, sd_bus_message *message, const char *spec_json, bool inspect,
+                            unsigned timeout_sec, JsonNode *findings, sd_bus_error *error);
 
 /* At shutdown: kill the helpers still running, forget their calls. */
 void source_calls_abort(Bus *b);

@@ -22,6 +22,7 @@
 #define V2VD_ERROR_TOO_MANY_JOBS      V2VD_ERROR_PREFIX "TooManyJobs"
 #define V2VD_ERROR_LIMITS_EXCEEDED    V2VD_ERROR_PREFIX "LimitsExceeded"
 #define V2VD_ERROR_SOURCE_ERROR       V2VD_ERROR_PREFIX "SourceError"
+#define V2VD_ERROR_CHECK_FAILED       V2VD_ERROR_PREFIX "CheckFailed"
 
 #define V2VD_POLKIT_ACTION_CREATE_JOB      "org.v2vd.V2V1.create-job"
 #define V2VD_POLKIT_ACTION_MANAGE_JOB      "org.v2vd.V2V1.manage-job"

@@ -12,6 +12,8 @@
 #define LINE_MAX_BYTES (64u * 1024u)
 /* A multi-line error stops growing past this. */
 #define MESSAGE_MAX_BYTES (16u * 1024u)
+/* The tail of other programs' lines kept for classifying a failure. */
+#define OTHER_LINES_MAX (16u * 1024u)
 /* Sanity bound on "Copying disk N/M". */
 #define DISKS_MAX 4096u
 
@@ -31,6 +33,7 @@ V2vProgress *v2v_progress_new(void) {
         p->log_line = g_string_new(NULL);
         p->machine_line = g_string_new(NULL);
         p->scratch = g_string_new(NULL);
+        p->other_lines = g_string_new(NULL);
         return p;
 }
 
@@ -42,6 +45,8 @@ void v2v_progress_free(V2vProgress *p) {
         g_free(p->last_message_type);
         g_free(p->last_message_text);
         g_free(p->last_error);
+        g_free(p->first_error);
+        g_string_free(p->other_lines, TRUE);
         g_string_free(p->log_line, TRUE);
         g_string_free(p->machine_line, TRUE);
         g_string_free(p->scratch, TRUE);
@@ -368,6 +373,20 @@ static unsigned set_phase(V2vProgress *p, const char *text, uint64_t now_usec) {
         return V2V_PROGRESS_CHANGED_PHASE | apply_phase_floor(p, text, now_usec);
 }
 
+/* Message number seq, an error, has the text (whole, or more of it). */
+static void note_error(V2vProgress *p, unsigned seq, const char *type, const char *text) {
+        if (!g_str_equal(type, "error"))
+                return;
+        if (p->first_error_seq == 0)
+                p->first_error_seq = seq;
+        if (seq == p->first_error_seq && g_strcmp0(p->first_error, text) != 0) {
+                char *e = g_strdup(text);
+
+                g_free(p->first_error);
+                p->first_error = e;
+        }
+}
+
 static unsigned apply_message(V2vProgress *p, bool machine, const char *type, const char *text, uint64_t now_usec) {
         unsigned k = machine ? ++p->machine_messages : ++p->log_messages;
         unsigned mask;
@@ -375,6 +394,8 @@ static unsigned apply_message(V2vProgress *p, bool machine, const char *type, co
         if (k <= p->applied_messages) {
                 /* The log had it first, but its text may be cut short (a
                  * multi-line error): the machine log's is complete. */
+                if (machine && g_str_equal(type, "error"))
+                        note_error(p, k, type, text);
                 if (machine && k == p->applied_messages &&
                     (g_str_equal(type, "error") || g_str_equal(type, "warning")) &&
                     g_strcmp0(p->last_message_type, type) == 0)
@@ -383,6 +404,7 @@ static unsigned apply_message(V2vProgress *p, bool machine, const char *type, co
         }
 
         p->applied_messages = k;
+        note_error(p, k, type, text);
         mask = set_last_message(p, type, text);
         if (g_str_equal(type, "message"))
                 mask |= set_phase(p, text, now_usec);
@@ -439,6 +461,7 @@ static unsigned log_continue(V2vProgress *p, const char *s, size_t n) {
                 g_string_append_c(t, '\n');
         g_string_append(t, line);
         p->log_pending_blanks = 0;
+        note_error(p, p->log_cont_seq, p->last_message_type, t->str);
         return set_last_message(p, p->last_message_type, t->str);
 }
 
@@ -458,8 +481,26 @@ static unsigned log_message(V2vProgress *p, const char *type, const char *s, siz
         return mask;
 }
 
+/* Another program's line in v2v.log: kept (the tail) for failure.c. */
+static void other_line(V2vProgress *p, const char *s, size_t n) {
+        g_autofree char *line = NULL;
+
+        if (n == 0)
+                return;
+        n = MIN(n, (size_t) OTHER_LINES_MAX / 4);
+        if (p->other_lines->len + n + 1 > OTHER_LINES_MAX) {
+                const char *keep = memchr(p->other_lines->str + p->other_lines->len / 2, '\n',
+                                          p->other_lines->len - p->other_lines->len / 2);
+
+                g_string_erase(p->other_lines, 0, keep ? (gssize) (keep + 1 - p->other_lines->str) : -1);
+        }
+        line = g_utf8_make_valid(s, (gssize) n);
+        g_string_append(p->other_lines, line);
+        g_string_append_c(p->other_lines, '\n');
+}
+
 static unsigned log_line(V2vProgress *p, const char *s, size_t n, uint64_t now_usec) {
-        static const char *const progs[] = { "virt-v2v: ", "virt-v2v-in-place: " };
+        static const char *const progs[] = { "virt-v2v: ", "virt-v2v-in-place: ", "virt-v2v-inspector: " };
         size_t off;
         double v;
 
@@ -497,8 +538,10 @@ static unsigned log_line(V2vProgress *p, const char *s, size_t n, uint64_t now_u
                 return log_message(p, "info", s + l, n - l, now_usec);
         }
 
-        if (!p->log_in_error && !p->log_in_warning)
+        if (!p->log_in_error && !p->log_in_warning) {
+                other_line(p, s, n);
                 return 0;
+        }
 
         if (n == 0) {
                 if (p->log_in_error)

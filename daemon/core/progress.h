@@ -67,6 +67,9 @@ typedef struct V2vProgress {
         char *last_message_type;   /* "error", "warning", "info", "message"; NULL = none */
         char *last_message_text;
         char *last_error;          /* the last error virt-v2v reported (kept even if later messages arrive) */
+        char *first_error;         /* the first one, whole (a failure's cause; later ones follow from it) */
+        GString *other_lines;      /* the last OTHER_LINES_MAX bytes of v2v.log's lines that are not
+                                    * virt-v2v's own (nbdkit, nbdcopy, qemu-nbd, scp, libvirt), for failure.c */
         uint64_t copy_started_usec;    /* realtime when copying began, 0 = not yet */
         uint64_t expected_end_usec;    /* realtime estimate, 0 = unknown */
 
@@ -82,6 +85,7 @@ typedef struct V2vProgress {
          * message of either is applied once, by whichever stream is first. */
         unsigned log_messages, machine_messages, applied_messages;
         unsigned log_cont_seq;     /* sequence number of the log message being continued */
+        unsigned first_error_seq;  /* sequence number of first_error, 0 = none yet */
         double copy_start_progress;
         double phase_floor;        /* the whole job's progress from the phases so far */
         GString *scratch;

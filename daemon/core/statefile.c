@@ -93,7 +93,10 @@ char *v2v_statefile_render(const V2vStatus *st) {
         if (st->return_code >= 0)
                 add_int(b, "return_code", st->return_code);
 
-        if (st->last_message_type) {
+        if (st->state == V2V_JOB_FAILED && st->failure_code && st->failure_summary && st->failure_summary[0]) {
+                msg_type = "error";
+                msg_text = st->failure_summary;
+        } else if (st->last_message_type) {
                 msg_type = st->last_message_type;
                 msg_text = st->last_message_text;
         } else if (p && p->last_message_type) {
@@ -118,6 +121,14 @@ char *v2v_statefile_render(const V2vStatus *st) {
         add_string(b, "network", network);
         json_builder_end_object(b);
 
+        if (st->failure_code) {
+                json_builder_set_member_name(b, "failure");
+                json_builder_begin_object(b);
+                add_string(b, "code", st->failure_code);
+                add_string(b, "summary", st->failure_summary ?: "");
+                add_string(b, "remedy", st->failure_remedy ?: "");
+                json_builder_end_object(b);
+        }
         if (v2v_job_state_is_finished(st->state))
                 add_bool(b, "finished", true);
         if (st->state == V2V_JOB_FAILED || st->state == V2V_JOB_CANCELLED)
@@ -145,6 +156,9 @@ void v2v_job_record_free(V2vJobRecord *r) {
         g_free(r->cpu_limit);
         g_free(r->final_message_type);
         g_free(r->final_message_text);
+        g_free(r->failure_code);
+        g_free(r->failure_summary);
+        g_free(r->failure_remedy);
         if (r->preexisting_outputs)
                 g_ptr_array_unref(r->preexisting_outputs);
         if (r->created_outputs)
@@ -185,6 +199,9 @@ char *v2v_job_record_render(const V2vJobRecord *r) {
         add_int(b, "return_code", r->return_code);
         add_opt_string(b, "final_message_type", r->final_message_type);
         add_opt_string(b, "final_message_text", r->final_message_text);
+        add_opt_string(b, "failure_code", r->failure_code);
+        add_opt_string(b, "failure_summary", r->failure_summary);
+        add_opt_string(b, "failure_remedy", r->failure_remedy);
         add_string_array(b, "preexisting_outputs", r->preexisting_outputs);
         add_string_array(b, "created_outputs", r->created_outputs);
         json_builder_end_object(b);
@@ -318,7 +335,10 @@ static bool parse_record_object(JsonObject *o, V2vJobRecord *r, GError **error) 
             !get_int(o, "priority", V2V_PRIORITY_MIN, V2V_PRIORITY_MAX, &prio, error) ||
             !get_int(o, "return_code", INT_MIN, INT_MAX, &rc, error) ||
             !get_string(o, "final_message_type", &r->final_message_type, error) ||
-            !get_string(o, "final_message_text", &r->final_message_text, error))
+            !get_string(o, "final_message_text", &r->final_message_text, error) ||
+            !get_string(o, "failure_code", &r->failure_code, error) ||
+            !get_string(o, "failure_summary", &r->failure_summary, error) ||
+            !get_string(o, "failure_remedy", &r->failure_remedy, error))
                 return false;
         r->runner_pid = (uint32_t) pid;
         r->return_code = (int) rc;

@@ -37,6 +37,9 @@ typedef struct V2vStatus {
         const char *last_message_text;
         const char *cpu_limit;     /* "50%" / "unlimited" */
         uint64_t network_limit;    /* bytes/s, 0 = unlimited */
+        const char *failure_code;  /* NULL = none (failure.h) */
+        const char *failure_summary;
+        const char *failure_remedy;
 } V2vStatus;
 
 /* Render state.json (pretty, stable key order). Never fails.
@@ -49,7 +52,10 @@ typedef struct V2vStatus {
  * "throttling" (always: {"cpu": cpu_limit or "unlimited", "network": the
  * bytes per second as a string of digits, or "unlimited"} — strings, the
  * same form throttling.json takes), "finished" (true, only when the state
- * is finished), "failed" (true, only when failed or cancelled).
+ * is finished), "failed" (true, only when failed or cancelled), "failure"
+ * ({"code", "summary", "remedy"}, when failure_code is set). A failed job
+ * with a failure has its summary as last_message (type "error"): what the
+ * wrapper's callers show.
  * Progress values are rounded to two decimals. */
 char *v2v_statefile_render(const V2vStatus *st);
 
@@ -69,6 +75,9 @@ typedef struct V2vJobRecord {
         int return_code;          /* -1 = none */
         char *final_message_type; /* set when the daemon itself decided the end (killed, lost) */
         char *final_message_text;
+        char *failure_code;       /* why it failed or was cancelled (failure.h); NULL = not classified */
+        char *failure_summary;
+        char *failure_remedy;
         GPtrArray *preexisting_outputs; /* output files that existed before the job ran: never removed on cancel */
         GPtrArray *created_outputs;     /* "DEV:INO:NAME" of each output file the job created, recorded when
                                          * it appeared: the only files cancel removes (owner.c) */

@@ -57,6 +57,9 @@ int job_write_state_file(Job *j, bool durable) {
                 .last_message_text = j->record->final_message_text,
                 .cpu_limit = j->record->cpu_limit,
                 .network_limit = j->record->network_limit,
+                .failure_code = j->record->failure_code,
+                .failure_summary = j->record->failure_summary,
+                .failure_remedy = j->record->failure_remedy,
         };
         int r;
 

@@ -29,6 +29,7 @@
 #include "job/scheduler.h"
 #include "common/runner-exit.h"
 #include "common/limits-json.h"
+#include "core/failure.h"
 #include "common/v2v-limits.h"
 #include "host/cred.h"
 #include "host/owner.h"
@@ -62,6 +63,46 @@ void job_last_message(const Job *j, const char **type, const char **text) {
                 *type = "";
                 *text = "";
         }
+}
+
+void job_failure(const Job *j, const char **code, const char **summary, const char **remedy) {
+        *code = j->record->failure_code ?: "";
+        *summary = j->record->failure_summary ?: "";
+        *remedy = j->record->failure_remedy ?: "";
+}
+
+/* Classify a failed or cancelled job's end into its record (core/failure.c).
+ * daemon_message: the daemon's own error when it ended the job. */
+static void job_classify_failure(Job *j, V2vJobState state, const char *daemon_message) {
+        g_autoptr(V2vFailure) f = NULL;
+        V2vFailureInput in = {
+                .state = state,
+                .daemon_message = daemon_message,
+                .first_error = j->progress->first_error,
+                .last_error = j->progress->last_error,
+                .other_lines = j->progress->other_lines->str,
+        };
+
+        f = v2v_failure_classify(&in);
+        if (!f)
+                return;
+        g_free(j->record->failure_code);
+        g_free(j->record->failure_summary);
+        g_free(j->record->failure_remedy);
+        j->record->failure_code = g_steal_pointer(&f->code);
+        j->record->failure_summary = g_steal_pointer(&f->summary);
+        j->record->failure_remedy = g_steal_pointer(&f->remedy);
+        job_mark_dirty(j, JOB_PROP_FAILURE);
+        log_full(LOG_INFO, j->id, "failure %s: %s", j->record->failure_code, j->record->failure_summary);
+}
+
+/* The daemon's own error, when it (not virt-v2v) decided the end. */
+static const char *job_daemon_error(const Job *j, const char *msg_type, const char *msg_text) {
+        if (msg_type)
+                return g_str_equal(msg_type, "error") ? msg_text : NULL;
+        if (j->record->final_message_type && g_str_equal(j->record->final_message_type, "error"))
+                return j->record->final_message_text;
+        return NULL;
 }
 
 static Job *job_alloc(Manager *m, const char *id) {
@@ -317,8 +358,13 @@ void job_finish(Job *j, V2vJobState state, const char *msg_type, const char *msg
         job_release_log_space(j);
 
         j->record->finished_usec = now_usec(CLOCK_REALTIME);
+        if (state == V2V_JOB_FAILED || state == V2V_JOB_CANCELLED)
+                job_classify_failure(j, state, job_daemon_error(j, msg_type, msg_text));
         if (msg_type)
                 job_set_message(j, msg_type, msg_text);
+        else if (state == V2V_JOB_FAILED && j->progress->first_error)
+                /* The first error is the cause; what follows it is cleanup. */
+                job_set_message(j, "error", j->progress->first_error);
         if (state == V2V_JOB_SUCCEEDED)
                 props |= progress_change_to_props(v2v_progress_complete(j->progress));
         if (state == V2V_JOB_CANCELLED)
@@ -735,6 +781,13 @@ int job_load(Manager *m, const char *id, Job **ret) {
                 (void) job_read_log(j, &j->log_offset, false);
                 if (j->record->state == V2V_JOB_SUCCEEDED)
                         v2v_progress_complete(j->progress);
+        }
+        /* A record from before failures were classified. */
+        if ((j->record->state == V2V_JOB_FAILED || j->record->state == V2V_JOB_CANCELLED) &&
+            !j->record->failure_code) {
+                job_classify_failure(j, j->record->state, job_daemon_error(j, NULL, NULL));
+                job_save_record(j);
+                j->dirty = 0;
         }
 
         g_hash_table_insert(m->jobs, j->id, j);

@@ -52,6 +52,7 @@ typedef enum JobProperty {
         JOB_PROP_PRIORITY         = 1 << 15,
         JOB_PROP_WAIT_REASON      = 1 << 16,
         JOB_PROP_DISK_LIMIT       = 1 << 17,
+        JOB_PROP_FAILURE          = 1 << 18,
 } JobProperty;
 
 struct Job {
@@ -146,6 +147,9 @@ V2vJobState job_state(const Job *j);
 double job_progress(const Job *j);
 const char *job_phase(const Job *j);
 void job_last_message(const Job *j, const char **type, const char **text);
+/* Why a failed or cancelled job ended (core/failure.h): "" for each while
+ * it has not. */
+void job_failure(const Job *j, const char **code, const char **summary, const char **remedy);
 
 char *job_state_file_path(const Job *j);
 char *job_log_path(const Job *j);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sources/preflight.h"
 #include "sources/sources.h"
 
 #define MAX_REQUEST (1024 * 1024)
@@ -23,6 +24,43 @@ static int reply_error(const char *text) {
         fputs(text, stdout);
         fflush(stdout);
         return 2;
+}
+
+static char **string_array(JsonObject *o, const char *key) {
+        JsonArray *a = json_object_has_member(o, key) ? json_object_get_array_member(o, key) : NULL;
+        g_autoptr(GStrvBuilder) b = g_strv_builder_new();
+
+        for (guint i = 0; a && i < json_array_get_length(a); i++)
+                g_strv_builder_add(b, json_array_get_string_element(a, i));
+        return g_strv_builder_end(b);
+}
+
+static int check(JsonObject *req) {
+        JsonNode *spec = json_object_get_member(req, "spec");
+        g_autofree char *spec_text = NULL, *out = NULL;
+        g_auto(GStrv) profile_dirs = string_array(req, "profile_dirs");
+        g_auto(GStrv) environment = string_array(req, "environment");
+        g_autoptr(JsonNode) findings = NULL;
+        g_autoptr(JsonGenerator) g = json_generator_new();
+        PreflightRequest pr = {
+                .profile_dirs = (const char *const *) profile_dirs,
+                .inspect = json_object_get_boolean_member_with_default(req, "inspect", FALSE),
+                .inspect_timeout_sec = (unsigned) json_object_get_int_member_with_default(req, "inspect_timeout", 0),
+                .timeout_sec = (unsigned) json_object_get_int_member_with_default(req, "timeout", 0),
+                .virt_v2v = json_object_get_string_member_with_default(req, "virt_v2v", "virt-v2v"),
+                .environment = environment,
+        };
+
+        if (!spec || !JSON_NODE_HOLDS_OBJECT(spec))
+                return reply_error("bad request: no spec");
+        spec_text = json_to_string(spec, FALSE);
+        pr.spec_json = spec_text;
+        findings = preflight_run(&pr);
+        explicit_bzero(spec_text, strlen(spec_text));
+        json_generator_set_root(g, findings);
+        out = json_generator_to_data(g, NULL);
+        fputs(out, stdout);
+        return fflush(stdout) == 0 ? 0 : 1;
 }
 
 int main(int argc, char **argv) {
@@ -53,6 +91,8 @@ int main(int argc, char **argv) {
         explicit_bzero(in->str, in->len);
         req = json_node_get_object(json_parser_get_root(p));
         op = json_object_get_string_member_with_default(req, "op", "");
+        if (g_str_equal(op, "check"))
+                return check(req);
         vm = json_object_get_string_member_with_default(req, "vm", NULL);
         source = json_object_get_member(req, "source");
         if (!source)

@@ -600,6 +600,53 @@ def scenario_load(t):
     no_page_errors(t, b)
 
 
+def scenario_preflight(t):
+    """On the page: a failed job's Failure in its details, its
+    "Download diagnostics" (v2vctl bundle through cockpit.spawn), and the
+    dialog's "Check" (CheckJob) with findings next to their fields."""
+    imgs = os.path.join(t.base, "imgs")
+    # the page runs v2vctl (the one just built) through the bridge
+    os.environ["PATH"] = os.path.dirname(os.environ["V2VD_V2VCTL"]) + ":" + os.environ["PATH"]
+    out = os.path.join(t.base, "out")
+    os.makedirs(out)
+    bad_img = make_image(imgs, "legacy", {"step_delay": 0.02, "fail_as": "domain-running"})
+    bad_id, _ = t.create_job(t.spec_disk(bad_img, vm_name="legacy"))
+    t.wait_state(bad_id, "failed", 60)
+    b = start(t)
+    wait_row_state(b, bad_id, "failed")
+    expand(b, bad_id)
+    b.wait_visible(row(bad_id) + " .v2v-failure[data-code='source-running']")
+    text = b.text(row(bad_id) + " .v2v-failure")
+    t.check("the source VM is running" in text and "Shut the VM down" in text,
+            "the details show the Failure's summary and remedy", text)
+
+    b.click(row(bad_id) + " .v2v-bundle-button")
+    # the page's CSP keeps it from reading its own blob: URL back; it notes what it offered
+    size = b.wait_js("""n => { const a = document.querySelector('a.v2v-bundle-link[download="v2vd-job-' + n + '.tar"]');
+                               return !!a && a.dataset.magic === 'ustar' && a.href.startsWith('blob:') ? Number(a.dataset.size) : false; }""",
+                     bad_id, timeout=60)
+    t.check(size > 1024, "Download diagnostics gives a tar (%d bytes)" % size)
+
+    open_dialog(b)
+    b.select("#v2v-field-input", "disk")
+    b.fill("#v2v-field-disk", bad_img)
+    b.fill("#v2v-field-vm_name", "legacy2")
+    b.fill("#v2v-field-output_dir", os.path.join(t.base, "nosuch"))
+    b.click(".v2v-new-dialog .v2v-check")
+    b.wait_visible(".v2v-field-finding[data-key='output_dir'][data-code='dest-missing']")
+    b.wait_visible(".v2v-findings .v2v-finding[data-code='queue-wait']")
+    t.check(b.text(".v2v-findings") and "1 error" in b.text(".v2v-findings"), "the findings' summary",
+            b.text(".v2v-findings"))
+    b.screenshot(os.path.join(screenshot_dir(), "check.png"), ".v2v-new-dialog")
+    # fixing the field clears its finding; Check again: no error
+    b.fill("#v2v-field-output_dir", out)
+    b.wait_gone(".v2v-field-finding[data-key='output_dir']")
+    b.click(".v2v-new-dialog .v2v-check")
+    b.wait_js("() => { const e = document.querySelector('.v2v-findings'); return !!e && e.innerText.includes('no error'); }")
+    t.check(True, "Check again after the fix: no error")
+    no_page_errors(t, b)
+
+
 def test(t):
     t.ws = None
     t.browser = None
@@ -609,7 +656,8 @@ def test(t):
     d.start()
     log("  daemon --system started (pid %d)" % d.proc.pid)
     try:
-        {"main": scenario_main, "users": scenario_users, "load": scenario_load}[SCENARIO](t)
+        {"main": scenario_main, "users": scenario_users, "load": scenario_load,
+         "preflight": scenario_preflight}[SCENARIO](t)
     except Exception:
         for b in t.browsers:
             log_console(b)

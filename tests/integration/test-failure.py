@@ -29,6 +29,9 @@ def test(t):
     t.check_eq(st.get("last_message"), {"message": "disk exploded: test failure 42", "type": "error"},
                "state.json last_message")
     t.check_eq(st.get("state"), "failed", "state.json state")
+    t.check_eq(tuple(p["Failure"])[:2], ("unknown", "disk exploded: test failure 42"),
+               "Failure of an error no table entry knows: its first line")
+    t.check_eq(st.get("failure", {}).get("code"), "unknown", "state.json failure")
     fin = t.monitor.wait(lambda m: m.get("member") == "JobFinished" and m["payload"]["data"][0] == job_id, 5,
                          what="JobFinished")
     t.check_eq(fin["payload"]["data"][2], "failed", "JobFinished result")
@@ -65,9 +68,11 @@ def test(t):
         t.wait_finished(job_id, timeout=30)
         t.check_eq(tuple(t.prop(job_id, "LastMessage")), ("error", "copy failed: test failure %d" % n),
                    "LastMessage after a failure mid-copy seen late (run %d)" % n)
+        # The fake prints nbdcopy's write error before its own: a known failure.
+        t.check_eq(tuple(t.prop(job_id, "Failure"))[0], "nbd-error", "Failure after a failure mid-copy (run %d)" % n)
         t.check_eq(d.state(job_id).get("last_message"),
-                   {"message": "copy failed: test failure %d" % n, "type": "error"},
-                   "state.json last_message after a failure mid-copy seen late (run %d)" % n)
+                   {"message": t.prop(job_id, "Failure")[1], "type": "error"},
+                   "state.json last_message is the Failure's summary (run %d)" % n)
     t.assert_no_leftovers()
 
 

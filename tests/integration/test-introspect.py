@@ -8,6 +8,9 @@ from v2vdtest import (run_test, introspect_xml, get_all, MANAGER_PATH, MANAGER_I
 
 MANAGER_METHODS = {
     "CreateJob": (["s"], ["s", "o"]),
+    "CreateJobWithOptions": (["s", "a{sv}"], ["s", "o"]),
+    "CheckJob": (["s"], ["a(ssss)"]),
+    "CheckJobWithOptions": (["s", "a{sv}"], ["a(ssss)"]),
     "ListJobs": ([], ["a(sossd)"]),
     "GetJob": (["s"], ["o"]),
     "ListSourceVMs": (["s"], ["s"]),
@@ -20,7 +23,7 @@ MANAGER_SIGNALS = {"JobNew": ["s", "o"], "JobFinished": ["s", "o", "s"], "JobRem
 JOB_PROPS = {"Id": "s", "VmName": "s", "OwnerUID": "u", "Spec": "s", "State": "s", "Phase": "s",
              "Progress": "d", "Disks": "a(sd)", "DiskCount": "u", "CreatedAt": "t", "StartedAt": "t",
              "FinishedAt": "t", "ExpectedEndTime": "t", "ReturnCode": "i",
-             "LastMessage": "(ss)", "CPULimit": "s", "NetworkLimit": "t", "Unit": "s", "PID": "u",
+             "LastMessage": "(ss)", "Failure": "(sss)", "CPULimit": "s", "NetworkLimit": "t", "Unit": "s", "PID": "u",
              "StateFile": "s", "LogFile": "s", "MachineLogFile": "s", "ThrottlingFile": "s"}
 JOB_METHODS = {"Cancel": ([], []), "SetThrottling": (["a{sv}"], []), "Remove": ([], [])}
 

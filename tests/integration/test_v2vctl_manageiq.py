@@ -405,12 +405,13 @@ def test(t):
         t.check_eq(task.last_state.get("return_code"), 0, "return_code 0")
         converted_as(task, "-i libvirt", "-o openstack")
 
-        # ---- failure: the message ManageIQ shows is virt-v2v's
+        # ---- failure: the message ManageIQ shows is the failure's summary
+        # (state.json's last_message), the error classified
         behave("fail-rhv", fail_at="Inspecting the source", error="inspection could not detect the source guest")
         task = start(conversion_options("fail-rhv", source_vddk("fail-rhv"), destination_rhv()))
         t.check_eq(task.poll_until_done(60), "failed", "failing conversion: virtv2v_status")
-        t.check("inspection could not detect the source guest" in (task.options.get("virtv2v_message") or ""),
-                "virtv2v_message (raised by the job) is virt-v2v's error", task.options.get("virtv2v_message"))
+        t.check("found no operating system" in (task.options.get("virtv2v_message") or ""),
+                "virtv2v_message (raised by the job) is the failure's summary", task.options.get("virtv2v_message"))
 
         # ---- refused documents: non-zero, stderr names the key
         for key, value in (("warm", True), ("osp_source_vm_id", "c28d5a15")):

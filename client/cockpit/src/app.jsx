@@ -56,8 +56,28 @@ export function App({ bus }) {
         });
     }, []);
 
+    // The support bundle, as `v2vctl bundle` writes it with this user's
+    // rights (the bridge's), offered as a download.
+    const bundle = useMemo(() => job => {
+        cockpit.spawn(["v2vctl", "--system", "bundle", job.id, "-o", "-"], { binary: true, err: "message" })
+                .then(data => {
+                    const url = URL.createObjectURL(new Blob([data], { type: "application/x-tar" }));
+                    const a = document.createElement("a");
+                    a.href = url;
+                    a.download = "v2vd-job-" + job.id + ".tar";
+                    a.className = "v2v-bundle-link";
+                    a.dataset.size = String(data.length);
+                    a.dataset.magic = String.fromCharCode(...data.slice(257, 262)); // "ustar"
+                    document.body.appendChild(a);
+                    a.click();
+                    setTimeout(() => { URL.revokeObjectURL(url); a.remove() }, 60000);
+                })
+                .catch(ex => addAlert(cockpit.format(_("Diagnostics of $0 failed"), job.vmName), errorText(ex)));
+    }, []);
+
     // stable, so that a row renders again only when its job changes
-    const handlers = useMemo(() => ({ act, log: setLogJob, command: setCommandJob, cancel: setCancelJob }), [act]);
+    const handlers = useMemo(() => ({ act, log: setLogJob, command: setCommandJob, cancel: setCancelJob, bundle }),
+                             [act, bundle]);
 
     const onToggle = useMemo(() => id => setExpanded(s => {
         const n = new Set(s);

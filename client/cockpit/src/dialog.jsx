@@ -3,7 +3,9 @@
 // list them (ListSourceVMs), a VM name field when it answers NotSupported.
 // The daemon validates the spec: its InvalidSpec message is shown next to
 // the field whose key it names. Passwords live only in this dialog's state
-// and are sent once, in CreateJob; the daemon never returns them.
+// and are sent in CreateJob (and CheckJob); the daemon never returns them.
+// "Check" asks CheckJob what would stop or slow down the job: findings
+// with a spec key show next to their field, the others above the form.
 import React, { useEffect, useState } from "react";
 import {
     Alert, Button, Checkbox, DescriptionList, DescriptionListDescription, DescriptionListGroup,
@@ -12,7 +14,7 @@ import {
 } from "@patternfly/react-core";
 import { MinusCircleIcon, PlusCircleIcon } from "@patternfly/react-icons";
 
-import { buildSpec, errorKey, ERROR_PREFIX } from "./model.js";
+import { buildSpec, errorKey, ERROR_PREFIX, findingsOf } from "./model.js";
 import { isAccessDenied } from "./bus.js";
 
 const cockpit = window.cockpit;
@@ -51,15 +53,43 @@ const EMPTY = {
     profile: "", name: "", output_format: "", allocation: "", network_mappings: [], cpu: "", network: "",
 };
 
+// the findings of the last Check, for the fields to show (set by the dialog)
+const FindingsContext = React.createContext([]);
+
 function FieldError({ k, error }) {
-    if (!error || error.key !== k)
+    const findings = React.useContext(FindingsContext).filter(x => x.key === k && x.severity !== "info");
+    if ((!error || error.key !== k) && findings.length === 0)
         return null;
     return (
         <FormHelperText>
             <HelperText>
-                <HelperTextItem variant="error" className="v2v-field-error" data-key={k}>{error.message}</HelperTextItem>
+                {error && error.key === k &&
+                    <HelperTextItem variant="error" className="v2v-field-error" data-key={k}>{error.message}</HelperTextItem>}
+                {findings.map((x, i) =>
+                    <HelperTextItem key={i} variant={x.severity === "error" ? "error" : "warning"}
+                                    className="v2v-field-finding" data-key={k} data-code={x.code}>
+                        {x.message}
+                    </HelperTextItem>)}
             </HelperText>
         </FormHelperText>
+    );
+}
+
+function Findings({ findings, shown }) {
+    const rest = findings.filter(x => !x.key || !shown.has(x.key));
+    if (rest.length === 0)
+        return null;
+    const errors = findings.filter(x => x.severity === "error").length;
+    return (
+        <Alert isInline variant={errors ? "danger" : "info"} className="v2v-findings"
+               title={errors ? cockpit.format(_("The check found $0 error(s)"), errors) : _("The check found no error")}>
+            <ul>
+                {rest.map((x, i) =>
+                    <li key={i} className="v2v-finding" data-code={x.code} data-severity={x.severity}>
+                        <strong>{x.severity}</strong> {x.key && <code>{x.key}</code>} {x.message}
+                    </li>)}
+            </ul>
+        </Alert>
     );
 }
 
@@ -188,6 +218,9 @@ export function NewConversionDialog({ conn, onClose, onDenied }) {
     const [error, setError] = useState(null); // { key, message }
     const [busy, setBusy] = useState(false);
     const [profiles, setProfiles] = useState([]);
+    const [findings, setFindings] = useState(null);
+    const [checking, setChecking] = useState(false);
+    const [shownKeys, setShownKeys] = useState(new Set());
 
     useEffect(() => {
         conn.managerCall("ListProfiles", [])
@@ -198,6 +231,7 @@ export function NewConversionDialog({ conn, onClose, onDenied }) {
     // changing a field clears the daemon's complaint about it
     const set = (k, v) => {
         setForm(f => ({ ...f, [k]: v }));
+        setFindings(fs => fs && fs.filter(x => x.key !== k));
         setError(e => e && (e.key === k || (e.key === "throttling" && (k === "cpu" || k === "network"))) ? null : e);
     };
     const setMapping = (i, k, v) => setForm(f => ({
@@ -225,6 +259,31 @@ export function NewConversionDialog({ conn, onClose, onDenied }) {
                 });
     };
 
+    const check = () => {
+        setChecking(true);
+        setError(null);
+        conn.managerCall("CheckJob", [JSON.stringify(buildSpec(form))])
+                .then(([list]) => {
+                    setChecking(false);
+                    setFindings(findingsOf(list));
+                })
+                .catch(ex => {
+                    setChecking(false);
+                    if (isAccessDenied(ex)) {
+                        onDenied();
+                        return;
+                    }
+                    setError({ key: null, message: ex.message || String(ex) });
+                });
+    };
+
+    // which findings have a field to show them next to, once rendered
+    useEffect(() => {
+        if (findings)
+            setShownKeys(new Set(findings.filter(x => x.key && x.severity !== "info" && document.getElementById("v2v-field-" + x.key))
+                    .map(x => x.key)));
+    }, [findings]);
+
     // a key with no field on the form as it is now (another input or
     // output, no profiles): show the message above the form instead
     useEffect(() => {
@@ -240,11 +299,15 @@ export function NewConversionDialog({ conn, onClose, onDenied }) {
                className="v2v-new-dialog" position="top"
                actions={[
                    <Button key="start" variant="primary" className="v2v-submit" onClick={submit}
-                           isLoading={busy} isDisabled={busy}>{_("Start")}</Button>,
+                           isLoading={busy} isDisabled={busy || checking}>{_("Start")}</Button>,
+                   <Button key="check" variant="secondary" className="v2v-check" onClick={check}
+                           isLoading={checking} isDisabled={busy || checking}>{_("Check")}</Button>,
                    <Button key="cancel" variant="link" onClick={onClose}>{_("Cancel")}</Button>,
                ]}>
+            <FindingsContext.Provider value={findings || []}>
             <Form isHorizontal onSubmit={ev => { ev.preventDefault(); submit() }}>
                 {generalError && <Alert isInline variant="danger" title={error.message} className="v2v-dialog-error" />}
+                {findings && <Findings findings={findings} shown={shownKeys} />}
                 <FormSection title={_("Source")}>
                     <FormGroup label={_("Input")} fieldId="v2v-field-input">
                         <FormSelect id="v2v-field-input" value={form.input} onChange={(_ev, v) => set("input", v)}>
@@ -370,6 +433,7 @@ export function NewConversionDialog({ conn, onClose, onDenied }) {
                     <FieldError k="throttling" error={error} />
                 </FormSection>
             </Form>
+            </FindingsContext.Provider>
         </Modal>
     );
 }

@@ -2,7 +2,8 @@
 // buttons in its details, and the confirmation before cancelling.
 //
 // `handlers` is { act(job, method, args, quiet), log(job), command(job),
-// cancel(job) }: act calls a method of the job, the others open a dialog.
+// cancel(job), bundle(job) }: act calls a method of the job, bundle
+// downloads its support bundle, the others open a dialog.
 import React from "react";
 import { Button, Modal, ModalVariant } from "@patternfly/react-core";
 import { ActionsColumn } from "@patternfly/react-table";
@@ -18,6 +19,10 @@ function jobActions(job, handlers) {
         {
             title: _("Copy as v2vctl command"), className: "v2v-command-button", variant: "secondary",
             onClick: () => handlers.command(job)
+        },
+        {
+            title: _("Download diagnostics"), className: "v2v-bundle-button", variant: "secondary",
+            onClick: () => handlers.bundle(job)
         },
         isFinished(job.state)
             ? {

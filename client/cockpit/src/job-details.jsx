@@ -1,4 +1,5 @@
 // A job's expanded row: per-disk progress, the output, the last message,
+// why it failed (Failure: summary, code, remedy),
 // its limits while it is not finished, the spec (secrets masked by the
 // daemon) and the job's actions.
 import React, { useMemo } from "react";
@@ -65,6 +66,14 @@ export function JobDetails({ job, conn, handlers }) {
                     <DescriptionListDescription className="v2v-wait-reason">
                         {job.waitReason || "—"}
                         {" · " + cockpit.format(_("priority $0"), job.priority)}
+                    </DescriptionListDescription>
+                </DescriptionListGroup>}
+                {job.failure.code &&
+                <DescriptionListGroup>
+                    <DescriptionListTerm>{_("Failure")}</DescriptionListTerm>
+                    <DescriptionListDescription className="v2v-failure" data-code={job.failure.code}>
+                        <strong>{job.failure.summary}</strong> <span className="v2v-failure-code">({job.failure.code})</span>
+                        <div className="v2v-failure-remedy">{job.failure.remedy}</div>
                     </DescriptionListDescription>
                 </DescriptionListGroup>}
                 <DescriptionListGroup>

@@ -26,6 +26,7 @@ function usec(v) {
 // data), so rows re-render only when their own job changed.
 export function jobSnapshot(path, d) {
     const lm = d.LastMessage || ["", ""];
+    const fl = d.Failure || ["", "", ""];
     return Object.freeze({
         path,
         id: d.Id || path.split("/").pop(),
@@ -43,6 +44,7 @@ export function jobSnapshot(path, d) {
         expectedEnd: usec(d.ExpectedEndTime),
         returnCode: d.ReturnCode === undefined ? -1 : d.ReturnCode,
         lastMessage: { type: lm[0] || "", text: lm[1] || "" },
+        failure: { code: fl[0] || "", summary: fl[1] || "", remedy: fl[2] || "" },
         cpuLimit: d.CPULimit || "unlimited",
         networkLimit: Number(d.NetworkLimit || 0),
         diskLimit: Number(d.DiskLimit || 0),
@@ -266,4 +268,11 @@ export function terminalText(text) {
         }
         return "";
     }).join("\n");
+}
+
+// CheckJob's findings (a(ssss)) as objects, errors first.
+const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 };
+export function findingsOf(list) {
+    return (list || []).map(([severity, code, key, message]) => ({ severity, code, key, message }))
+            .sort((a, b) => (SEVERITY_ORDER[a.severity] ?? 3) - (SEVERITY_ORDER[b.severity] ?? 3));
 }

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 
 import {
     buildSpec, compareJobs, errorKey, filterJobs, formatRate, jobSnapshot, outputOf, parseCpu, parseRate,
-    v2vctlCommand, hasMaskedSecrets, terminalText,
+    v2vctlCommand, hasMaskedSecrets, terminalText, findingsOf,
 } from "../src/model.js";
 
 test("errorKey: the key an InvalidSpec message names", () => {
@@ -135,4 +135,15 @@ test("terminalText keeps what a terminal would show", () => {
     assert.equal(terminalText(" 10% [-]\r 20% [*]\r"), " 20% [*]");
     assert.equal(terminalText("plain\n\nlines\n"), "plain\n\nlines\n");
     assert.equal(terminalText(""), "");
+});
+
+test("Failure and CheckJob findings", () => {
+    const j = jobSnapshot("/org/v2vd/V2V1/job/3", { Failure: ["dest-full", "the destination ran out of space", "Free space"] });
+    assert.deepEqual(j.failure, { code: "dest-full", summary: "the destination ran out of space", remedy: "Free space" });
+    assert.deepEqual(jobSnapshot("/org/v2vd/V2V1/job/4", {}).failure, { code: "", summary: "", remedy: "" });
+    const f = findingsOf([["info", "limits", "throttling", "i"], ["warning", "virtio-win-missing", "virtio_win", "w"],
+        ["error", "source-running", "vm_name", "e"]]);
+    assert.deepEqual(f.map(x => x.severity), ["error", "warning", "info"]);
+    assert.deepEqual(f[0], { severity: "error", code: "source-running", key: "vm_name", message: "e" });
+    assert.deepEqual(findingsOf(null), []);
 });

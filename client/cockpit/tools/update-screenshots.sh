@@ -6,8 +6,8 @@ set -eu
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 build=${1:-build}
 cd "$top"
-meson test -C "$build" cockpit-page-main
-for f in list job-expanded dialog list-dark; do
+meson test -C "$build" cockpit-page-main cockpit-page-preflight
+for f in list job-expanded dialog list-dark check; do
     cp "$build/tests/browser/screenshots/$f.png" client/cockpit/docs/
 done
-echo "updated: client/cockpit/docs/{list,job-expanded,dialog,list-dark}.png"
+echo "updated: client/cockpit/docs/{list,job-expanded,dialog,list-dark,check}.png"
