@@ -25,6 +25,19 @@
  *             network_mappings[].ip_address
  *   refused   warm: true (warm migration is not offered),
  *             osp_source_vm_id (an OpenStack source VM)
+ *
+ * Run as root (sudo, as ManageIQ does), the job is root's, so the document
+ * is held to the old wrapper's vocabulary (WRAPPER_ROOT): VMware over VDDK
+ * or SSH into an oVirt upload, an export domain or OpenStack, with network
+ * mappings, LUKS keys (root's own vault: the daemon takes only a file of
+ * the owner's, mode 0600), drivers from /usr/share/virtio-win and
+ * throttling. Every key that would run a caller-chosen program or read or
+ * write a caller-chosen local path as root (disk, ova, libvirtxml,
+ * output_dir, qemu_dir, qemu_boot, kubevirt_dir, profile, in_place,
+ * vddk_libdir other than the default, rhv_cafile, virtio_win elsewhere) is
+ * refused, and so is any key the old wrapper did not know: an allowlist,
+ * not a denylist, so that a key the daemon learns later is not granted to
+ * sudo's callers by accident.
  */
 
 #include <string.h>
@@ -48,6 +61,22 @@ static const IgnoredKey ignored_keys[] = {
         { "osp_source_conversion_vm_id", "only used with an OpenStack source (osp_source_vm_id)" },
         { "osp_source_environment", "only used with an OpenStack source (osp_source_vm_id)" },
 };
+
+/* The old wrapper's keys, which a root wrapper passes on (after the ignored
+ * ones are dropped). */
+static const char *const root_vocabulary[] = {
+        "vm_name", "transport_method", "vmware_uri", "vmware_fingerprint", "vmware_password", "ssh_key",
+        "vddk_libdir", "rhv_url", "rhv_cluster", "rhv_storage", "rhv_password", "export_domain",
+        "osp_environment", "osp_server_id", "osp_destination_project_id", "osp_flavor_id",
+        "osp_security_groups_ids", "osp_volume_type_id", "source_disks", "network_mappings", "output_format",
+        "allocation", "install_drivers", "virtio_win", "luks_keys_vault", "throttling", "insecure_connection",
+        NULL
+};
+
+static const char *const root_outputs[] = { "rhv_url", "export_domain", "osp_environment", NULL };
+
+#define WRAPPER_VDDK_LIBDIR "/opt/vmware-vix-disklib-distrib"
+#define WRAPPER_VIRTIO_WIN_DIR "/usr/share/virtio-win/"
 
 static bool refuse(GError **error, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 static bool refuse(GError **error, const char *fmt, ...) {
@@ -111,7 +140,70 @@ static void translate_network_mappings(JsonObject *o, GPtrArray *notes) {
         }
 }
 
-bool wrapper_translate(const char *doc, char **ret_spec, GPtrArray **ret_notes, GError **error) {
+static const char *string_member(JsonObject *o, const char *key) {
+        JsonNode *n = json_object_get_member(o, key);
+
+        if (!n || !JSON_NODE_HOLDS_VALUE(n) || json_node_get_value_type(n) != G_TYPE_STRING)
+                return NULL;
+        return json_node_get_string(n);
+}
+
+/* A host the tools virt-v2v runs (ssh, scp, nbdkit) take as a host and
+ * never as an option. */
+static bool host_is_plain(const char *host) {
+        if (!host || !*host || host[0] == '-')
+                return false;
+        for (const char *c = host; *c; c++)
+                if (!g_ascii_isalnum(*c) && !strchr(".-:[]_", *c))
+                        return false;
+        return true;
+}
+
+static bool check_root_vocabulary(JsonObject *o, GError **error) {
+        g_autoptr(GList) keys = json_object_get_members(o);
+        const char *transport, *uri, *s, *output = NULL;
+
+        for (GList *l = keys; l; l = l->next)
+                if (!g_strv_contains(root_vocabulary, l->data))
+                        return refuse(error, "%s: not taken from a caller of the wrapper run as root (sudo): the "
+                                      "job runs as root, so only the old wrapper's keys are (VMware over VDDK or "
+                                      "SSH into oVirt, an export domain or OpenStack); use v2vctl create as "
+                                      "yourself for other inputs and outputs", (const char *) l->data);
+        transport = string_member(o, "transport_method");
+        if (!transport || (strcmp(transport, "vddk") != 0 && strcmp(transport, "ssh") != 0))
+                return refuse(error, "transport_method: expected \"vddk\" or \"ssh\" (a VMware source) when "
+                              "the wrapper runs as root");
+        uri = string_member(o, "vmware_uri");
+        if (!uri && strcmp(transport, "ssh") == 0)
+                uri = string_member(o, "vm_name");
+        if (uri) {
+                g_autoptr(GUri) u = g_uri_parse(uri, G_URI_FLAGS_NONE, NULL);
+                if (!u || !host_is_plain(g_uri_get_host(u)))
+                        return refuse(error, "vmware_uri: expected a URI with a host name or address");
+        }
+        for (const char *const *k = root_outputs; *k; k++) {
+                if (!json_object_has_member(o, *k))
+                        continue;
+                if (output)
+                        return refuse(error, "%s: only one output (%s given already)", *k, output);
+                output = *k;
+        }
+        if (!output)
+                return refuse(error, "rhv_url: no output: expected rhv_url, export_domain or osp_environment "
+                              "when the wrapper runs as root");
+        s = string_member(o, "vddk_libdir");
+        if (json_object_has_member(o, "vddk_libdir") && (!s || strcmp(s, WRAPPER_VDDK_LIBDIR) != 0))
+                return refuse(error, "vddk_libdir: only " WRAPPER_VDDK_LIBDIR " when the wrapper runs as root "
+                              "(nbdkit loads the library from it)");
+        s = string_member(o, "virtio_win");
+        if (json_object_has_member(o, "virtio_win") &&
+            (!s || !g_str_has_prefix(s, WRAPPER_VIRTIO_WIN_DIR) || strstr(s, "/../") || g_str_has_suffix(s, "/..")))
+                return refuse(error, "virtio_win: only a file under " WRAPPER_VIRTIO_WIN_DIR " when the wrapper "
+                              "runs as root");
+        return true;
+}
+
+bool wrapper_translate(const char *doc, unsigned flags, char **ret_spec, GPtrArray **ret_notes, GError **error) {
         g_autoptr(GPtrArray) notes = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(JsonNode) root = NULL;
         JsonObject *o;
@@ -132,6 +224,8 @@ bool wrapper_translate(const char *doc, char **ret_spec, GPtrArray **ret_notes, 
                 g_ptr_array_add(notes, g_strdup_printf("%s: ignored, %s", ignored_keys[i].key, ignored_keys[i].why));
         }
         translate_network_mappings(o, notes);
+        if ((flags & WRAPPER_ROOT) && !check_root_vocabulary(o, error))
+                return false;
 
         *ret_spec = json_to_string(root, false);
         *ret_notes = g_steal_pointer(&notes);

@@ -26,11 +26,16 @@ enum {
         WRAPPER_ERROR_INVALID,  /* not JSON, not an object, a state file we cannot read */
 };
 
+enum {
+        WRAPPER_ROOT = 1u << 0,  /* the job will be root's: the old wrapper's vocabulary only */
+};
+
 /* DOC is the orchestrator's JSON text. On success *RET_SPEC is the native
  * spec (JSON text) and *RET_NOTES the lines for the job's log (one per key
- * ignored). Keys this table does not know pass through unchanged: the
- * daemon checks them, strictly. */
-bool wrapper_translate(const char *doc, char **ret_spec, GPtrArray **ret_notes, GError **error);
+ * ignored). Without WRAPPER_ROOT, keys this table does not know pass
+ * through unchanged: the daemon checks them, strictly, and the job is the
+ * caller's own. With it, only the old wrapper's vocabulary passes. */
+bool wrapper_translate(const char *doc, unsigned flags, char **ret_spec, GPtrArray **ret_notes, GError **error);
 
 /* STATE is the text of v2vd's state.json for the job; WRAPPER_PID the pid
  * of the wrapper process following it. Returns the state file text, and in

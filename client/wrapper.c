@@ -406,7 +406,12 @@ int wrapper_run(Ctl *c, const char *text, const char *label) {
         char msg[512] = "";
         ssize_t n;
 
-        if (!wrapper_translate(text, &spec, &notes, &error)) {
+        /* Root's job on the system's v2vd (sudo): the old wrapper's
+         * vocabulary only (wrapper-compat.c). As anyone else, or to the
+         * user's own v2vd, the job is the caller's and runs with its
+         * rights. */
+        unsigned flags = (getuid() == 0 || geteuid() == 0) && !c->user ? WRAPPER_ROOT : 0;
+        if (!wrapper_translate(text, flags, &spec, &notes, &error)) {
                 fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, label, error->message);
                 return -EBADMSG;
         }

@@ -57,8 +57,16 @@ static void check_document(const char *doc) {
         g_assert_nonnull(strstr(error->message, "vm_uuid"));
         g_clear_error(&error);
 
-        g_assert_true(wrapper_translate(doc, &spec, &notes, &error));
+        /* as sudo runs it (root's job) too: ManageIQ's documents are the
+         * old wrapper's vocabulary */
+        g_autofree char *root_spec = NULL;
+        g_autoptr(GPtrArray) root_notes = NULL;
+        g_assert_true(wrapper_translate(doc, WRAPPER_ROOT, &root_spec, &root_notes, &error));
         g_assert_no_error(error);
+
+        g_assert_true(wrapper_translate(doc, 0, &spec, &notes, &error));
+        g_assert_no_error(error);
+        g_assert_cmpstr(spec, ==, root_spec);
         g_assert_true(has_note(notes, "vm_uuid: ignored"));
         g_assert_true(has_note(notes, "conversion_host_uuid: ignored"));
         g_assert_true(has_note(notes, "network_mappings[0].ip_address: ignored"));
@@ -97,7 +105,7 @@ static void refused(const char *doc, const char *key) {
         g_autoptr(GPtrArray) notes = NULL;
         g_autofree char *spec = NULL;
 
-        g_assert_false(wrapper_translate(doc, &spec, &notes, &error));
+        g_assert_false(wrapper_translate(doc, 0, &spec, &notes, &error));
         g_assert_error(error, WRAPPER_ERROR, WRAPPER_ERROR_REFUSED);
         g_assert_true(g_str_has_prefix(error->message, key));
         g_assert_null(spec);
@@ -118,11 +126,67 @@ static void test_unknown_keys_pass(void) {
         g_autofree char *spec = NULL;
 
         /* not the wrapper's to judge: the daemon refuses it, naming it */
-        g_assert_true(wrapper_translate("{\"vm_name\": \"a\", \"backend\": \"direct\"}", &spec, &notes, &error));
+        g_assert_true(wrapper_translate("{\"vm_name\": \"a\", \"backend\": \"direct\"}", 0, &spec, &notes, &error));
         g_assert_nonnull(strstr(spec, "\"backend\""));
         g_assert_cmpuint(notes->len, ==, 0);
-        g_assert_false(wrapper_translate("[1]", &spec, &notes, &error));
+        g_assert_false(wrapper_translate("[1]", 0, &spec, &notes, &error));
         g_assert_error(error, WRAPPER_ERROR, WRAPPER_ERROR_INVALID);
+}
+
+static void refused_as_root(const char *doc, const char *key) {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) notes = NULL;
+        g_autofree char *spec = NULL;
+
+        g_assert_false(wrapper_translate(doc, WRAPPER_ROOT, &spec, &notes, &error));
+        g_assert_error(error, WRAPPER_ERROR, WRAPPER_ERROR_REFUSED);
+        if (!g_str_has_prefix(error->message, key))
+                g_error("expected a refusal naming %s, got: %s", key, error->message);
+        g_assert_null(spec);
+}
+
+/* What a sudo caller could make root do, were the document passed on. */
+#define RHV "\"rhv_url\": \"https://e/api\", \"rhv_password\": \"p\", \"rhv_cluster\": \"c\", \"rhv_storage\": \"s\""
+#define VDDK "\"vm_name\": \"a\", \"transport_method\": \"vddk\", \"vmware_uri\": \"vpx://h/dc/host\""
+static void test_root_vocabulary(void) {
+        /* the first round's attacks: a --qemu-boot script, root-only inputs,
+         * outputs written through symlinks */
+        refused_as_root("{\"vm_name\": \"a\", \"disk\": [\"/home/u/i.img\"], \"qemu_dir\": \"/home/u/q\", "
+                        "\"qemu_boot\": true}", "disk:");
+        refused_as_root("{" VDDK ", \"qemu_dir\": \"/home/u/q\", \"qemu_boot\": true}", "qemu_dir:");
+        refused_as_root("{\"vm_name\": \"a\", \"transport_method\": \"vddk\", \"disk\": [\"/root/secret.img\"], " RHV "}",
+                        "disk:");
+        refused_as_root("{" VDDK ", \"output_dir\": \"/etc\"}", "output_dir:");
+        refused_as_root("{" VDDK ", \"ova\": \"/root/x.ova\", " RHV "}", "ova:");
+        refused_as_root("{" VDDK ", \"libvirtxml\": \"/root/x.xml\", " RHV "}", "libvirtxml:");
+        refused_as_root("{" VDDK ", \"kubevirt_dir\": \"/etc\"}", "kubevirt_dir:");
+        refused_as_root("{" VDDK ", \"libvirt_output_uri\": \"qemu:///system\"}", "libvirt_output_uri:");
+        refused_as_root("{" VDDK ", \"profile\": \"local\", " RHV "}", "profile:");
+        refused_as_root("{" VDDK ", \"in_place\": true, " RHV "}", "in_place:");
+        refused_as_root("{" VDDK ", \"rhv_cafile\": \"/root/ca.pem\", " RHV "}", "rhv_cafile:");
+        refused_as_root("{" VDDK ", \"name\": \"x\", " RHV "}", "name:");
+        refused_as_root("{" VDDK ", \"backend\": \"direct\", " RHV "}", "backend:");
+        /* a program of the caller's: a VDDK library, an option for ssh */
+        refused_as_root("{" VDDK ", \"vddk_libdir\": \"/home/u/vddk\", " RHV "}", "vddk_libdir:");
+        refused_as_root("{\"vm_name\": \"ssh://-oProxyCommand=x/vmfs/volumes/d/a/a.vmx\", "
+                        "\"transport_method\": \"ssh\", " RHV "}", "vmware_uri:");
+        refused_as_root("{" VDDK ", \"virtio_win\": \"/home/u/drivers.iso\", " RHV "}", "virtio_win:");
+        refused_as_root("{" VDDK ", \"virtio_win\": \"/usr/share/virtio-win/../../../home/u/d.iso\", " RHV "}",
+                        "virtio_win:");
+        /* a source and an output of the old wrapper's, exactly one */
+        refused_as_root("{\"vm_name\": \"a\", " RHV "}", "transport_method:");
+        refused_as_root("{" VDDK "}", "rhv_url:");
+        refused_as_root("{" VDDK ", \"export_domain\": \"nfs:/e\", " RHV "}", "export_domain:");
+
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) notes = NULL;
+        g_autofree char *spec = NULL;
+        g_assert_true(wrapper_translate("{" VDDK ", \"vddk_libdir\": \"/opt/vmware-vix-disklib-distrib\", "
+                                        "\"virtio_win\": \"/usr/share/virtio-win/virtio-win.iso\", "
+                                        "\"luks_keys_vault\": \"/root/.v2v_luks_keys_vault.json\", "
+                                        "\"throttling\": {\"cpu\": \"50%\"}, " RHV "}",
+                                        WRAPPER_ROOT, &spec, &notes, &error));
+        g_assert_no_error(error);
 }
 
 static JsonObject *render(const char *state, char **ret_job_state) {
@@ -180,6 +244,7 @@ int main(int argc, char *argv[]) {
         g_test_add_func("/wrapper-compat/vddk-openstack", test_vddk_openstack);
         g_test_add_func("/wrapper-compat/refused", test_refused);
         g_test_add_func("/wrapper-compat/unknown-keys-pass", test_unknown_keys_pass);
+        g_test_add_func("/wrapper-compat/root-vocabulary", test_root_vocabulary);
         g_test_add_func("/wrapper-compat/state-queued", test_state_queued);
         g_test_add_func("/wrapper-compat/state-running-and-finished", test_state_running_and_finished);
         g_test_add_func("/wrapper-compat/state-bad", test_state_bad);
