@@ -94,7 +94,8 @@ static bool error_is(const sd_bus_error *e, const char *name) {
 
 int ctl_log_bus_error(const Ctl *c, const sd_bus_error *error, int r, const char *context) {
         bool set = error && sd_bus_error_is_set(error);
-        const char *msg = set ? (error->message ?: error->name) : g_strerror(r < 0 ? -r : EIO);
+        g_autofree char *msg = v2v_text_escape(set ? (error->message ?: error->name) : g_strerror(r < 0 ? -r : EIO),
+                                               V2V_TEXT_KEEP_NEWLINE);
         const char *ctx = context ?: "";
         const char *sep = context ? ": " : "";
 
@@ -197,9 +198,13 @@ static int read_basic_json(sd_bus_message *m, char type, JsonNode **ret) {
         switch (type) {
         case SD_BUS_TYPE_STRING:
         case SD_BUS_TYPE_OBJECT_PATH:
-        case SD_BUS_TYPE_SIGNATURE:
-                *ret = json_node_init_string(json_node_alloc(), v.s);
+        case SD_BUS_TYPE_SIGNATURE: {
+                /* what a job's owner wrote (messages, names, paths) reaches
+                 * this terminal: no control character passes */
+                g_autofree char *clean = v2v_text_escape(v.s, V2V_TEXT_KEEP_NEWLINE);
+                *ret = json_node_init_string(json_node_alloc(), clean);
                 return 0;
+        }
         case SD_BUS_TYPE_BOOLEAN:
                 *ret = json_node_init_boolean(json_node_alloc(), v.b);
                 return 0;

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/text-escape.h"
 #include "output.h"
 
 static int cached_tty = -1;
@@ -125,9 +126,11 @@ void table_set_column(Table *t, unsigned column, const char *header, ColumnFlags
         t->flags[column] = flags;
 }
 
+/* Cells hold what jobs' owners wrote (names, phases, paths): one line
+ * each, every control character made visible. */
 void table_add_rowv(Table *t, const char *const *cells) {
         for (unsigned i = 0; i < t->n_columns; i++)
-                g_ptr_array_add(t->cells, g_strdup(cells[i] ?: "-"));
+                g_ptr_array_add(t->cells, v2v_text_escape(cells[i] ?: "-", 0));
 }
 
 void table_add_row(Table *t, ...) {
@@ -136,7 +139,7 @@ void table_add_row(Table *t, ...) {
         va_start(ap, t);
         for (unsigned i = 0; i < t->n_columns; i++) {
                 const char *c = va_arg(ap, const char *);
-                g_ptr_array_add(t->cells, g_strdup(c ?: "-"));
+                g_ptr_array_add(t->cells, v2v_text_escape(c ?: "-", 0));
         }
         va_end(ap);
 }

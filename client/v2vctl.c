@@ -238,23 +238,26 @@ static int verb_list(Ctl *c, int argc, char **argv) {
                 (void) get_job_phase(c, path, &phase);
                 if (g_str_equal(state, "queued"))
                         (void) get_job_wait_reason(c, path, &why);
+                g_autofree char *vm_shown = v2v_text_escape(vm, 0), *phase_shown = v2v_text_escape(phase, 0);
+                vm = vm_shown;
+                g_autofree char *why_shown = v2v_text_escape(why, 0);
                 o = json_object_new();
                 json_object_set_string_member(o, "id", id);
                 json_object_set_string_member(o, "path", path);
                 json_object_set_string_member(o, "state", state);
                 json_object_set_string_member(o, "vm_name", vm);
                 json_object_set_double_member(o, "progress", progress);
-                json_object_set_string_member(o, "phase", phase ?: "");
-                json_object_set_string_member(o, "wait_reason", why ?: "");
+                json_object_set_string_member(o, "phase", phase_shown);
+                json_object_set_string_member(o, "wait_reason", why_shown);
                 json_array_add_object_element(jobs, o);
                 /* A queued job has no phase: why it waits instead. */
-                if (why && *why) {
-                        table_add_row(t, id, vm, state, percent, why);
+                if (*why_shown) {
+                        table_add_row(t, id, vm, state, percent, why_shown);
                         continue;
                 }
                 /* A finished job's last phase says nothing more than its state. */
                 table_add_row(t, id, vm, state, percent,
-                              phase && *phase && (g_str_equal(state, "running") || g_str_equal(state, "queued")) ? phase : "-");
+                              *phase_shown && (g_str_equal(state, "running") || g_str_equal(state, "queued")) ? phase_shown : "-");
         }
         if (r < 0)
                 return ctl_log_bus_error(c, NULL, r, "cannot parse the job list");
@@ -333,11 +336,12 @@ static int status_manager(Ctl *c) {
 static void status_field(const Ctl *c, const char *key, const char *value, bool path) {
         unsigned width = table_width(c);
         const unsigned key_width = 13;
-        g_autofree char *shown = NULL;
+        g_autofree char *shown = NULL, *clean = NULL;
 
         if (!value || !*value)
                 value = "-";
-        shown = width > key_width + 2 + 10 ? ellipsize(value, width - key_width - 2, path) : g_strdup(value);
+        clean = v2v_text_escape(value, V2V_TEXT_KEEP_NEWLINE);
+        shown = width > key_width + 2 + 10 ? ellipsize(clean, width - key_width - 2, path) : g_strdup(clean);
         printf("%*s: %s\n", (int) key_width, key, shown);
 }
 

@@ -20,6 +20,7 @@
 #include <systemd/sd-bus.h>
 
 #include "common/bus-names.h"
+#include "common/text-escape.h"
 
 /* Exit statuses (documented in v2vctl(1)). Verbs return 0 or a negative
  * errno; main() maps the errno to one of these. */

@@ -578,9 +578,24 @@ static int on_log_properties_changed(sd_bus_message *m, void *userdata, sd_bus_e
         return 0;
 }
 
+/* The log is virt-v2v's, which runs as the job's owner: written with every
+ * control character but newline and tab made visible (text-escape.h). A
+ * UTF-8 sequence cut at the chunk's end is left for the next chunk, unless
+ * it is all there is. Returns the number of the log's bytes consumed. */
+static ssize_t write_log_escaped(const void *data, size_t size) {
+        g_autoptr(GString) out = g_string_sized_new(size + 16);
+        size_t n = v2v_text_escape_append(out, data, size, V2V_TEXT_KEEP_NEWLINE | V2V_TEXT_PARTIAL);
+
+        if (n == 0 && size > 0)
+                n = v2v_text_escape_append(out, data, size, V2V_TEXT_KEEP_NEWLINE);
+        if (out->len > 0 && fwrite(out->str, 1, out->len, stdout) != out->len)
+                return -EPIPE;
+        return (ssize_t) n;
+}
+
 /* One chunk of the log at OFFSET: through the daemon (Job.ReadLog) when it
  * offers that, else from the file named by LogFile when it is on this
- * machine. Returns the number of bytes written to stdout, 0 at the end. */
+ * machine. Returns the number of bytes consumed, 0 at the end. */
 static int log_read_chunk(Ctl *c, const char *path, const char *file, bool *use_file, uint64_t *offset) {
         char buf[65536];
         ssize_t n;
@@ -603,11 +618,12 @@ static int log_read_chunk(Ctl *c, const char *path, const char *file, bool *use_
                 r = sd_bus_message_read_array(reply, 'y', &data, &size);
                 if (r < 0)
                         return ctl_log_bus_error(c, NULL, r, "cannot parse the log chunk");
-                if (size > 0 && fwrite(data, 1, size, stdout) != size)
-                        return -EPIPE;
-                *offset += size;
+                ssize_t w = write_log_escaped(data, size);
+                if (w < 0)
+                        return (int) w;
+                *offset += (uint64_t) w;
                 fflush(stdout);
-                return (int) MIN(size, (size_t) INT_MAX);
+                return (int) MIN((size_t) w, (size_t) INT_MAX);
         }
 
         if (c->host) {
@@ -632,8 +648,11 @@ static int log_read_chunk(Ctl *c, const char *path, const char *file, bool *use_
                 fprintf(stderr, "v2vctl: cannot read %s: %s\n", file, g_strerror(-r));
                 return r;
         }
-        if (n > 0 && fwrite(buf, 1, (size_t) n, stdout) != (size_t) n)
-                return -EPIPE;
+        if (n > 0) {
+                n = write_log_escaped(buf, (size_t) n);
+                if (n < 0)
+                        return (int) n;
+        }
         *offset += (uint64_t) n;
         fflush(stdout);
         return (int) n;

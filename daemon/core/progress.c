@@ -4,6 +4,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "common/text-escape.h"
 #include "core/json-check.h"
 #include "core/progress.h"
 
@@ -338,8 +339,16 @@ static void rstrip(const char *s, size_t *n) {
                 (*n)--;
 }
 
-static unsigned set_last_message(V2vProgress *p, const char *type, const char *text) {
+/* The message and the phase come from logs the job's owner may write, and
+ * reach root's terminal (v2vctl status, list) and the state file: every
+ * control character is made visible here, once for every reader. */
+static unsigned set_last_message(V2vProgress *p, const char *type, const char *raw) {
+        g_autofree char *text = v2v_text_escape(raw, V2V_TEXT_KEEP_NEWLINE);
         unsigned mask = 0;
+
+        /* escaping may have grown a line (64 KiB) fourfold */
+        if (strlen(text) > LINE_MAX_BYTES)
+                *g_utf8_find_prev_char(text, text + LINE_MAX_BYTES + 1) = '\0';
 
         /* type and text may be p's own strings: copy before freeing. */
         if (g_str_equal(type, "error") && g_strcmp0(p->last_error, text) != 0) {
@@ -360,7 +369,8 @@ static unsigned set_last_message(V2vProgress *p, const char *type, const char *t
         return mask;
 }
 
-static unsigned set_phase(V2vProgress *p, const char *text, uint64_t now_usec) {
+static unsigned set_phase(V2vProgress *p, const char *raw, uint64_t now_usec) {
+        g_autofree char *text = v2v_text_escape(raw, 0);
         unsigned disk, count;
 
         if (g_strcmp0(p->phase, text) == 0)
