@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Files the job's owner can write are untrusted (issue 20, cases 5 and 8),
+on v2vd --system with a real polkitd (tests/lib/with-system-bus, rules
+security-owner.rules: v2vdta may create jobs, v2vdtb nothing).
+
+  * case 8: the owner appends messages carrying an OSC title sequence, a
+    clear screen, C1 controls and a bidi override to its job's
+    v2v-machine.log and v2v.log; LastMessage and Phase hold them escaped,
+    and root's `v2vctl status`, `list` and `log`, plain and on a terminal,
+    print no control character.
+"""
+import json
+import os
+import re
+import subprocess
+import time
+
+from v2vdtest import run_test, make_image, job_path, get_property, wait_for, JOB_IFACE
+from v2vdsystem import SystemDaemon, run_as, user_create_job, give
+
+V2VCTL = os.path.join(os.path.dirname(os.environ["V2VD_BINARY"]), "..", "client", "v2vctl")
+HOSTILE = "\x1b]0;owned-title\x07\x1b[2J\x1b[H\u009b31mred\u202eexe.txt\x7f"
+# what must never reach a terminal: C0 but \t \n (\r neither), DEL, C1
+CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\u0080-\u009f\u202a-\u202e\u2066-\u2069]")
+
+
+def v2vctl(*args, tty=False):
+    argv = [os.path.realpath(V2VCTL), "--no-pager"] + list(args)
+    if tty:
+        # a terminal of its own: script(1) runs it on a pty, COLUMNS fixed
+        cmd = " ".join("'%s'" % a for a in argv)
+        argv = ["script", "-qec", cmd, "/dev/null"]
+    p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30,
+                       env=dict(os.environ, COLUMNS="200", LANG="C.UTF-8"))
+    return p.returncode, p.stdout.decode("utf-8", "replace") + p.stderr.decode("utf-8", "replace")
+
+
+def test(t):
+    d = SystemDaemon(os.path.join(t.base, "daemon"), config={"max_running_jobs": 2})
+    t.daemon = d
+    d.start()
+    os.chmod(t.base, 0o755)
+    home = os.path.join(t.base, "home-a")
+    os.makedirs(home)
+    give("v2vdta", home)
+    echo = os.path.join(home, "echo")
+    img = make_image(home, "guest", {"step_delay": 0.02, "hang_at": "Copying disk 1/1", "hang_echo": echo})
+    give("v2vdta", img, img + ".fake.json")
+    out = os.path.join(home, "out")
+    os.makedirs(out)
+    give("v2vdta", out)
+
+    # ---- case 8: control characters from the owner's logs.
+    r = user_create_job("v2vdta", json.dumps({"vm_name": "guest", "disk": [img], "output_dir": out}))
+    t.check(r[0] == "ok", "v2vdta creates a job", r)
+    job = r[1].split()[0]
+    t.jobs.append(job)
+    t.wait_state(job, "running", timeout=30)
+    jdir = d.job_dir(job)
+    wait_for(lambda: get_property(job_path(job), JOB_IFACE, "Phase").startswith("Copying disk 1/1"), 30,
+             "the job to copy")
+    lines = "".join(json.dumps({"type": "message", "message": "step %d %s" % (i, HOSTILE)}) + "\n"
+                    for i in range(40))
+    p = run_as("v2vdta", ["sh", "-c", 'cat >> "$1"', "sh", os.path.join(jdir, "v2v-machine.log")], input=lines)
+    t.check(p.returncode == 0, "the owner appends 40 messages with OSC, CSI, C1 and bidi to v2v-machine.log",
+            p.stderr)
+    # v2v.log is virt-v2v's stdout: the owner writes into it through its own
+    # virt-v2v process (here the fake's hang_echo)
+    p = run_as("v2vdta", ["sh", "-c", 'cat > "$1"', "sh", echo],
+               input="[  99.0] Hostile %s phase\nplain line %s\n" % (HOSTILE, HOSTILE))
+    t.check(p.returncode == 0, "... and, through its virt-v2v, a phase line and a plain line to v2v.log", p.stderr)
+    wait_for(lambda: b"plain line" in open(os.path.join(jdir, "v2v.log"), "rb").read(), 20,
+             "the owner's lines in v2v.log")
+    wait_for(lambda: "step 39" in get_property(job_path(job), JOB_IFACE, "LastMessage")[1], 20,
+             "LastMessage to take the owner's last message")
+    msg = get_property(job_path(job), JOB_IFACE, "LastMessage")[1]
+    t.check(not CONTROL.search(msg), "LastMessage holds no control character", msg)
+    t.check("\\x1b]0;owned-title\\x07\\x1b[2J" in msg and "\\u009b31m" in msg and "\\u202e" in msg,
+            "... but shows them escaped", msg)
+    wait_for(lambda: b"plain line" in open(os.path.join(jdir, "v2v.log"), "rb").read(), 20,
+             "the owner's lines in v2v.log")
+    wait_for(lambda: "step 39" in get_property(job_path(job), JOB_IFACE, "Phase"), 20, "the owner's phase")
+    phase = get_property(job_path(job), JOB_IFACE, "Phase")
+    t.check(not CONTROL.search(phase), "Phase holds no control character", phase)
+
+    for args in (("status", job), ("list",), ("log", job)):
+        for tty in (False, True):
+            rc, text = v2vctl(*args, tty=tty)
+            what = "root's v2vctl %s%s" % (" ".join(args), " on a terminal" if tty else "")
+            t.check_eq(rc, 0, what)
+            bad = CONTROL.search(text.replace("\r\n", "\n"))
+            t.check(not bad, "%s prints no control character" % what, repr(text[-600:]))
+            if args[0] == "log":
+                t.check("Hostile \\x1b]0;owned-title" in text, "%s shows the owner's line escaped" % what,
+                        repr(text[-600:]))
+            if args[0] != "list":
+                t.check("\\x1b" in text, "%s shows the owner's escape sequences escaped" % what, repr(text[-600:]))
+
+
+run_test(test)
