@@ -22,21 +22,37 @@ function usec(v) {
     return n > 0 ? n : 0;
 }
 
+// Text a job's owner can write (virt-v2v's messages, phases, logs, paths)
+// with every control character made visible, as v2vctl shows it
+// (daemon/common/text-escape.c): C0 but tab (and newline when kept), DEL,
+// C1, the bidirectional overrides and isolates.
+// eslint-disable-next-line no-control-regex
+const HIDDEN = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+// eslint-disable-next-line no-control-regex
+const HIDDEN_BUT_NEWLINE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+export function printable(text, keepNewline = false) {
+    return String(text ?? "").replace(keepNewline ? HIDDEN_BUT_NEWLINE : HIDDEN, c => {
+        const n = c.charCodeAt(0);
+        return n < 0x80 ? "\\x" + n.toString(16).padStart(2, "0") : "\\u" + n.toString(16).padStart(4, "0");
+    });
+}
+
 // A plain, immutable snapshot of a job object's properties (the proxy's
 // data), so rows re-render only when their own job changed.
 export function jobSnapshot(path, d) {
-    const lm = d.LastMessage || ["", ""];
-    const fl = d.Failure || ["", "", ""];
+    const lm = (d.LastMessage || ["", ""]).map(s => printable(s, true));
+    const fl = (d.Failure || ["", "", ""]).map(s => printable(s, true));
     return Object.freeze({
         path,
         id: d.Id || path.split("/").pop(),
-        vmName: d.VmName || "",
+        vmName: printable(d.VmName),
         ownerUid: d.OwnerUID,
         spec: d.Spec || "",
         state: d.State || "queued",
-        phase: d.Phase || "",
+        phase: printable(d.Phase),
         progress: Number(d.Progress || 0),
-        disks: (d.Disks || []).map(([p, v]) => ({ path: p, progress: Number(v) })),
+        disks: (d.Disks || []).map(([p, v]) => ({ path: printable(p), progress: Number(v) })),
         diskCount: d.DiskCount || 0,
         createdAt: usec(d.CreatedAt),
         startedAt: usec(d.StartedAt),
@@ -260,14 +276,14 @@ export function hasMaskedSecrets(specText) {
 // over (nbdcopy redraws its progress bar with "\r"), so only the text after
 // the last one stays; a line ending in "\r" keeps what came before it.
 export function terminalText(text) {
-    return String(text).split("\n").map(line => {
+    return printable(String(text).split("\n").map(line => {
         const parts = line.split("\r");
         for (let i = parts.length - 1; i >= 0; i--) {
             if (parts[i] !== "")
                 return parts[i];
         }
         return "";
-    }).join("\n");
+    }).join("\n"), true);
 }
 
 // CheckJob's findings (a(ssss)) as objects, errors first.

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 
 import {
     buildSpec, compareJobs, errorKey, filterJobs, formatRate, jobSnapshot, outputOf, parseCpu, parseRate,
-    v2vctlCommand, hasMaskedSecrets, terminalText, findingsOf,
+    v2vctlCommand, hasMaskedSecrets, terminalText, findingsOf, printable,
 } from "../src/model.js";
 
 test("errorKey: the key an InvalidSpec message names", () => {
@@ -146,4 +146,17 @@ test("Failure and CheckJob findings", () => {
     assert.deepEqual(f.map(x => x.severity), ["error", "warning", "info"]);
     assert.deepEqual(f[0], { severity: "error", code: "source-running", key: "vm_name", message: "e" });
     assert.deepEqual(findingsOf(null), []);
+});
+
+test("printable: no control character of a job's owner reaches the page", () => {
+    const hostile = "\u001b]0;title\u0007\u001b[2J\u009b31m\u202eexe\u007f";
+    assert.equal(printable(hostile), "\\x1b]0;title\\x07\\x1b[2J\\u009b31m\\u202eexe\\x7f");
+    assert.equal(printable("a\nb\tc"), "a\\x0ab\tc");
+    assert.equal(printable("a\nb", true), "a\nb");
+    assert.equal(printable("été 变换"), "été 变换");
+    assert.equal(terminalText("log \u001b[2J\n 50%\r100%"), "log \\x1b[2J\n100%");
+    const j = jobSnapshot("/org/v2vd/V2V1/job/1", { LastMessage: ["message", "x" + hostile], Phase: hostile,
+                                                    VmName: "vm", Disks: [["/p\u001b", 1]] });
+    for (const s of [j.lastMessage.text, j.phase, j.disks[0].path])
+        assert.doesNotMatch(s, /[\u0000-\u001f\u007f-\u009f\u202a-\u202e]/);
 });
