@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "bus/bounds.h"
 #include "bus/bus-access.h"
 #include "bus/bus-job.h"
 #include "host/util.h"
@@ -112,7 +113,11 @@ static int details_filter(sd_bus_message *call, void *userdata, sd_bus_error *re
 
         b->details_message = call;
         b->details_allowed = false;
-        if (message_type(call) != SD_BUS_MESSAGE_METHOD_CALL ||
+        /* Every call's bounds first (bounds.c), before polkit is asked
+         * about it here or by its handler. */
+        if (bus_bounds_check(b->manager, call) > 0)
+                return 1;
+        if (b->manager->user_mode || message_type(call) != SD_BUS_MESSAGE_METHOD_CALL ||
             !(sd_bus_message_is_method_call(call, "org.freedesktop.DBus.Properties", NULL) ||
               sd_bus_message_is_method_call(call, "org.freedesktop.DBus.ObjectManager", NULL)))
                 return 0;
@@ -136,9 +141,9 @@ static int details_filter(sd_bus_message *call, void *userdata, sd_bus_error *re
         return 0;
 }
 
+/* One filter, also in user mode: the bounds of every call, then the
+ * details of others' jobs. */
 int bus_access_setup(Bus *b) {
-        if (b->manager->user_mode)
-                return 0;
         return sd_bus_add_filter(b->bus, &b->details_filter, details_filter, b);
 }
 

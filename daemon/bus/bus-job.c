@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <unistd.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "bus/bus-access.h"
 #include "bus/bus-job.h"
@@ -153,6 +154,29 @@ static const char *const job_detail_properties[] = {
 
 bool bus_job_property_is_detail(const char *name) {
         return name && g_strv_contains(job_detail_properties, name);
+}
+
+size_t bus_job_properties_size(Job *j) {
+        const char *type, *text;
+        size_t size = 4096 + strlen(j->id) + strlen(j->object_path) + strlen(j->vm_name) + strlen(job_phase(j));
+        GArray *disks = j->progress->disks;
+
+        if (j->spec_redacted)
+                size += strlen(j->spec_redacted);
+        else {
+                g_autofree char *spec_path = g_build_filename(j->dir, "spec.json", NULL);
+                struct stat st;
+                if (stat(spec_path, &st) >= 0)
+                        size += (size_t) st.st_size;
+        }
+        job_last_message(j, &type, &text);
+        size += strlen(type) + strlen(text ?: "");
+        for (guint i = 0; disks && i < disks->len; i++) {
+                const V2vDiskProgress *d = &g_array_index(disks, V2vDiskProgress, i);
+                size += 16 + (d->path ? strlen(d->path) : 0);
+        }
+        size += 4 * (strlen(j->dir) + 64);     /* the files' paths */
+        return size;
 }
 
 /* Paths of others' jobs only for who may manage them (bus-access.h). */

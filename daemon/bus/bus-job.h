@@ -20,6 +20,9 @@ int bus_job_register(Bus *b);
 Job *bus_job_from_path(Manager *m, const char *path);
 /* Is this Job property one of the details others may not read (bus-access.h)? */
 bool bus_job_property_is_detail(const char *name);
+/* An upper estimate of the marshalled size of the job's properties (its
+ * GetAll, its part of GetManagedObjects), for bounds.c. */
+size_t bus_job_properties_size(Job *j);
 
 void bus_job_emit_changed(Bus *b, Job *j, unsigned props);
 void bus_job_emit_new(Bus *b, Job *j);

@@ -19,7 +19,7 @@ typedef struct Bus {
         Manager *manager;
         sd_bus *bus;                    /* the manager's connection */
         Polkit *polkit;
-        sd_bus_slot *details_filter;    /* bus-access.c, --system only */
+        sd_bus_slot *details_filter;    /* bus-access.c: the bounds, and the details --system */
         const sd_bus_message *details_message;  /* compared only, never dereferenced */
         bool details_allowed;
         GList *source_calls;            /* SourceCall* running (source-call.c) */

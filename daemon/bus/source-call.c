@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bus/bounds.h"
 #include "bus/bus-access.h"
 #include "bus/bus-check.h"
 #include "bus/source-call.h"
@@ -19,7 +20,8 @@
 #include "sources/preflight.h"
 #include "sources/sources.h"
 
-#define MAX_REPLY (64u * 1024 * 1024)
+/* The answer goes out as one string: it must fit the bus (bounds.h). */
+#define MAX_REPLY (BUS_REPLY_MAX - 4096)
 #define MAX_REQUEST (60u * 1024)        /* fits a pipe's buffer: the write never blocks */
 
 typedef struct SourceCall {
@@ -132,9 +134,13 @@ static int on_output(sd_event_source *s, int fd, uint32_t revents, void *userdat
                 if (n <= 0)
                         break;
                 if (c->out->len + (size_t) n > MAX_REPLY) {
-                        g_autofree char *t = g_strdup_printf("%s: the answer is larger than %u MiB", c->what,
-                                                             MAX_REPLY >> 20);
-                        reply_error(c, t);
+                        if (c->message) {
+                                (void) sd_bus_reply_method_errorf(c->message, V2VD_ERROR_LIMITS_EXCEEDED,
+                                                                  "%s: the answer is larger than the %u MiB a "
+                                                                  "reply may be on the bus", c->what,
+                                                                  BUS_REPLY_MAX >> 20);
+                                c->message = sd_bus_message_unref(c->message);
+                        }
                         kill_helper(c);
                         break;
                 }
