@@ -20,10 +20,14 @@ typedef struct Bound {
         const char *interface;
         const char *member;
         size_t args_max;
+        const char *note;       /* for the error message */
 } Bound;
 
+G_STATIC_ASSERT(V2V_SPEC_MAX_SIZE == 1048576);
+
 static const Bound bounds[] = {
-        { V2VD_MANAGER_INTERFACE, "CreateJob", V2V_SPEC_MAX_SIZE + 64 },
+        { V2VD_MANAGER_INTERFACE, "CreateJob", V2V_SPEC_MAX_SIZE + 64,
+          " (a spec of at most 1 MiB, 1048576 bytes)" },
         { V2VD_MANAGER_INTERFACE, "ListJobs", 0 },
         { V2VD_MANAGER_INTERFACE, "GetJob", 256 },
         { V2VD_MANAGER_INTERFACE, "ListSourceVMs", ARGS_SOURCE },
@@ -42,11 +46,17 @@ static const Bound bounds[] = {
         { "org.freedesktop.DBus.Peer", "GetMachineId", 0 },
 };
 
-size_t bus_bounds_args_max(const char *interface, const char *member) {
+static const Bound *bound_of(const char *interface, const char *member) {
+        static const Bound other = { NULL, NULL, ARGS_DEFAULT, NULL };
+
         for (size_t i = 0; i < G_N_ELEMENTS(bounds); i++)
                 if (g_strcmp0(bounds[i].interface, interface) == 0 && g_strcmp0(bounds[i].member, member) == 0)
-                        return bounds[i].args_max;
-        return ARGS_DEFAULT;
+                        return &bounds[i];
+        return &other;
+}
+
+size_t bus_bounds_args_max(const char *interface, const char *member) {
+        return bound_of(interface, member)->args_max;
 }
 
 static bool type_is_fixed(char t) {
@@ -155,7 +165,8 @@ int bus_bounds_check(Manager *m, sd_bus_message *call) {
 
         if (sd_bus_message_get_type(call, &type) < 0 || type != SD_BUS_MESSAGE_METHOD_CALL)
                 return 0;
-        max = bus_bounds_args_max(iface, member);
+        const Bound *bound = bound_of(iface, member);
+        max = bound->args_max;
         r = sd_bus_message_rewind(call, true);
         if (r >= 0)
                 r = body_size(call, max, &size, 0);
@@ -165,8 +176,8 @@ int bus_bounds_check(Manager *m, sd_bus_message *call) {
                                          g_strerror(-r));
         else if (size > max)
                 (void) sd_bus_error_setf(&error, V2VD_ERROR_LIMITS_EXCEEDED,
-                                         "the arguments of %s.%s are more than %zu bytes", iface ?: "?",
-                                         member ?: "?", max);
+                                         "the arguments of %s.%s are more than %zu bytes%s", iface ?: "?",
+                                         member ?: "?", max, bound->note ?: "");
         else
                 (void) bus_reply_check(reply_estimate(m, call, &what), what, &error);
         if (!sd_bus_error_is_set(&error))

@@ -10,6 +10,7 @@
 #include "bus/source-call.h"
 #include "host/cred.h"
 #include "host/file-write.h"
+#include "host/helper.h"
 #include "host/owner.h"
 #include "core/job-id.h"
 #include "host/util.h"
@@ -71,33 +72,22 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
         return bus_manager_create_job(b->manager, message, text, uid, NULL, error);
 }
 
-int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text, uid_t uid, const char *check_json,
-                           sd_bus_error *error) {
+/* The spec, its paths checked (or root's own): parse, create, reply. */
+static int create_job_finish(Manager *m, sd_bus_message *message, const char *text, uid_t uid, bool paths_checked,
+                             const char *check_json, sd_bus_error *error) {
         g_autoptr(V2vSpec) spec = NULL;
         g_autoptr(GError) gerror = NULL;
-        g_autofree char *home = NULL;
+        g_autofree char *home = home_of(uid);
         Job *j;
         int r;
 
-        home = home_of(uid);
         {
                 V2vSpecContext ctx = {
                         .owner_uid = uid,
                         .owner_home = home,
                         .profile_dirs = (const char *const *) m->profile_dirs,
+                        .paths_checked = paths_checked,
                 };
-                /* The caller's paths are checked with the caller's rights
-                 * (owner.c): no message about what it cannot see. */
-                if (uid != geteuid()) {
-                        g_autofree char *msg = NULL;
-                        r = owner_check_spec(uid, text, &ctx, &msg);
-                        if (r < 0)
-                                return sd_bus_error_set_errnof(error, r, "cannot check the spec as uid %u: %s",
-                                                               (unsigned) uid, g_strerror(-r));
-                        if (r == 0)
-                                return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", msg);
-                        ctx.paths_checked = true;
-                }
                 spec = v2v_spec_parse(text, &ctx, &gerror);
         }
         if (!spec)
@@ -122,6 +112,105 @@ int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text
         }
 
         return sd_bus_reply_method_return(message, "so", j->id, j->object_path);
+}
+
+/* A job creation whose paths a helper checks as the caller (owner.c). */
+typedef struct CreateCall {
+        Bus *bus;
+        sd_bus_message *message;
+        char *text;
+        char *check_json;
+        uid_t uid;
+        Helper *helper;
+} CreateCall;
+
+static void create_call_free(CreateCall *c) {
+        c->bus->create_calls = g_list_remove(c->bus->create_calls, c);
+        sd_bus_message_unref(c->message);
+        g_free(c->text);
+        g_free(c->check_json);
+        g_free(c);
+}
+
+static void on_spec_checked(int r, const char *message, void *userdata) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        CreateCall *c = userdata;
+        Manager *m = c->bus->manager;
+
+        if (r == -ETIME)
+                (void) sd_bus_error_setf(&error, SD_BUS_ERROR_TIMEOUT,
+                                         "the spec's paths could not be checked as uid %u within %u s (a path "
+                                         "that does not answer: a FIFO, a FUSE or network mount?)",
+                                         (unsigned) c->uid, (unsigned) (OWNER_CHECK_TIMEOUT_USEC / 1000000));
+        else if (r < 0)
+                (void) sd_bus_error_set_errnof(&error, -r, "cannot check the spec as uid %u: %s", (unsigned) c->uid,
+                                               g_strerror(-r));
+        else if (r == 0)
+                (void) sd_bus_error_setf(&error, V2VD_ERROR_INVALID_SPEC, "%s", message);
+        else {
+                /* the queue again: other calls may have filled it meanwhile */
+                r = bus_manager_create_job_bounds(m, c->text, c->uid, &error);
+                if (r >= 0)
+                        r = create_job_finish(m, c->message, c->text, c->uid, true, c->check_json, &error);
+                if (r < 0 && !sd_bus_error_is_set(&error))
+                        (void) sd_bus_error_set_errno(&error, r);
+        }
+        if (sd_bus_error_is_set(&error))
+                (void) sd_bus_reply_method_error(c->message, &error);
+        create_call_free(c);
+}
+
+int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text, uid_t uid, const char *check_json,
+                           sd_bus_error *error) {
+        Bus *b = bus_of_manager(m);
+        g_autofree char *home = NULL;
+        CreateCall *c;
+        int r;
+
+        if (uid == geteuid())
+                return create_job_finish(m, message, text, uid, false, check_json, error);
+
+        /* The caller's paths are checked with the caller's rights, in a
+         * helper the loop does not wait for (owner.c): no message about
+         * what it cannot see, and no path that hangs stops the daemon. */
+        home = home_of(uid);
+        c = g_new0(CreateCall, 1);
+        c->bus = b;
+        c->uid = uid;
+        c->message = sd_bus_message_ref(message);
+        c->text = g_strdup(text);
+        c->check_json = g_strdup(check_json);
+        {
+                V2vSpecContext ctx = {
+                        .owner_uid = uid,
+                        .owner_home = home,
+                        .profile_dirs = (const char *const *) m->profile_dirs,
+                };
+                r = owner_check_spec(m->event, uid, text, &ctx, on_spec_checked, c, &c->helper);
+        }
+        if (r < 0) {
+                sd_bus_message_unref(c->message);
+                g_free(c->text);
+                g_free(c->check_json);
+                g_free(c);
+                if (r == -EUSERS || r == -EAGAIN)
+                        return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
+                                                 "%s of uid %u's calls are being checked already; wait for them",
+                                                 r == -EUSERS ? "too many" : "too many (of all users)",
+                                                 (unsigned) uid);
+                return sd_bus_error_set_errnof(error, r, "cannot check the spec as uid %u: %s", (unsigned) uid,
+                                               g_strerror(-r));
+        }
+        b->create_calls = g_list_prepend(b->create_calls, c);
+        return 1;
+}
+
+void create_calls_abort(Bus *b) {
+        while (b->create_calls) {
+                CreateCall *c = b->create_calls->data;
+                helper_abandon(c->helper);
+                create_call_free(c);
+        }
 }
 
 static gint compare_jobs(gconstpointer a, gconstpointer b) {

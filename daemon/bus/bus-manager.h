@@ -18,8 +18,13 @@ void bus_manager_emit_counts(Bus *b);
 int bus_manager_create_job_bounds(Manager *m, const char *text, uid_t uid, sd_bus_error *error);
 /* CreateJob's work once the caller is allowed: validate text as uid's
  * spec, create the job, reply (s id, o job) to message. check_json: the
- * findings it was checked with, kept as the job's check.json (or NULL). */
+ * findings it was checked with, kept as the job's check.json (or NULL).
+ * Another uid's paths are checked by a helper as that uid: then 1, and the
+ * reply (or error) goes out when it ends. */
 int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text, uid_t uid, const char *check_json,
                            sd_bus_error *error);
 /* uid's home directory (NULL if unknown). */
 char *home_of(uid_t uid);
+/* Drop the job creations whose spec check is still running (their
+ * helpers killed), at the end. */
+void create_calls_abort(Bus *b);

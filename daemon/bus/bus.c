@@ -91,6 +91,7 @@ Bus *bus_free(Bus *b) {
         if (!b)
                 return NULL;
         source_calls_abort(b);
+        create_calls_abort(b);
         job_events_unsubscribe(b->manager, &bus_job_events, b);
         sd_bus_slot_unref(b->details_filter);
         /* Questions to polkit still in flight are dropped. */

@@ -23,6 +23,7 @@ typedef struct Bus {
         const sd_bus_message *details_message;  /* compared only, never dereferenced */
         bool details_allowed;
         GList *source_calls;            /* SourceCall* running (source-call.c) */
+        GList *create_calls;            /* CreateJob calls whose spec a helper checks (bus-manager.c) */
 } Bus;
 
 /* Opens the system or user bus as the manager's mode says and hands it to

@@ -14,6 +14,7 @@
 #include "bus/source-call.h"
 #include "common/bus-names.h"
 #include "host/cred.h"
+#include "host/helper.h"
 #include "host/scope.h"
 #include "host/spawn.h"
 #include "host/util.h"
@@ -257,7 +258,10 @@ static char **helper_environment(const Cred *cred) {
 }
 
 /* v2vd-sources in a process group of its own (kill(-pid) reaches libvirt's
- * ssh and virt-v2v), as the caller, request on stdin, answer on stdout. */
+ * ssh and virt-v2v), as the caller, request on stdin, answer on stdout;
+ * its stderr (and that of whatever libvirt starts for the caller, such as
+ * a qemu+ext:// command) is the caller's words, logged as such
+ * (helper_stderr_watch). */
 static int spawn_helper(SourceCall *c, const Cred *cred) {
         g_autofree char *helper = find_libexec_program("V2VD_SOURCES_HELPER", "v2vd-sources");
         g_auto(GStrv) env = helper_environment(cred);
@@ -267,7 +271,7 @@ static int spawn_helper(SourceCall *c, const Cred *cred) {
                 .argv = argv,
                 .envp = env,
                 .cred = cred,
-                .flags = SPAWN_STDIN_PIPE | SPAWN_STDOUT_PIPE | SPAWN_NEW_PROCESS_GROUP,
+                .flags = SPAWN_STDIN_PIPE | SPAWN_STDOUT_PIPE | SPAWN_STDERR_PIPE | SPAWN_NEW_PROCESS_GROUP,
         };
         Spawned child;
         int r;
@@ -278,6 +282,9 @@ static int spawn_helper(SourceCall *c, const Cred *cred) {
         c->pid = child.pid;
         c->in_fd = child.stdin_fd;
         c->out_fd = child.stdout_fd;
+        r = helper_stderr_watch(c->bus->manager->event, child.stderr_fd, c->uid, "v2vd-sources", NULL);
+        if (r < 0)
+                log_warning("cannot follow the stderr of v2vd-sources: %s", g_strerror(-r));
         return 0;
 }
 

@@ -14,8 +14,10 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "common/text-escape.h"
 #include "host/cred.h"
 #include "host/file-write.h"
+#include "host/helper.h"
 #include "host/spawn.h"
 #include "host/util.h"
 
@@ -33,52 +35,28 @@ static int owner_child(void *userdata) {
         return c->fn(STDOUT_FILENO, c->userdata);
 }
 
-int owner_run(uid_t uid, int (*fn)(int out_fd, void *userdata), void *userdata, size_t max, char **ret_output) {
+/* fn(stdout, userdata) in a helper with uid's credentials (helper.h: on
+ * the loop, with a timeout). fn and userdata are used in the child only,
+ * before this returns: the caller may free userdata at once. */
+static int owner_run(sd_event *e, uid_t uid, const char *what, const char *job_id,
+                     int (*fn)(int out_fd, void *userdata), void *userdata, uint64_t timeout_usec,
+                     HelperDone done, void *done_userdata, Helper **ret) {
         static Cred cred;   /* big (groups); the daemon is single-threaded */
         bool drop = uid != geteuid();
         OwnerChild c = { fn, userdata };
         /* Nothing of the daemon's (its bus connection, its files) stays
          * open in the owner's process but the answer pipe. */
-        SpawnOptions o = { .fn = owner_child, .userdata = &c, .cred = drop ? &cred : NULL,
-                           .flags = SPAWN_STDOUT_PIPE };
-        __attribute__((cleanup(spawned_close))) Spawned child = { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
-        g_autofree char *buf = g_malloc(max + 1);
-        size_t len = 0;
-        int status, r;
+        SpawnOptions o = { .fn = owner_child, .userdata = &c, .cred = drop ? &cred : NULL };
+        HelperOptions h = { .what = what, .uid = uid, .job_id = job_id, .output_max = 64 * 1024,
+                            .timeout_usec = timeout_usec };
+        int r;
 
         if (drop) {
                 r = cred_lookup(uid, &cred);
                 if (r < 0)
                         return r;
         }
-        r = spawn(&o, &child);
-        if (r < 0)
-                return r;
-        for (;;) {
-                ssize_t n = read(child.stdout_fd, buf + len, max - len);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                len += (size_t) n;
-                if (len >= max) {
-                        char sink[4096];
-                        while (read(child.stdout_fd, sink, sizeof sink) > 0)
-                                ;
-                        break;
-                }
-        }
-        buf[len] = 0;
-        while (waitpid(child.pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        if (!WIFEXITED(status))
-                return -EIO;
-        if (WEXITSTATUS(status) == 126)
-                return drop ? -EPERM : -EIO;
-        if (ret_output)
-                *ret_output = g_steal_pointer(&buf);
-        return WEXITSTATUS(status);
+        return helper_start(e, &o, &h, done, done_userdata, ret);
 }
 
 static int write_text(int fd, const char *s) {
@@ -103,20 +81,40 @@ static int spec_check_child(int out_fd, void *userdata) {
         return 1;
 }
 
-int owner_check_spec(uid_t uid, const char *json, const V2vSpecContext *ctx, char **ret_message) {
-        SpecCheck c = { .json = json, .ctx = ctx };
-        g_autofree char *out = NULL;
+typedef struct {
+        OwnerCheckDone done;
+        void *userdata;
+        bool drop;
+} SpecCheckCall;
+
+static void on_spec_checked(int status, const char *output, size_t len, void *userdata) {
+        SpecCheckCall *c = userdata;
+
+        if (status == 0)
+                c->done(1, NULL, c->userdata);
+        else if (status == 1 && len > 0)
+                c->done(0, output, c->userdata);
+        else if (status == -ETIME)
+                c->done(-ETIME, NULL, c->userdata);
+        else
+                c->done(status == 126 && c->drop ? -EPERM : status < 0 ? status : -EIO, NULL, c->userdata);
+        g_free(c);
+}
+
+int owner_check_spec(sd_event *e, uid_t uid, const char *json, const V2vSpecContext *ctx, OwnerCheckDone done,
+                     void *userdata, Helper **ret) {
+        SpecCheck check = { .json = json, .ctx = ctx };
+        SpecCheckCall *c = g_new0(SpecCheckCall, 1);
         int r;
 
-        r = owner_run(uid, spec_check_child, &c, 64 * 1024, &out);
+        c->done = done;
+        c->userdata = userdata;
+        c->drop = uid != geteuid();
+        r = owner_run(e, uid, "the spec check", NULL, spec_check_child, &check, OWNER_CHECK_TIMEOUT_USEC,
+                      on_spec_checked, c, ret);
         if (r < 0)
-                return r;
-        if (r == 0)
-                return 1;
-        if (r != 1 || !*out)
-                return -EIO;
-        *ret_message = g_steal_pointer(&out);
-        return 0;
+                g_free(c);
+        return r;
 }
 
 /* ------------------------------------------------------------ ACLs */
@@ -303,12 +301,46 @@ static int remove_outputs_child(int out_fd, void *userdata) {
         return 0;
 }
 
-int owner_remove_outputs(uid_t uid, const char *dir, const GPtrArray *patterns, const GPtrArray *created,
-                         char **ret_removed) {
-        RemoveOutputs c = { .dir = dir, .patterns = patterns, .created = created, .uid = uid };
-        int r = owner_run(uid, remove_outputs_child, &c, 64 * 1024, ret_removed);
+typedef struct {
+        char *job_id;
+        char *dir;
+} RemoveCall;
 
-        return r < 0 ? r : r == 0 ? 0 : -EIO;
+static void on_outputs_removed(int status, const char *output, size_t len, void *userdata) {
+        RemoveCall *c = userdata;
+        g_autofree char *removed = g_strchomp(g_strdup(output));
+
+        if (status == -ETIME)
+                log_full(LOG_WARNING, c->job_id, "removing the partial output in %s as its owner did not end "
+                         "within %u s; killed", c->dir, (unsigned) (OWNER_CLEANUP_TIMEOUT_USEC / 1000000));
+        else if (status != 0)
+                log_full(LOG_WARNING, c->job_id, "cannot remove the partial output in %s (%s %d)", c->dir,
+                         status < 0 ? "error" : "exit status", status < 0 ? -status : status);
+        else if (*removed) {
+                g_autofree char *shown = v2v_text_escape(removed, 0);
+                log_full(LOG_INFO, c->job_id, "removed partial output in %s: %s", c->dir, shown);
+        }
+        g_free(c->job_id);
+        g_free(c->dir);
+        g_free(c);
+}
+
+int owner_remove_outputs(sd_event *e, const char *job_id, uid_t uid, const char *dir, const GPtrArray *patterns,
+                         const GPtrArray *created) {
+        RemoveOutputs ro = { .dir = dir, .patterns = patterns, .created = created, .uid = uid };
+        RemoveCall *c = g_new0(RemoveCall, 1);
+        int r;
+
+        c->job_id = g_strdup(job_id);
+        c->dir = g_strdup(dir);
+        r = owner_run(e, uid, "the cancelled job's cleanup", job_id, remove_outputs_child, &ro,
+                      OWNER_CLEANUP_TIMEOUT_USEC, on_outputs_removed, c, NULL);
+        if (r < 0) {
+                g_free(c->job_id);
+                g_free(c->dir);
+                g_free(c);
+        }
+        return r;
 }
 
 /* ------------------------------------------------------------ who runs it */

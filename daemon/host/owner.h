@@ -22,19 +22,25 @@
 #include <sys/types.h>
 
 #include "core/spec.h"
+#include "host/helper.h"
 
-/* Run fn(out_fd, userdata) in a child with uid's credentials and return
- * its exit status (0..255), or a negative errno when it could not run (no
- * passwd entry: -ENOENT). What fn writes to out_fd, at most max bytes,
- * comes back NUL-terminated in *ret_output (may be NULL). Blocks until the
- * child ends: fn must be quick (stat, open, unlink). */
-int owner_run(uid_t uid, int (*fn)(int out_fd, void *userdata), void *userdata, size_t max, char **ret_output);
+/* The helpers below run on the event loop (helper.h), never waited for:
+ * a path that does not answer (FUSE, a FIFO) or a helper its owner stops
+ * fails that call alone, after the timeout. */
+#define OWNER_CHECK_TIMEOUT_USEC (10ULL * 1000000ULL)
+#define OWNER_CLEANUP_TIMEOUT_USEC (30ULL * 1000000ULL)
 
-/* Parse the spec in a helper with uid's rights: 1 valid, 0 invalid with
- * *ret_message the parser's message (about what the owner can see only),
- * negative errno when the helper failed. The daemon then parses it again
- * itself with ctx->paths_checked set. */
-int owner_check_spec(uid_t uid, const char *json, const V2vSpecContext *ctx, char **ret_message);
+/* R: 1 valid, 0 invalid with MESSAGE the parser's (about what the owner
+ * can see only), -ETIME when the check did not end in time, another
+ * negative errno when the helper failed. */
+typedef void (*OwnerCheckDone)(int r, const char *message, void *userdata);
+
+/* Parse the spec in a helper with uid's rights; done() follows (unless
+ * helper_abandon(*ret)). Returns a negative errno when it could not start
+ * (-EUSERS: too many of uid's helpers running, helper.h). The daemon then
+ * parses it again itself with ctx->paths_checked set. */
+int owner_check_spec(sd_event *e, uid_t uid, const char *json, const V2vSpecContext *ctx, OwnerCheckDone done,
+                     void *userdata, Helper **ret);
 
 /* Let uid, and the given reader groups, read a job directory and every
  * file later created in it (access and default ACL, r-x). */
@@ -55,10 +61,10 @@ int owner_offer_file(const char *dir, const char *name, uid_t uid);
  * file recorded in created ("DEV:INO:NAME", as the job created it) that
  * still is that file — a regular file (never a symlink or directory) of
  * that device and inode, owned by uid — and whose name still matches
- * patterns. Nothing by name alone. Removed names come back in
- * *ret_removed (newline-separated). */
-int owner_remove_outputs(uid_t uid, const char *dir, const GPtrArray *patterns, const GPtrArray *created,
-                         char **ret_removed);
+ * patterns. Nothing by name alone. What it removed, or why not, is logged
+ * for the job when it ends. */
+int owner_remove_outputs(sd_event *e, const char *job_id, uid_t uid, const char *dir, const GPtrArray *patterns,
+                         const GPtrArray *created);
 
 /* "openstack" or "rhv" (virt-v2v's -o) when the spec's output can only be
  * written as root (Cinder volumes attached to this host; an export

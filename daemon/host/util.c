@@ -55,6 +55,27 @@ static void log_internalv(int priority, const char *job_id, const char *format, 
                 fprintf(stderr, "v2vd: %s\n", msg);
 }
 
+void log_struct_caller(int priority, const char *job_id, uid_t uid, const char *format, ...) {
+        g_autofree char *msg = NULL;
+        va_list ap;
+
+        if (priority > log_max_priority)
+                return;
+        va_start(ap, format);
+        msg = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        if (!log_to_journal) {
+                fprintf(stderr, "v2vd%s%s%s: %s\n", job_id ? "[job " : "", job_id ?: "", job_id ? "]" : "", msg);
+                return;
+        }
+        if (job_id)
+                sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%i", priority, "V2VD_UID=%u", (unsigned) uid,
+                                "V2VD_JOB=%s", job_id, "SYSLOG_IDENTIFIER=v2vd", NULL);
+        else
+                sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%i", priority, "V2VD_UID=%u", (unsigned) uid,
+                                "SYSLOG_IDENTIFIER=v2vd", NULL);
+}
+
 void log_full(int priority, const char *job_id, const char *format, ...) {
         va_list ap;
 

@@ -20,6 +20,9 @@
 
 void log_setup(void);
 void log_full(int priority, const char *job_id, const char *format, ...) __attribute__((format(printf, 3, 4)));
+/* What a caller's helper said: with V2VD_UID= (whose words they are). */
+void log_struct_caller(int priority, const char *job_id, uid_t uid, const char *format, ...)
+        __attribute__((format(printf, 4, 5)));
 
 #define log_info(...)    log_full(LOG_INFO, NULL, __VA_ARGS__)
 #define log_notice(...)  log_full(LOG_NOTICE, NULL, __VA_ARGS__)

@@ -20,17 +20,16 @@
 void job_remove_partial_output(Job *j) {
         g_autofree char *dir = NULL;
         g_autoptr(GPtrArray) patterns = NULL;
-        g_autofree char *removed = NULL;
         int r;
 
         if (!j->spec || !j->record->started_usec || j->record->created_outputs->len == 0 ||
             !v2v_spec_output_files(j->spec, &dir, &patterns))
                 return;
-        r = owner_remove_outputs(j->record->owner_uid, dir, patterns, j->record->created_outputs, &removed);
+        /* on the loop: the helper logs what it removed when it ends */
+        r = owner_remove_outputs(j->manager->event, j->id, j->record->owner_uid, dir, patterns,
+                                 j->record->created_outputs);
         if (r < 0)
                 log_full(LOG_WARNING, j->id, "cannot remove the partial output in %s: %s", dir, g_strerror(-r));
-        else if (removed && *removed)
-                log_full(LOG_INFO, j->id, "removed partial output in %s: %s", dir, g_strchomp(removed));
 }
 
 static bool output_name_matches(const GPtrArray *patterns, const char *name) {
