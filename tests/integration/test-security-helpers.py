@@ -1,0 +1,222 @@
+#!/usr/bin/env python3
+"""Nothing a caller controls is waited for on the event loop, and helpers
+start with fresh stdio (issue 20, cases 1 and 6), on v2vd --system with a
+real polkitd (tests/lib/with-system-bus, rules security-bus.rules: v2vdta
+may create jobs, v2vdtb may browse sources).
+
+  * case 1: v2vdta mounts a FUSE file system of its own that never answers
+    (tests/lib/fusestall.py, through the setuid fusermount3) and names a
+    disk on it: the path check as v2vdta hangs in stat(). Root's ListJobs
+    keeps answering (its latency is printed); the CreateJob fails alone,
+    after the check's timeout, with a clear error; a 5th such call while 4
+    hang is refused at once (LimitsExceeded). Cancel's cleanup of a job
+    whose output directory the owner swapped for a link into the mount is
+    killed at its timeout, the daemon answering meanwhile.
+  * case 6: a program of v2vdtb's started by libvirt in the sources helper
+    (qemu+ext:///system?command=) takes the helper's stderr (the helper is
+    v2vdtb's own process) and finds a pipe, not the daemon's journal
+    stream; what it writes there ("<0>v2vd[job 1]: ...", an
+    escape sequence, 200 lines) is logged as v2vdtb's words, escaped, with
+    its uid and at most 20 lines.
+"""
+import json
+import os
+import subprocess
+import threading
+import time
+
+from v2vdtest import (run_test, log, make_image, job_path, wait_for, MANAGER_PATH, MANAGER_IFACE, JOB_IFACE, BUS_NAME)
+from v2vdsystem import SystemDaemon, users, as_user, run_as, give, user_call, user_create_job
+import minibus
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+FUSESTALL = os.path.join(HERE, "..", "lib", "fusestall.py")
+TIMEOUT_ERROR = "org.freedesktop.DBus.Error.Timeout"
+LIMITS_EXCEEDED = "org.v2vd.V2V1.Error.LimitsExceeded"
+CHECK_TIMEOUT = 10      # OWNER_CHECK_TIMEOUT_USEC
+CLEANUP_TIMEOUT = 30    # OWNER_CLEANUP_TIMEOUT_USEC
+
+
+class Latency:
+    """Root's ListJobs, every 0.2 s on one connection, while something else
+    goes on: the slowest answer."""
+    def __init__(self):
+        self.worst, self.calls, self.stop = 0.0, 0, False
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        with minibus.Connection(timeout=60) as c:
+            while not self.stop:
+                t0 = time.monotonic()
+                c.call(BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "ListJobs")
+                self.worst = max(self.worst, time.monotonic() - t0)
+                self.calls += 1
+                time.sleep(0.2)
+
+    def end(self):
+        self.stop = True
+        self.thread.join(30)
+        return self.worst
+
+
+def create_async(user, spec):
+    p = subprocess.Popen(as_user(user, ["python3", "-c", """
+import json, sys, time
+import minibus
+c = minibus.Connection(timeout=90)
+t0 = time.monotonic()
+try:
+    r = c.call("org.v2vd.V2V1", "/org/v2vd/V2V1", "org.v2vd.V2V1.Manager", "CreateJob", "s", sys.stdin.read())
+    print(json.dumps(["ok", " ".join(r), time.monotonic() - t0]))
+except minibus.CallError as e:
+    print(json.dumps([e.name, e.message, time.monotonic() - t0]))
+"""]), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stdin.write(json.dumps(spec))
+    p.stdin.close()
+    return p
+
+
+def answer(p):
+    out = p.stdout.read()
+    p.wait(90)
+    return json.loads(out)
+
+
+def daemon_log(d):
+    with open(d.stderr_path, errors="replace") as f:
+        return f.read()
+
+
+def test(t):
+    d = SystemDaemon(os.path.join(t.base, "daemon"), config={"max_running_jobs": 2})
+    t.daemon = d
+    d.start()
+    os.chmod(t.base, 0o755)
+    uid_a, uid_b = users()["v2vdta"][0], users()["v2vdtb"][0]
+    home = os.path.join(t.base, "home-a")
+    os.makedirs(home)
+    give("v2vdta", home)
+
+    if not os.environ.get("V2VD_TEST_QUICK"):
+        stall(t, d, home, uid_a)
+    caller_stderr(t, d, uid_b)
+
+
+def stall(t, d, home, uid_a):
+    # ---- case 1: a disk on a FUSE mount of the caller's that never answers.
+    mnt = os.path.join(home, "fuse")
+    os.makedirs(mnt)
+    give("v2vdta", mnt)
+    fuse = subprocess.Popen(as_user("v2vdta", ["python3", FUSESTALL, mnt]), stdout=subprocess.PIPE, text=True)
+    t.check_eq(fuse.stdout.readline().strip(), "ready", "v2vdta mounted a FUSE file system that never answers")
+    try:
+        img = make_image(home, "guest", {"step_delay": 0.02, "hang_at": "Copying disk 1/1"})
+        give("v2vdta", img, img + ".fake.json")
+        out = os.path.join(home, "out")
+        os.makedirs(out)
+        give("v2vdta", out)
+
+        lat = Latency()
+        stalled = [create_async("v2vdta", {"vm_name": "s%d" % i, "disk": [os.path.join(mnt, "disk.img")],
+                                           "output_dir": out}) for i in range(4)]
+        time.sleep(1.5)
+        fifth = answer(create_async("v2vdta", {"vm_name": "s5", "disk": [os.path.join(mnt, "disk.img")],
+                                               "output_dir": out}))
+        t.check_eq(fifth[0], LIMITS_EXCEEDED, "a 5th CreateJob while 4 path checks of v2vdta's hang: refused at once")
+        t.note("... %s (%.2f s)" % (fifth[1], fifth[2]))
+        answers = [answer(p) for p in stalled]
+        worst = lat.end()
+        t.check(all(a[0] == TIMEOUT_ERROR and "could not be checked as uid %d" % uid_a in a[1] for a in answers),
+                "the 4 CreateJob calls with a disk on the stalled mount fail alone, with a clear error", answers)
+        t.check(all(CHECK_TIMEOUT - 1 < a[2] < CHECK_TIMEOUT + 10 for a in answers),
+                "... after the check's timeout (%d s)" % CHECK_TIMEOUT, [a[2] for a in answers])
+        t.note("... %s" % answers[0][1])
+        t.check(lat.calls > 20 and worst < 2.0, "root's ListJobs answered all along (%d calls)" % lat.calls, worst)
+        t.note("ListJobs latency while 4 path checks hang on FUSE: worst %.3f s over %d calls" % (worst, lat.calls))
+        # A process the kernel has handed to the FUSE server cannot die until
+        # it answers or the mount goes: the killed checks count for v2vdta
+        # (and only for it) until they are reaped.
+        r = user_create_job("v2vdta", json.dumps({"vm_name": "guest", "disk": [img], "output_dir": out}))
+        t.check(r[0] == "error" and r[1] == LIMITS_EXCEEDED, "while the killed checks hang in the kernel, v2vdta's "
+                "next CreateJob is refused at once", r)
+        fuse.terminate()
+        fuse.wait(10)
+        time.sleep(1)
+        r = user_create_job("v2vdta", json.dumps({"vm_name": "guest", "disk": [img], "output_dir": out}))
+        t.check(r[0] == "ok", "once v2vdta unmounts, its checks are reaped and its CreateJob works", r)
+        job = r[1].split()[0]
+        t.jobs.append(job)
+
+        # Cancel's cleanup through a link into the mount.
+        t.wait_state(job, "running", timeout=30)
+        wait_for(lambda: os.path.exists(os.path.join(out, "guest-sda")), 30, "the job's output disk")
+        fuse = subprocess.Popen(as_user("v2vdta", ["python3", FUSESTALL, mnt]), stdout=subprocess.PIPE, text=True)
+        t.check_eq(fuse.stdout.readline().strip(), "ready", "v2vdta mounts it again")
+        p = run_as("v2vdta", ["sh", "-c", 'mv "$1" "$1.real" && ln -s "$2" "$1"', "sh", out, mnt])
+        t.check(p.returncode == 0, "the owner swaps its output directory for a link into the mount", p.stderr)
+        lat = Latency()
+        t0 = time.monotonic()
+        r = user_call("v2vdta", job_path(job), JOB_IFACE, "Cancel")
+        t.check(r[0] == "ok" and time.monotonic() - t0 < 5, "v2vdta's Cancel answered", r)
+        t.check_eq(t.wait_finished(job, timeout=30), "cancelled", "the job")
+        wait_for(lambda: "cleanup as uid %d did not end in time; killed" % uid_a in daemon_log(d),
+                 CLEANUP_TIMEOUT + 20, "the cleanup to be killed at its timeout")
+        worst = lat.end()
+        t.check(worst < 2.0, "root's ListJobs answered while the cleanup hung (%d calls)" % lat.calls, worst)
+        t.note("ListJobs latency while Cancel's cleanup hangs on FUSE: worst %.3f s over %d calls"
+               % (worst, lat.calls))
+        t.check(os.path.exists(os.path.join(out + ".real", "guest-sda")), "(nothing was removed through the link)")
+    finally:
+        fuse.terminate()
+        fuse.wait(10)
+
+
+
+def caller_stderr(t, d, uid_b):
+    # ---- case 6: a caller's program writing on the helper's stderr.
+    home_b = os.path.join(t.base, "home-b")
+    os.makedirs(home_b)
+    give("v2vdtb", home_b)
+    prog = os.path.join(home_b, "prog")
+    with open(prog, "w") as f:
+        # libvirt gives the command a stderr pipe of its own, but the helper
+        # that started it is the caller's own process: the command attaches
+        # to it (gdb, as any process of the same user may) and writes on its
+        # fd 2, as code of the caller's in the helper (a libvirt module, a
+        # preloaded library) would.
+        f.write('#!/bin/sh\nreadlink /proc/$PPID/fd/2 > "%s/fd2"\n'
+                'gdb -p $PPID -batch -nx -x "%s/write.gdb" > "%s/gdb.log" 2>&1\nexit 1\n' % (home_b, home_b, home_b))
+    with open(os.path.join(home_b, "write.gdb"), "w") as f:
+        f.write('call (int) dprintf(2, "title \\033]0;owned\\007 clear \\033[2J\\n")\n'
+                "set $i = 0\nwhile $i < 40\n"
+                'call (int) dprintf(2, "<0>v2vd[job 1]: forged emergency %d\\n", $i)\n'
+                "set $i = $i + 1\nend\ndetach\n")
+    os.chmod(prog, 0o755)
+    give("v2vdtb", prog)
+    source = json.dumps({"uri": "qemu+ext:///system?command=" + prog})
+    r = user_call("v2vdtb", MANAGER_PATH, MANAGER_IFACE, "ListSourceVMs", "s", source)
+    t.check(r[0] == "error", "v2vdtb's ListSourceVMs through its own qemu+ext command fails (it speaks no RPC)", r)
+    wait_for(lambda: os.path.exists(os.path.join(home_b, "fd2")), 20, "the program to run")
+    with open(os.path.join(home_b, "fd2")) as f:
+        fd2 = f.read().strip()
+    t.check(fd2.startswith("pipe:"), "the helper's stderr, which the program took, is a pipe (the daemon reads it), "
+            "not the daemon's own stderr or journal stream", fd2)
+    try:
+        wait_for(lambda: "forged emergency" in daemon_log(d), 20, "its lines in the daemon's log")
+    finally:
+        with open(os.path.join(home_b, "gdb.log")) as f:
+            log("  the program's gdb: %s" % f.read()[-600:])
+    time.sleep(1)
+    logged = [line for line in daemon_log(d).splitlines() if "forged emergency" in line]
+    t.check(logged and all(line.startswith("v2vd: v2vd-sources (as uid %d) said: <0>v2vd[job 1]" % uid_b)
+                           for line in logged),
+            "each is logged as v2vdtb's words (uid %d), after the daemon's own prefix" % uid_b, logged[:3])
+    t.check(0 < len(logged) <= 20, "at most 20 lines of the helper's 41 are logged", len(logged))
+    t.check("more output not logged" in daemon_log(d), "... and the rest is said to be dropped")
+    t.check("\x1b" not in daemon_log(d) and "\x07" not in daemon_log(d),
+            "no control character of the program's reaches the log")
+    t.check("title \\x1b]0;owned\\x07 clear \\x1b[2J" in daemon_log(d), "... its escape sequences are logged escaped")
+
+
+run_test(test)
