@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include "job/job-private.h"
 #include "host/file-write.h"
 #include "host/spawn.h"
+#include "host/scope.h"
 #include "host/util.h"
 
 /* Progress goes out at most once every EMIT_INTERVAL, the configuration's
@@ -42,6 +44,16 @@
  * fast cannot make bus calls wait. */
 #define LOG_READ_SLICE           (1024 * 1024)
 #define LOG_TAIL_BYTES           (1024 * 1024)
+/* The logs are the owner's to write (virt-v2v runs as the owner): read as
+ * untrusted. Regular files only; at most LOG_READ_BUDGET bytes of both a
+ * second (virt-v2v writes kilobytes; the rest waits for the next second);
+ * holes count for nothing (SEEK_DATA), and one in the machine log, a
+ * machine log over MACHINE_LOG_MAX or a log that shrinks under the read
+ * offset is tampering: the job is stopped and fails, saying so. */
+#define LOG_READ_BUDGET          (8ULL * 1024 * 1024)
+#define LOG_BUDGET_WINDOW_USEC   (1000 * 1000ULL)
+#define MACHINE_LOG_MAX          (64ULL * 1024 * 1024)
+
 int job_write_state_file(Job *j, bool durable) {
         g_autofree char *path = job_state_file_path(j);
         g_autofree char *spare = job_file(j, ".#state.json.spare");
@@ -306,20 +318,44 @@ unsigned progress_change_to_props(unsigned change) {
         return props;
 }
 
+/* The owner has tampered with a log: stop following it, stop the job
+ * (job_conclude fails it with the reason). */
+static void job_tampered(Job *j, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void job_tampered(Job *j, const char *fmt, ...) {
+        va_list ap;
+
+        if (j->tampered)
+                return;
+        va_start(ap, fmt);
+        j->tampered = g_strdup_vprintf(fmt, ap);
+        va_end(ap);
+        log_full(LOG_WARNING, j->id, "%s; stopping the job", j->tampered);
+        if (j->record->state == V2V_JOB_RUNNING && j->record->unit && !j->record->cancel_requested)
+                (void) scope_stop(j->manager->bus, j->record->unit);
+}
+
 /* The log's descriptor, opened once while the job is followed (an open and
  * a close per progress step were a fifth of the daemon's work for a job;
  * perf). *own_fd gets it when the job is not followed. */
 static int job_log_fd(Job *j, bool machine, int *own_fd) {
         int *cached = machine ? &j->machine_log_fd : &j->log_fd;
         g_autofree char *path = NULL;
+        struct stat st;
         int fd;
 
         if (*cached >= 0)
                 return *cached;
         path = job_file(j, machine ? JOB_MACHINE_LOG_FILE : JOB_LOG_FILE);
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0 && errno == ELOOP)
+                job_tampered(j, "%s is a symbolic link, not virt-v2v's log", machine ? JOB_MACHINE_LOG_FILE : JOB_LOG_FILE);
         if (fd < 0)
                 return -errno;
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                close(fd);
+                job_tampered(j, "%s is not a regular file, not virt-v2v's log", machine ? JOB_MACHINE_LOG_FILE : JOB_LOG_FILE);
+                return -EBADF;
+        }
         if (j->inotify_source)
                 *cached = fd;
         else
@@ -334,17 +370,47 @@ static unsigned job_read_log_upto(Job *j, uint64_t *offset, bool machine, uint64
         char buf[LOG_READ_CHUNK];
         unsigned change = 0;
         uint64_t done = 0;
-        int fd = job_log_fd(j, machine, &own_fd);
+        const char *name = machine ? "v2v-machine.log" : "v2v.log";
+        int fd = j->tampered ? -EBADF : job_log_fd(j, machine, &own_fd);
+        struct stat st;
 
         if (fd < 0)
                 return 0;
+        /* Shrunk under what was read: truncated by its owner (v2v.log is
+         * cut only while it is not read, and its offset moved then). */
+        if (fstat(fd, &st) == 0 && (uint64_t) st.st_size < *offset) {
+                job_tampered(j, "%s shrank from %" G_GUINT64_FORMAT " to %" G_GUINT64_FORMAT " bytes: truncated "
+                             "by its owner, not virt-v2v's log", name, *offset, (uint64_t) st.st_size);
+                return 0;
+        }
         for (;;) {
                 ssize_t n;
                 uint64_t now;
+                off_t data;
 
                 if (done >= max) {
                         if (ret_more)
                                 *ret_more = true;
+                        break;
+                }
+                /* Holes are not read. virt-v2v appends: a hole in the
+                 * machine log is its owner's (truncate -s); v2v.log has
+                 * them where it was cut to max_log_size= on tmpfs. */
+                data = lseek(fd, (off_t) *offset, SEEK_DATA);
+                if (data < 0 && errno == ENXIO && fstat(fd, &st) == 0 && (uint64_t) st.st_size > *offset)
+                        data = st.st_size;
+                if (data > (off_t) *offset) {
+                        if (machine) {
+                                job_tampered(j, "v2v-machine.log has a hole of %" G_GUINT64_FORMAT " bytes at offset %"
+                                             G_GUINT64_FORMAT ": made sparse by its owner, not virt-v2v's log",
+                                             (uint64_t) data - *offset, *offset);
+                                break;
+                        }
+                        *offset = (uint64_t) data;
+                }
+                if (machine && *offset >= MACHINE_LOG_MAX) {
+                        job_tampered(j, "v2v-machine.log is over %llu MiB: not virt-v2v's log",
+                                     MACHINE_LOG_MAX >> 20);
                         break;
                 }
                 n = pread(fd, buf, (size_t) MIN((uint64_t) sizeof buf, max - done), (off_t) *offset);
@@ -354,6 +420,7 @@ static unsigned job_read_log_upto(Job *j, uint64_t *offset, bool machine, uint64
                         break;
                 *offset += (uint64_t) n;
                 done += (uint64_t) n;
+                j->read_window_bytes += (uint64_t) n;
                 now = now_usec(CLOCK_REALTIME);
                 change |= machine ? v2v_progress_feed_machine(j->progress, buf, (size_t) n, now)
                                   : v2v_progress_feed_log(j->progress, buf, (size_t) n, now);
@@ -408,10 +475,48 @@ static int on_log_more(sd_event_source *s, void *userdata) {
         return 0;
 }
 
+static int on_log_budget(sd_event_source *s, uint64_t usec, void *userdata) {
+        Job *j = userdata;
+
+        job_read_logs_upto(j, true, true, LOG_READ_SLICE);
+        job_flush_if_due(j);
+        return 0;
+}
+
+/* What may still be read in this second; 0 and a timer for the next
+ * second when the budget is spent. */
+static uint64_t job_read_budget(Job *j) {
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+
+        if (now - j->read_window_usec >= LOG_BUDGET_WINDOW_USEC) {
+                j->read_window_usec = now;
+                j->read_window_bytes = 0;
+        }
+        if (j->read_window_bytes < LOG_READ_BUDGET)
+                return LOG_READ_BUDGET - j->read_window_bytes;
+        if (!j->inotify_source)
+                return 0;
+        if (!j->log_budget_timer) {
+                if (sd_event_add_time(j->manager->event, &j->log_budget_timer, CLOCK_MONOTONIC,
+                                      j->read_window_usec + LOG_BUDGET_WINDOW_USEC, 10 * 1000, on_log_budget, j) < 0)
+                        return 0;
+                sd_event_source_set_description(j->log_budget_timer, "job-log-budget");
+        } else {
+                (void) sd_event_source_set_time(j->log_budget_timer, j->read_window_usec + LOG_BUDGET_WINDOW_USEC);
+                (void) sd_event_source_set_enabled(j->log_budget_timer, SD_EVENT_ONESHOT);
+        }
+        return 0;
+}
+
 static void job_read_logs_upto(Job *j, bool machine_log, bool log, uint64_t max) {
         unsigned change = 0;
         bool more = false;
 
+        if (max != UINT64_MAX) {
+                max = MIN(max, job_read_budget(j));
+                if (max == 0)
+                        return;         /* the budget timer reads on */
+        }
         if (max == UINT64_MAX) {
                 job_skip_to_tail(j, &j->machine_log_offset, true);
                 job_skip_to_tail(j, &j->log_offset, false);
@@ -678,6 +783,7 @@ int job_follow_dir(Job *j) {
 void job_follow_stop(Job *j) {
         j->inotify_source = sd_event_source_disable_unref(j->inotify_source);
         j->log_more = sd_event_source_disable_unref(j->log_more);
+        j->log_budget_timer = sd_event_source_disable_unref(j->log_budget_timer);
         j->outputs_watch = sd_event_source_disable_unref(j->outputs_watch);
         job_cap_wait(j);
         job_unwatch_logs(j);

@@ -143,6 +143,7 @@ Job *job_free(Job *j) {
         g_free(j->source);
         g_clear_pointer(&j->io_devices, g_ptr_array_unref);
         g_free(j->wait_reason);
+        g_free(j->tampered);
         g_free(j->spec_redacted);
         v2v_spec_free(j->spec);
         v2v_job_record_free(j->record);
@@ -431,6 +432,8 @@ void job_conclude(Job *j, int runner_status, const char *lost_message) {
 
         if (j->record->cancel_requested)
                 job_finish(j, V2V_JOB_CANCELLED, "info", "the job was cancelled");
+        else if (j->tampered)
+                job_finish(j, V2V_JOB_FAILED, "error", j->tampered);
         else if (code == 0)
                 job_finish(j, V2V_JOB_SUCCEEDED, NULL, NULL);
         else if (msg)

@@ -90,6 +90,9 @@ struct Job {
         bool adopted;              /* the runner is a previous daemon's, not our child */
         GPtrArray *io_devices;     /* block devices of its inputs and outputs: the disk limit's (blockdev.c) */
         uint64_t log_offset, machine_log_offset;
+        uint64_t read_window_usec, read_window_bytes;  /* the logs' read budget (job-follow.c) */
+        sd_event_source *log_budget_timer;  /* reads on when the budget is back */
+        char *tampered;            /* why the owner's logs are not virt-v2v's: the job fails */
         int log_fd, machine_log_fd;    /* kept open while following, else -1 */
 
         /* publishing */
