@@ -8,6 +8,10 @@ security-owner.rules: v2vdta may create jobs, v2vdtb nothing).
     v2v-machine.log and v2v.log; LastMessage and Phase hold them escaped,
     and root's `v2vctl status`, `list` and `log`, plain and on a terminal,
     print no control character.
+  * case 5: the owner makes its running job's v2v-machine.log a 15 TB
+    sparse file, floods it with 100 MB of messages, or truncates it: the
+    daemon's CPU stays low (printed) and the job fails, saying why, instead
+    of being followed for as long as the owner keeps it alive.
 """
 import json
 import os
@@ -15,7 +19,7 @@ import re
 import subprocess
 import time
 
-from v2vdtest import run_test, make_image, job_path, get_property, wait_for, JOB_IFACE
+from v2vdtest import run_test, make_image, job_path, get_property, wait_for, log, JOB_IFACE
 from v2vdsystem import SystemDaemon, run_as, user_create_job, give
 
 V2VCTL = os.path.join(os.path.dirname(os.environ["V2VD_BINARY"]), "..", "client", "v2vctl")
@@ -95,6 +99,51 @@ def test(t):
                         repr(text[-600:]))
             if args[0] != "list":
                 t.check("\\x1b" in text, "%s shows the owner's escape sequences escaped" % what, repr(text[-600:]))
+
+    tamper(t, d, home, out)
+
+
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def tamper(t, d, home, out):
+    pid = d.proc.pid
+    attacks = [
+        ("a 15 TB sparse v2v-machine.log (truncate -s 15T)", ["truncate", "-s", "15T"], "has a hole"),
+        ("100 MB of messages appended to v2v-machine.log",
+         ["sh", "-c", 'yes \'{"message": "Copying disk 1/1", "type": "message"}\' | head -c 100000000 >> "$1"',
+          "sh"], "over 64 MiB"),
+        ("v2v-machine.log truncated to nothing", ["truncate", "-s", "0"], "shrank"),
+    ]
+    for i, (what, argv, reason) in enumerate(attacks):
+        img = make_image(home, "t%d" % i, {"step_delay": 0.02, "hang_at": "Copying disk 1/1"})
+        give("v2vdta", img, img + ".fake.json")
+        r = user_create_job("v2vdta", json.dumps({"vm_name": "t%d" % i, "disk": [img], "output_dir": out}))
+        t.check(r[0] == "ok", "v2vdta creates job t%d" % i, r)
+        job = r[1].split()[0]
+        t.jobs.append(job)
+        t.wait_state(job, "running", timeout=30)
+        wait_for(lambda: get_property(job_path(job), JOB_IFACE, "Phase").startswith("Copying disk 1/1"), 30,
+                 "job t%d to copy" % i)
+        machine_log = os.path.join(d.job_dir(job), "v2v-machine.log")
+        c0, w0 = cpu_seconds(pid), time.monotonic()
+        p = run_as("v2vdta", argv + [machine_log], timeout=120)
+        t.check(p.returncode == 0, "the owner: %s" % what, p.stderr)
+        state = t.wait_finished(job, timeout=60)
+        # what the daemon spends while the owner's file is there: until the
+        # job ended, and 3 s more
+        time.sleep(3)
+        c1, w1 = cpu_seconds(pid), time.monotonic()
+        t.check_eq(state, "failed", "the job with %s" % what)
+        msg = get_property(job_path(job), JOB_IFACE, "LastMessage")
+        t.check(msg[0] == "error" and reason in msg[1], "... saying why", msg)
+        t.note("%s: LastMessage %r; the daemon used %.2f s of CPU in %.1f s (%.0f %%)"
+               % (what, msg[1], c1 - c0, w1 - w0, 100 * (c1 - c0) / (w1 - w0)))
+        t.check((c1 - c0) / (w1 - w0) < 0.5, "the daemon's CPU stayed under half a core", c1 - c0)
+        t.check(d.running(), "the daemon is running")
 
 
 run_test(test)
