@@ -197,6 +197,20 @@ static int give_file(int dirfd, const char *name, uid_t uid, gid_t gid, bool cre
         return fchown(fd, uid, gid) < 0 ? -errno : 0;
 }
 
+/* A root-owned file in a root-owned directory, readable by uid (ACL). */
+static int grant_read(int dirfd, const char *name, uid_t uid) {
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+        struct stat st;
+
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0)
+                return -errno;
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+                return -EINVAL;
+        return acl_set(fd, "system.posix_acl_access", uid, 4, 0, NULL, 0);
+}
+
 int owner_prepare_start(const char *job_dir, const char *secret_dir, const char *machine_log, uid_t uid) {
         _cleanup_close_ int jfd = -1, sfd = -1;
         g_autofree char *log_name = g_path_get_basename(machine_log);
@@ -228,12 +242,16 @@ int owner_prepare_start(const char *job_dir, const char *secret_dir, const char 
         if (r < 0)
                 return r;
 
+        /* The secrets: read, never written, by the owner — nothing of its
+         * can grow in root's runtime directory (tmpfs). The agent's socket
+         * goes into a tmpfs of the owner's in the job's mount namespace
+         * (runner.c). */
         sfd = open(secret_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (sfd < 0)
                 return -errno;
-        if (fchmod(sfd, 01700) < 0)
+        if (fchmod(sfd, 0700) < 0)
                 return -errno;
-        r = acl_set(sfd, "system.posix_acl_access", uid, 7, 0, NULL, 0);
+        r = acl_set(sfd, "system.posix_acl_access", uid, 5, 0, NULL, 0);
         if (r < 0)
                 return r;
         d = fdopendir(dup(sfd));
@@ -242,7 +260,7 @@ int owner_prepare_start(const char *job_dir, const char *secret_dir, const char 
         while ((de = readdir(d))) {
                 if (de->d_type != DT_REG || g_str_equal(de->d_name, "spec.json"))
                         continue;
-                r = give_file(dirfd(d), de->d_name, uid, gid, false);
+                r = grant_read(dirfd(d), de->d_name, uid);
                 if (r < 0)
                         break;
         }

@@ -48,9 +48,10 @@ int owner_grant_job_dir(const char *dir, uid_t uid, const gid_t *reader_gids, si
 
 /* Before a job's runner starts virt-v2v as uid (v2vd --system, not root):
  * the job directory readable (owner_grant_job_dir), the machine-readable
- * log and throttling.json the owner's, the secret directory sticky with
- * rwx for the owner (so it can make the agent socket but not replace
- * root's spec.json) and the secret files in it the owner's. */
+ * log and throttling.json the owner's, the secret directory and the secret
+ * files in it readable by the owner but root's (ACLs): the owner can create
+ * or grow nothing there (the agent's socket has a tmpfs of its own, in the
+ * job's mount namespace: runner.c). */
 int owner_prepare_start(const char *job_dir, const char *secret_dir, const char *machine_log, uid_t uid);
 
 /* DIR/NAME, created empty when absent, made uid's (throttling.json after

@@ -328,9 +328,12 @@ static void job_reset_files(Job *j) {
         j->log_offset = j->machine_log_offset = 0;
 }
 
-/* The ssh-agent socket the runner makes when the spec has a key, else NULL. */
+/* The ssh-agent socket the runner makes when the spec has a key, else NULL:
+ * in a directory of its own, on which the runner mounts a small tmpfs of
+ * the owner's in the job's mount namespace (runner.c), so that the owner
+ * can write nothing in the runtime directory. */
 static char *job_agent_socket(const Job *j) {
-        return job_spec_secret(j, "ssh_key") ? g_build_filename(j->secret_dir, "agent.sock", NULL) : NULL;
+        return job_spec_secret(j, "ssh_key") ? g_build_filename(j->secret_dir, "agent", "agent.sock", NULL) : NULL;
 }
 
 int job_start_prepare(Job *j, V2vCommand **ret_cmd, char **ret_message) {
@@ -366,6 +369,10 @@ int job_start_prepare(Job *j, V2vCommand **ret_cmd, char **ret_message) {
         r = mkdir_parents_mode(j->secret_dir, 0700);
         for (guint i = 0; r >= 0 && i < j->spec->secrets->len; i++)
                 r = write_secret_file(j->secret_dir, j->spec->secrets->pdata[i]);
+        if (r >= 0 && agent_sock) {
+                g_autofree char *agent_dir = g_path_get_dirname(agent_sock);
+                r = mkdir_parents_mode(agent_dir, 0700);
+        }
         if (r < 0) {
                 *ret_message = g_strdup_printf("cannot write the job's secrets to %s: %s", j->secret_dir, g_strerror(-r));
                 return r;

@@ -23,6 +23,10 @@
  * loads FILE into it (virt-v2v's ssh input takes keys only from an agent),
  * then runs PROGRAM with SSH_AUTH_SOCK=SOCK, and stops the agent at the end.
  * The agent lives inside the job's scope, so it can never outlive the job.
+ * When it runs as the job's owner (below), SOCK's directory is a tmpfs of
+ * the owner's, 64 KiB and 16 inodes, mounted in a mount namespace of the
+ * runner's own (host mounts still propagate in): the owner can make the
+ * socket, and grow nothing in the daemon's runtime directory.
  *
  * With V2VD_RUNNER_UID=UID (v2vd --system, a job of a user other than
  * root) everything the runner starts — virt-v2v and its children, ssh-agent,
@@ -40,6 +44,8 @@
  * No GLib, no allocation beyond the stack: it must start fast and not fail.
  */
 #include <errno.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -102,6 +108,28 @@ static int child_setup(const Cred *owner, int log_fd, bool stdout_to_log) {
         if (null_fd < 0 || fd_onto(null_fd, 0) < 0 || fd_onto(stdout_to_log ? log_fd : null_fd, 1) < 0 ||
             fd_onto(log_fd, 2) < 0)
                 return -1;
+        return 0;
+}
+
+/* SOCK's directory becomes a tmpfs of the owner's in a mount namespace of
+ * the runner's own (header comment). */
+static int agent_dir_mount(const char *sock, const Cred *owner) {
+        char dir[4096], opts[128];
+        char *slash;
+
+        if (strlen(sock) >= sizeof dir)
+                return -ENAMETOOLONG;
+        strcpy(dir, sock);
+        slash = strrchr(dir, '/');
+        if (!slash || slash == dir)
+                return -EINVAL;
+        *slash = 0;
+        if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+                return -errno;
+        snprintf(opts, sizeof opts, "size=64k,nr_inodes=16,mode=0700,uid=%u,gid=%u", (unsigned) owner->uid,
+                 (unsigned) owner->gid);
+        if (mount("tmpfs", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) < 0)
+                return -errno;
         return 0;
 }
 
@@ -177,19 +205,29 @@ static int read_owner(int dirfd, int log_fd, Cred *cred, const Cred **ret) {
 }
 
 /* V2VD_RUNNER_SSH_KEY and _AUTH_SOCK: an agent holding the key, whose
- * socket virt-v2v gets. Returns its pid, or 0. */
-static pid_t setup_ssh_agent(int log_fd, const Cred *owner) {
+ * socket virt-v2v gets; as the owner, in a tmpfs of its own
+ * (agent_dir_mount). *ret_agent: its pid, or 0. 0, or -1 with the reason
+ * in v2v.log and exit-status. */
+static int setup_ssh_agent(int dirfd, int log_fd, const Cred *owner, pid_t *ret_agent) {
         const char *ssh_key = getenv("V2VD_RUNNER_SSH_KEY");
         const char *ssh_sock = getenv("V2VD_RUNNER_SSH_AUTH_SOCK");
         pid_t agent = 0;
 
         if (ssh_key && ssh_sock && *ssh_key && *ssh_sock) {
+                int r = owner ? agent_dir_mount(ssh_sock, owner) : 0;
+                if (r < 0) {
+                        dprintf(log_fd, "virt-v2v: error: v2vd-runner cannot make the ssh-agent's directory for "
+                                "uid %u: %s\n", (unsigned) owner->uid, strerror(-r));
+                        (void) write_text_atomic(dirfd, "exit-status", "exited 1\n");
+                        return -1;
+                }
                 agent = start_ssh_agent(ssh_sock, ssh_key, log_fd, owner);
                 setenv("SSH_AUTH_SOCK", ssh_sock, 1);
         }
         unsetenv("V2VD_RUNNER_SSH_KEY");
         unsetenv("V2VD_RUNNER_SSH_AUTH_SOCK");
-        return agent;
+        *ret_agent = agent;
+        return 0;
 }
 
 /* How virt-v2v ended, in exit-status; the runner's own exit status says
@@ -245,7 +283,8 @@ int main(int argc, char *argv[]) {
         }
         if (read_owner(dirfd, log_fd, &owner_cred, &owner) < 0)
                 return 1;
-        agent = setup_ssh_agent(log_fd, owner);
+        if (setup_ssh_agent(dirfd, log_fd, owner, &agent) < 0)
+                return 1;
 
         pid = fork();
         if (pid < 0) {
