@@ -45,10 +45,14 @@ typedef struct StderrWatch {
         bool dropped;
 } StderrWatch;
 
+static GList *watches;          /* StderrWatch* */
+static GList *helpers;          /* Helper* */
+
 static uint64_t rate_window_start;
 static unsigned rate_lines, rate_dropped;
 
 static void stderr_watch_free(StderrWatch *w) {
+        watches = g_list_remove(watches, w);
         sd_event_source_disable_unref(w->io);   /* closes the fd (io_fd_own) */
         g_free(w->what);
         g_free(w->job_id);
@@ -141,6 +145,7 @@ int helper_stderr_watch(sd_event *e, int fd, uid_t uid, const char *what, const 
         }
         (void) sd_event_source_set_io_fd_own(w->io, true);
         (void) sd_event_source_set_description(w->io, "helper-stderr");
+        watches = g_list_prepend(watches, w);
         return 0;
 }
 
@@ -152,6 +157,7 @@ struct Helper {
         char *what;
         HelperDone done;                /* NULL once called or abandoned */
         void *userdata;
+        GDestroyNotify free_userdata;   /* until done() is called, which takes userdata over */
         GString *out;
         size_t output_max;
         int out_fd;
@@ -161,11 +167,14 @@ struct Helper {
 };
 
 static void helper_free(Helper *h) {
+        helpers = g_list_remove(helpers, h);
         sd_event_source_disable_unref(h->io);
         sd_event_source_disable_unref(h->child);
         sd_event_source_disable_unref(h->timer);
         if (h->out_fd >= 0)
                 close(h->out_fd);
+        if (h->free_userdata)
+                h->free_userdata(h->userdata);
         g_string_free(h->out, TRUE);
         g_free(h->what);
         g_free(h);
@@ -175,8 +184,10 @@ static void helper_answer(Helper *h, int status) {
         HelperDone done = h->done;
 
         h->done = NULL;
-        if (done)
+        if (done) {
+                h->free_userdata = NULL;
                 done(status, h->out->str, h->out->len, h->userdata);
+        }
 }
 
 static void helper_maybe_end(Helper *h) {
@@ -245,7 +256,7 @@ void helper_abandon(Helper *h) {
 }
 
 int helper_start(sd_event *e, const SpawnOptions *spawn_options, const HelperOptions *o, HelperDone done,
-                 void *userdata, Helper **ret) {
+                 void *userdata, GDestroyNotify free_userdata, Helper **ret) {
         __attribute__((cleanup(spawned_close))) Spawned child = { .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1 };
         SpawnOptions so = *spawn_options;
         Helper *h;
@@ -266,11 +277,13 @@ int helper_start(sd_event *e, const SpawnOptions *spawn_options, const HelperOpt
         h->what = g_strdup(o->what);
         h->done = done;
         h->userdata = userdata;
+        h->free_userdata = free_userdata;
         h->out = g_string_new(NULL);
         h->output_max = o->output_max;
         h->out_fd = child.stdout_fd;
         child.stdout_fd = -1;
         running_add(o->uid, +1);
+        helpers = g_list_prepend(helpers, h);
         r = sd_event_add_child(e, &h->child, h->pid, WEXITED, on_child, h);
         if (r < 0) {
                 /* Cannot follow it: kill and reap it here (it has not run
@@ -278,6 +291,7 @@ int helper_start(sd_event *e, const SpawnOptions *spawn_options, const HelperOpt
                 (void) kill(-h->pid, SIGKILL);
                 (void) waitpid(h->pid, NULL, 0);
                 running_add(o->uid, -1);
+                h->free_userdata = NULL;        /* the caller's still */
                 helper_free(h);
                 return r;
         }
@@ -287,6 +301,7 @@ int helper_start(sd_event *e, const SpawnOptions *spawn_options, const HelperOpt
                                             on_timeout, h)) < 0) {
                 r = r < 0 ? r : -errno;
                 h->done = NULL;
+                h->free_userdata = NULL;        /* the caller's still */
                 (void) kill(-h->pid, SIGKILL);
                 return r;       /* on_child reaps and frees it */
         }
@@ -302,4 +317,16 @@ int helper_start(sd_event *e, const SpawnOptions *spawn_options, const HelperOpt
         if (ret)
                 *ret = h;
         return 0;
+}
+
+void helpers_free_all(void) {
+        while (helpers) {
+                Helper *h = helpers->data;
+                (void) kill(-h->pid, SIGKILL);
+                running_add(h->uid, -1);
+                helper_free(h);
+        }
+        while (watches)
+                stderr_watch_free(watches->data);
+        g_clear_pointer(&running_per_uid, g_hash_table_unref);
 }

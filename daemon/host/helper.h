@@ -27,6 +27,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <glib.h>
 #include <systemd/sd-event.h>
 
 #include "host/spawn.h"
@@ -53,9 +54,11 @@ typedef struct HelperOptions {
 
 /* SPAWN's stdout and stderr become pipes of the helper's, and it gets a
  * process group of its own. On success done() is called later, exactly
- * once, unless helper_abandon() comes first. */
+ * once, unless helper_abandon() comes first; done() takes userdata over,
+ * else free_userdata (may be NULL) frees it with the helper. On failure
+ * userdata stays the caller's. */
 int helper_start(sd_event *e, const SpawnOptions *spawn, const HelperOptions *o, HelperDone done, void *userdata,
-                 Helper **ret);
+                 GDestroyNotify free_userdata, Helper **ret);
 
 /* The caller no longer wants the answer: done() is not called; the helper
  * is killed and reaped in the background. */
@@ -63,3 +66,7 @@ void helper_abandon(Helper *h);
 
 /* Follow FD (a helper's stderr; taken over, closed at its end) as above. */
 int helper_stderr_watch(sd_event *e, int fd, uid_t uid, const char *what, const char *job_id);
+
+/* At the end: every helper killed and forgotten (not reaped: the daemon
+ * exits), every stderr watch closed. */
+void helpers_free_all(void);

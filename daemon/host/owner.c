@@ -40,7 +40,7 @@ static int owner_child(void *userdata) {
  * before this returns: the caller may free userdata at once. */
 static int owner_run(sd_event *e, uid_t uid, const char *what, const char *job_id,
                      int (*fn)(int out_fd, void *userdata), void *userdata, uint64_t timeout_usec,
-                     HelperDone done, void *done_userdata, Helper **ret) {
+                     HelperDone done, void *done_userdata, GDestroyNotify free_userdata, Helper **ret) {
         static Cred cred;   /* big (groups); the daemon is single-threaded */
         bool drop = uid != geteuid();
         OwnerChild c = { fn, userdata };
@@ -56,7 +56,7 @@ static int owner_run(sd_event *e, uid_t uid, const char *what, const char *job_i
                 if (r < 0)
                         return r;
         }
-        return helper_start(e, &o, &h, done, done_userdata, ret);
+        return helper_start(e, &o, &h, done, done_userdata, free_userdata, ret);
 }
 
 static int write_text(int fd, const char *s) {
@@ -111,7 +111,7 @@ int owner_check_spec(sd_event *e, uid_t uid, const char *json, const V2vSpecCont
         c->userdata = userdata;
         c->drop = uid != geteuid();
         r = owner_run(e, uid, "the spec check", NULL, spec_check_child, &check, OWNER_CHECK_TIMEOUT_USEC,
-                      on_spec_checked, c, ret);
+                      on_spec_checked, c, g_free, ret);
         if (r < 0)
                 g_free(c);
         return r;
@@ -324,6 +324,14 @@ typedef struct {
         char *dir;
 } RemoveCall;
 
+static void remove_call_free(void *userdata) {
+        RemoveCall *c = userdata;
+
+        g_free(c->job_id);
+        g_free(c->dir);
+        g_free(c);
+}
+
 static void on_outputs_removed(int status, const char *output, size_t len, void *userdata) {
         RemoveCall *c = userdata;
         g_autofree char *removed = g_strchomp(g_strdup(output));
@@ -338,9 +346,7 @@ static void on_outputs_removed(int status, const char *output, size_t len, void 
                 g_autofree char *shown = v2v_text_escape(removed, 0);
                 log_full(LOG_INFO, c->job_id, "removed partial output in %s: %s", c->dir, shown);
         }
-        g_free(c->job_id);
-        g_free(c->dir);
-        g_free(c);
+        remove_call_free(c);
 }
 
 int owner_remove_outputs(sd_event *e, const char *job_id, uid_t uid, const char *dir, const GPtrArray *patterns,
@@ -352,12 +358,9 @@ int owner_remove_outputs(sd_event *e, const char *job_id, uid_t uid, const char 
         c->job_id = g_strdup(job_id);
         c->dir = g_strdup(dir);
         r = owner_run(e, uid, "the cancelled job's cleanup", job_id, remove_outputs_child, &ro,
-                      OWNER_CLEANUP_TIMEOUT_USEC, on_outputs_removed, c, NULL);
-        if (r < 0) {
-                g_free(c->job_id);
-                g_free(c->dir);
-                g_free(c);
-        }
+                      OWNER_CLEANUP_TIMEOUT_USEC, on_outputs_removed, c, remove_call_free, NULL);
+        if (r < 0)
+                remove_call_free(c);
         return r;
 }
 

@@ -20,6 +20,7 @@
 #include "host/egress.h"
 #include "core/job-id.h"
 #include "host/file-write.h"
+#include "host/helper.h"
 #include "host/util.h"
 #include "common/v2v-limits.h"
 #include "core/config-check.h"
@@ -436,6 +437,7 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->schedule_defer);
         sd_event_source_disable_unref(m->expire_timer);
         sd_event_source_disable_unref(m->expire_defer);
+        helpers_free_all();     /* those still running for callers */
         sd_bus_flush_close_unref(m->bus);
         sd_event_unref(m->event);
         g_free(m->state_dir);
