@@ -579,15 +579,17 @@ static int on_log_properties_changed(sd_bus_message *m, void *userdata, sd_bus_e
 }
 
 /* The log is virt-v2v's, which runs as the job's owner: written with every
- * control character but newline and tab made visible (text-escape.h). A
+ * control character but newline and tab made visible, a carriage return
+ * (nbdcopy's progress bar) a new line (text-escape.h). A
  * UTF-8 sequence cut at the chunk's end is left for the next chunk, unless
  * it is all there is. Returns the number of the log's bytes consumed. */
 static ssize_t write_log_escaped(const void *data, size_t size) {
         g_autoptr(GString) out = g_string_sized_new(size + 16);
-        size_t n = v2v_text_escape_append(out, data, size, V2V_TEXT_KEEP_NEWLINE | V2V_TEXT_PARTIAL);
+        const unsigned flags = V2V_TEXT_KEEP_NEWLINE | V2V_TEXT_CR_NEWLINE;
+        size_t n = v2v_text_escape_append(out, data, size, flags | V2V_TEXT_PARTIAL);
 
         if (n == 0 && size > 0)
-                n = v2v_text_escape_append(out, data, size, V2V_TEXT_KEEP_NEWLINE);
+                n = v2v_text_escape_append(out, data, size, flags);
         if (out->len > 0 && fwrite(out->str, 1, out->len, stdout) != out->len)
                 return -EPIPE;
         return (ssize_t) n;

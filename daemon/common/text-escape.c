@@ -14,6 +14,14 @@ size_t v2v_text_escape_append(GString *out, const char *s, size_t n, unsigned fl
         while (i < n) {
                 unsigned char b = (unsigned char) s[i];
 
+                if (b == '\r' && (flags & V2V_TEXT_CR_NEWLINE)) {
+                        if (i + 1 == n && (flags & V2V_TEXT_PARTIAL))
+                                return i;       /* "\r\n" may be cut here */
+                        if (i + 1 == n || s[i + 1] != '\n')
+                                g_string_append_c(out, '\n');
+                        i++;
+                        continue;
+                }
                 if (b < 0x80) {
                         if ((b >= 0x20 && b != 0x7f) || b == '\t' || (b == '\n' && (flags & V2V_TEXT_KEEP_NEWLINE)))
                                 g_string_append_c(out, (char) b);

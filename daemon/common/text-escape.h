@@ -19,6 +19,8 @@
 enum {
         V2V_TEXT_KEEP_NEWLINE = 1u << 0,  /* "\n" passes (multi-line messages, logs) */
         V2V_TEXT_PARTIAL = 1u << 1,       /* more follows: an unfinished UTF-8 sequence at the end waits */
+        V2V_TEXT_CR_NEWLINE = 1u << 2,    /* logs: "\r\n" is "\n", a lone "\r" (a progress bar's
+                                           * update) a new line: nothing is overwritten, nothing hidden */
 };
 
 /* Appends S[0..N) escaped to OUT. Returns how many bytes were consumed:

@@ -50,6 +50,17 @@ static void test_partial(void) {
         g_assert_cmpstr(out->str, ==, "ab\\xc3");
 }
 
+static void test_cr(void) {
+        g_autoptr(GString) out = g_string_new(NULL);
+        const char a[] = "bar  5%\r 50%\r100%\r\nnext\r", b[] = "\nlast\revil\x1b[2J";
+        size_t n = v2v_text_escape_append(out, a, strlen(a), V2V_TEXT_KEEP_NEWLINE | V2V_TEXT_CR_NEWLINE |
+                                          V2V_TEXT_PARTIAL);
+        g_assert_cmpuint(n, ==, strlen(a) - 1);
+        g_autofree char *rest = g_strconcat(a + n, b, NULL);
+        (void) v2v_text_escape_append(out, rest, strlen(rest), V2V_TEXT_KEEP_NEWLINE | V2V_TEXT_CR_NEWLINE);
+        g_assert_cmpstr(out->str, ==, "bar  5%\n 50%\n100%\nnext\nlast\nevil\\x1b[2J");
+}
+
 static void test_progress_messages(void) {
         g_autoptr(V2vProgress) p = v2v_progress_new();
         const char *osc = "{\"message\": \"\\u001b]0;owned\\u0007\\u001b[2J\\u009b31mred\", \"type\": \"message\"}\n";
@@ -66,6 +77,7 @@ int main(int argc, char *argv[]) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/text-escape/escape", test_escape);
         g_test_add_func("/text-escape/partial", test_partial);
+        g_test_add_func("/text-escape/cr", test_cr);
         g_test_add_func("/text-escape/progress-messages", test_progress_messages);
         return g_test_run();
 }
