@@ -1,15 +1,15 @@
 #!/usr/bin/env python3
-"""What crosses the bus is bounded (issue 20, cases 3 and 4), on v2vd
+"""What crosses the bus is bounded on v2vd
 --system with a real polkitd (tests/lib/with-system-bus, rules
 security-bus.rules: v2vdta may create jobs, v2vdtb may browse sources).
 
-  * case 3, held checks: for every method of the daemon (and the standard
+  * held checks: for every method of the daemon (and the standard
     interfaces, and one it does not have), v2vdta opens 8 connections and
     sends 4 calls of 30 MB each allowing interactive authorization, with a
     polkit authentication agent of its own that never answers. Every call
     is refused with LimitsExceeded at once (the bounds come before polkit),
     and the daemon's peak RSS stays low; printed per method.
-  * case 4, replies that would not fit the bus: ListSourceVMs of a libvirt
+  * replies that would not fit the bus: ListSourceVMs of a libvirt
     test-driver file of the caller's own describing ~24 MB of VMs, and
     GetManagedObjects over jobs whose specs add up to more than 16 MiB, are
     refused with LimitsExceeded; the daemon stays on the bus (same pid,
@@ -122,7 +122,7 @@ def test(t):
     t.jobs.append(job)
     jp = job_path(job)
 
-    # ---- case 3: held checks on every method.
+    # ---- held checks on every method.
     targets = [
         (MANAGER_PATH, MANAGER_IFACE, "CreateJob", "s"),
         (MANAGER_PATH, MANAGER_IFACE, "ListJobs", "s"),
@@ -161,7 +161,7 @@ def test(t):
     jobs = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs")[0]
     t.check_eq([j[0] for j in jobs], [job], "root's ListJobs answers after the attacks")
 
-    # ---- case 4: an answer that would not fit the bus.
+    # ---- an answer that would not fit the bus.
     home_b = os.path.join(t.base, "home-b")
     os.makedirs(home_b)
     give("v2vdtb", home_b)

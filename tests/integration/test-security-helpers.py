@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """Nothing a caller controls is waited for on the event loop, and helpers
-start with fresh stdio (issue 20, cases 1 and 6), on v2vd --system with a
+start with fresh stdio, on v2vd --system with a
 real polkitd (tests/lib/with-system-bus, rules security-bus.rules: v2vdta
 may create jobs, v2vdtb may browse sources).
 
-  * case 1: v2vdta mounts a FUSE file system of its own that never answers
+  * v2vdta mounts a FUSE file system of its own that never answers
     (tests/lib/fusestall.py, through the setuid fusermount3) and names a
     disk on it: the path check as v2vdta hangs in stat(). Root's ListJobs
     keeps answering (its latency is printed); the CreateJob fails alone,
@@ -12,7 +12,7 @@ may create jobs, v2vdtb may browse sources).
     hang is refused at once (LimitsExceeded). Cancel's cleanup of a job
     whose output directory the owner swapped for a link into the mount is
     killed at its timeout, the daemon answering meanwhile.
-  * case 6: a program of v2vdtb's started by libvirt in the sources helper
+  * a program of v2vdtb's started by libvirt in the sources helper
     (qemu+ext:///system?command=) takes the helper's stderr (the helper is
     v2vdtb's own process) and finds a pipe, not the daemon's journal
     stream; what it writes there ("<0>v2vd[job 1]: ...", an
@@ -104,7 +104,7 @@ def test(t):
 
 
 def stall(t, d, home, uid_a):
-    # ---- case 1: a disk on a FUSE mount of the caller's that never answers.
+    # ---- a disk on a FUSE mount of the caller's that never answers.
     mnt = os.path.join(home, "fuse")
     os.makedirs(mnt)
     give("v2vdta", mnt)
@@ -174,7 +174,7 @@ def stall(t, d, home, uid_a):
 
 
 def caller_stderr(t, d, uid_b):
-    # ---- case 6: a caller's program writing on the helper's stderr.
+    # ---- a caller's program writing on the helper's stderr.
     home_b = os.path.join(t.base, "home-b")
     os.makedirs(home_b)
     give("v2vdtb", home_b)

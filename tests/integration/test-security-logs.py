@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Files the job's owner can write are untrusted (issue 20, cases 5 and 8),
+"""Files the job's owner can write are untrusted,
 on v2vd --system with a real polkitd (tests/lib/with-system-bus, rules
 security-owner.rules: v2vdta may create jobs, v2vdtb nothing).
 
-  * case 8: the owner appends messages carrying an OSC title sequence, a
+  * the owner appends messages carrying an OSC title sequence, a
     clear screen, C1 controls and a bidi override to its job's
     v2v-machine.log and v2v.log; LastMessage and Phase hold them escaped,
     and root's `v2vctl status`, `list` and `log`, plain and on a terminal,
     print no control character.
-  * case 5: the owner makes its running job's v2v-machine.log a 15 TB
+  * the owner makes its running job's v2v-machine.log a 15 TB
     sparse file, floods it with 100 MB of messages, or truncates it: the
     daemon's CPU stays low (printed) and the job fails, saying why, instead
     of being followed for as long as the owner keeps it alive.
@@ -54,7 +54,7 @@ def test(t):
     os.makedirs(out)
     give("v2vdta", out)
 
-    # ---- case 8: control characters from the owner's logs.
+    # ---- control characters from the owner's logs.
     r = user_create_job("v2vdta", json.dumps({"vm_name": "guest", "disk": [img], "output_dir": out}))
     t.check(r[0] == "ok", "v2vdta creates a job", r)
     job = r[1].split()[0]

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The owner cannot grow anything in root's runtime directory (issue 20,
-case 7), on v2vd --system with a real polkitd (tests/lib/with-system-bus,
+"""The owner cannot grow anything in root's runtime directory, on v2vd
+--system with a real polkitd (tests/lib/with-system-bus,
 rules security-owner.rules: v2vdta may create jobs).
 
 v2vdta's job has an ssh_key (libvirt over ssh), so the runner starts an
