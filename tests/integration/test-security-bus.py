@@ -20,7 +20,7 @@ import os
 import subprocess
 import time
 
-from v2vdtest import (run_test, call, make_image, job_path, log, MANAGER_PATH, MANAGER_IFACE, JOB_IFACE, BUS_NAME,
+from v2vdtest import (run_test, call, make_image, job_path, log, memory_checker, MANAGER_PATH, MANAGER_IFACE, JOB_IFACE, BUS_NAME,
                       PROPS_IFACE)
 from v2vdsystem import SystemDaemon, as_user, give, user_create_job
 
@@ -156,8 +156,12 @@ def test(t):
     worst = max(peaks.values())
     t.note("peak RSS under the held-checks attack, per method (MiB): %s; the worst %d MiB" %
            (", ".join("%s %d" % (k, v // 1024) for k, v in peaks.items()), worst // 1024))
-    t.check(worst < 200 * 1024, "the daemon's peak RSS stays under 200 MiB under every attack "
-            "(before: ~880 MB through ListSourceVMs)", worst)
+    if memory_checker(d.proc.pid):
+        log("       (peak RSS under %s, whose quarantine keeps freed memory: not checked)"
+            % memory_checker(d.proc.pid))
+    else:
+        t.check(worst < 200 * 1024, "the daemon's peak RSS stays under 200 MiB under every attack "
+                "(before: ~880 MB through ListSourceVMs)", worst)
     jobs = call(MANAGER_PATH, MANAGER_IFACE, "ListJobs")[0]
     t.check_eq([j[0] for j in jobs], [job], "root's ListJobs answers after the attacks")
 
