@@ -370,7 +370,7 @@ static unsigned job_read_log_upto(Job *j, uint64_t *offset, bool machine, uint64
         char buf[LOG_READ_CHUNK];
         unsigned change = 0;
         uint64_t done = 0;
-        const char *name = machine ? "v2v-machine.log" : "v2v.log";
+        const char *name = machine ? JOB_MACHINE_LOG_FILE : JOB_LOG_FILE;
         int fd = j->tampered ? -EBADF : job_log_fd(j, machine, &own_fd);
         struct stat st;
 
