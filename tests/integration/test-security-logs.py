@@ -19,7 +19,7 @@ import re
 import subprocess
 import time
 
-from v2vdtest import run_test, make_image, job_path, get_property, wait_for, log, JOB_IFACE
+from v2vdtest import run_test, make_image, job_path, get_property, wait_for, log, memory_checker, JOB_IFACE
 from v2vdsystem import SystemDaemon, run_as, user_create_job, give
 
 V2VCTL = os.path.join(os.path.dirname(os.environ["V2VD_BINARY"]), "..", "client", "v2vctl")
@@ -142,7 +142,11 @@ def tamper(t, d, home, out):
         t.check(msg[0] == "error" and reason in msg[1], "... saying why", msg)
         t.note("%s: LastMessage %r; the daemon used %.2f s of CPU in %.1f s (%.0f %%)"
                % (what, msg[1], c1 - c0, w1 - w0, 100 * (c1 - c0) / (w1 - w0)))
-        t.check((c1 - c0) / (w1 - w0) < 0.5, "the daemon's CPU stayed under half a core", c1 - c0)
+        if memory_checker(pid):
+            # parsing the budget's 8 MiB a second costs several times more there
+            log("       (the daemon's CPU under %s: not checked)" % memory_checker(pid))
+        else:
+            t.check((c1 - c0) / (w1 - w0) < 0.5, "the daemon's CPU stayed under half a core", c1 - c0)
         t.check(d.running(), "the daemon is running")
 
 
