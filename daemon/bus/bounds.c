@@ -28,6 +28,12 @@ G_STATIC_ASSERT(V2V_SPEC_MAX_SIZE == 1048576);
 static const Bound bounds[] = {
         { V2VD_MANAGER_INTERFACE, "CreateJob", V2V_SPEC_MAX_SIZE + 64,
           " (a spec of at most 1 MiB, 1048576 bytes)" },
+        { V2VD_MANAGER_INTERFACE, "CheckJob", V2V_SPEC_MAX_SIZE + 64,
+          " (a spec of at most 1 MiB, 1048576 bytes)" },
+        { V2VD_MANAGER_INTERFACE, "CheckJobWithOptions", V2V_SPEC_MAX_SIZE + 1024,
+          " (a spec of at most 1 MiB, 1048576 bytes, and 1 KiB of options)" },
+        { V2VD_MANAGER_INTERFACE, "CreateJobWithOptions", V2V_SPEC_MAX_SIZE + 1024,
+          " (a spec of at most 1 MiB, 1048576 bytes, and 1 KiB of options)" },
         { V2VD_MANAGER_INTERFACE, "ListJobs", 0 },
         { V2VD_MANAGER_INTERFACE, "GetJob", 256 },
         { V2VD_MANAGER_INTERFACE, "ListSourceVMs", ARGS_SOURCE },
