@@ -43,6 +43,7 @@ typedef struct V2vSpecPriv {
         char *ova;
         GPtrArray *disks;       /* char*: -i disk images */
         char *libvirtxml;
+        char *vmx;              /* -i vmx FILE */
         bool has_ssh_key;
 
         /* output */
@@ -55,6 +56,8 @@ typedef struct V2vSpecPriv {
         char *out_dir;          /* output_dir, qemu_dir or kubevirt_dir */
         bool qemu_boot;
         char *libvirt_output_uri, *libvirt_pool;
+        char *vdsm_storage_domain, *vdsm_vm_uuid, *vdsm_ovf_dir;
+        GPtrArray *vdsm_image_uuids, *vdsm_volume_uuids; /* char*, as many as the guest has disks */
         char *output_format;    /* NULL for in_place */
         char *allocation;       /* NULL = not given */
         bool pin_output_name;   /* pass -on even without "name" */

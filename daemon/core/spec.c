@@ -11,7 +11,8 @@
  * - A JSON null counts as an absent key (callers built on the wrapper send
  *   them). Every other wrong type is an error.
  * - Output: exactly one of the selecting keys (rhv_url, export_domain,
- *   osp_environment, output_dir, libvirt_output_uri, qemu_dir, kubevirt_dir)
+ *   osp_environment, output_dir, libvirt_output_uri, qemu_dir, kubevirt_dir,
+ *   vdsm_storage_domain, null_output)
  *   may be present; two of them are an error rather than "first one wins",
  *   and so is a key of another output (rhv_cluster with output_dir): a spec
  *   that says two things is more likely a mistake than a wish.
@@ -33,7 +34,7 @@
  *   did). A command-line --os-* adds to the cloud's settings, so the two
  *   halves combine.
  * - For the inputs whose guest name comes from a file (disk, ova,
- *   libvirtxml, vmx over ssh) v2v-argv passes -on vm_name, so the names of
+ *   libvirtxml, vmx) v2v-argv passes -on vm_name, so the names of
  *   the output files (v2v_spec_output_files) are known in advance.
  */
 #include <errno.h>
@@ -69,7 +70,7 @@ static const char *const general_keys[] = {
 static const char *const input_keys[] = {
         "vmware_uri", "vmware_password", "vmware_fingerprint", "vddk_libdir",
         "ssh_key", "libvirt_uri", "libvirt_password", "ova", "disk",
-        "libvirtxml",
+        "libvirtxml", "vmx",
         NULL
 };
 
@@ -118,6 +119,9 @@ static const OutputFamily output_families[] = {
         { "libvirt_output_uri", V2V_OUTPUT_LIBVIRT, "the libvirt output", { "libvirt_pool" } },
         { "qemu_dir", V2V_OUTPUT_QEMU, "the qemu output", { "qemu_boot" } },
         { "kubevirt_dir", V2V_OUTPUT_KUBEVIRT, "the kubevirt output", { NULL } },
+        { "vdsm_storage_domain", V2V_OUTPUT_VDSM, "the VDSM output",
+          { "vdsm_vm_uuid", "vdsm_image_uuids", "vdsm_volume_uuids", "vdsm_ovf_dir" } },
+        { "null_output", V2V_OUTPUT_NULL, "the null output", { NULL } },
 };
 
 static bool strv_has(const char *const *v, const char *s) {
@@ -464,6 +468,7 @@ static void priv_free(V2vSpecPriv *p) {
         if (p->disks)
                 g_ptr_array_unref(p->disks);
         g_free(p->libvirtxml);
+        g_free(p->vmx);
         g_free(p->rhv_url);
         g_free(p->rhv_cluster);
         g_free(p->rhv_storage);
@@ -476,6 +481,13 @@ static void priv_free(V2vSpecPriv *p) {
         g_free(p->out_dir);
         g_free(p->libvirt_output_uri);
         g_free(p->libvirt_pool);
+        g_free(p->vdsm_storage_domain);
+        g_free(p->vdsm_vm_uuid);
+        g_free(p->vdsm_ovf_dir);
+        if (p->vdsm_image_uuids)
+                g_ptr_array_unref(p->vdsm_image_uuids);
+        if (p->vdsm_volume_uuids)
+                g_ptr_array_unref(p->vdsm_volume_uuids);
         g_free(p->output_format);
         g_free(p->allocation);
         if (p->net_mappings)
@@ -659,7 +671,7 @@ static bool uri_is_ssh(const char *uri) {
 /* Which one input the spec names (its selector key), checking that keys of
  * other inputs are absent. NULL with error. */
 static const char *input_selector(JsonObject *o, GError **error) {
-        static const char *const selectors[] = { "transport_method", "libvirt_uri", "ova", "disk", "libvirtxml", NULL };
+        static const char *const selectors[] = { "transport_method", "libvirt_uri", "ova", "disk", "libvirtxml", "vmx", NULL };
         static const char *const vmware_only[] = { "vmware_uri", "vmware_password", "vmware_fingerprint", "vddk_libdir", NULL };
         const char *first = NULL;
 
@@ -674,7 +686,7 @@ static const char *input_selector(JsonObject *o, GError **error) {
         }
         if (!first)
                 return fail(error, "no input: expected one of transport_method (VMware, with vmware_uri), "
-                            "libvirt_uri, ova, disk or libvirtxml"), NULL;
+                            "libvirt_uri, ova, disk, libvirtxml or vmx"), NULL;
         if (strcmp(first, "transport_method") != 0)
                 for (const char *const *k = vmware_only; *k; k++)
                         if (member(o, *k))
@@ -836,6 +848,11 @@ static bool parse_input(V2vSpec *spec, JsonObject *o, GError **error) {
                 return opt_string(o, "libvirtxml", &p->libvirtxml, error) &&
                        check_path(p, "libvirtxml", p->libvirtxml, PATH_FILE, NULL, error);
         }
+        if (strcmp(first, "vmx") == 0) {
+                spec->input = V2V_INPUT_VMX;
+                return opt_string(o, "vmx", &p->vmx, error) &&
+                       check_path(p, "vmx", p->vmx, PATH_FILE, NULL, error);
+        }
         return parse_input_disks(spec, o, error);
 }
 
@@ -956,7 +973,8 @@ static bool output_selector(V2vSpec *spec, JsonObject *o, const OutputFamily **r
         }
         if (!chosen && !spec->in_place)
                 return fail(error, "no output: expected one of rhv_url, export_domain, osp_environment, output_dir, "
-                            "libvirt_output_uri, qemu_dir or kubevirt_dir (or in_place: true)");
+                            "libvirt_output_uri, qemu_dir, kubevirt_dir, vdsm_storage_domain or null_output "
+                            "(or in_place: true)");
         *ret = chosen;
         return true;
 }
@@ -1035,6 +1053,82 @@ static bool parse_output_libvirt(V2vSpec *spec, JsonObject *o, GError **error) {
         return true;
 }
 
+static bool is_uuid(const char *s) {
+        static const int groups[] = { 8, 4, 4, 4, 12 };
+
+        for (size_t g = 0; g < G_N_ELEMENTS(groups); g++) {
+                for (int i = 0; i < groups[g]; i++, s++)
+                        if (!g_ascii_isxdigit(*s))
+                                return false;
+                if (*s != (g + 1 < G_N_ELEMENTS(groups) ? '-' : '\0'))
+                        return false;
+                s++;
+        }
+        return true;
+}
+
+static bool req_uuid(JsonObject *o, const char *key, const char *why, char **ret, GError **error) {
+        if (!req_string(o, key, why, ret, error))
+                return false;
+        if (!is_uuid(*ret)) {
+                g_autofree char *q = quote(*ret);
+                return fail(error, "%s: expected a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), got %s", key, q);
+        }
+        return true;
+}
+
+static bool uuid_array(JsonObject *o, const char *key, const char *why, GPtrArray **ret, GError **error) {
+        JsonNode *n = member(o, key);
+
+        if (!n)
+                return fail(error, "%s: missing, required %s", key, why);
+        if (!JSON_NODE_HOLDS_ARRAY(n) || json_array_get_length(json_node_get_array(n)) == 0) {
+                g_autofree char *got = JSON_NODE_HOLDS_ARRAY(n) ? g_strdup("[]") : describe(n, false);
+                return fail(error, "%s: expected a non-empty array of UUIDs, one per disk, got %s", key, got);
+        }
+        JsonArray *a = json_node_get_array(n);
+        *ret = g_ptr_array_new_with_free_func(g_free);
+        for (guint i = 0; i < json_array_get_length(a); i++) {
+                g_autofree char *what = g_strdup_printf("%s[%u]", key, i);
+                char *v = NULL;
+                if (!node_string(json_array_get_element(a, i), what, false, &v, error))
+                        return false;
+                g_ptr_array_add(*ret, v);
+                if (!is_uuid(v)) {
+                        g_autofree char *q = quote(v);
+                        return fail(error, "%s: expected a UUID, got %s", what, q);
+                }
+        }
+        return true;
+}
+
+/* VDSM's import: -os is the data domain's directory, named by its UUID
+ * (virt-v2v takes the UUID from the last component); one image and one
+ * volume UUID per disk, in the guest's disk order. */
+static bool parse_vdsm(V2vSpec *spec, JsonObject *o, const char *why, GError **error) {
+        V2vSpecPriv *p = spec->priv;
+
+        if (!opt_string(o, "vdsm_storage_domain", &p->vdsm_storage_domain, error) ||
+            !check_path(p, "vdsm_storage_domain", p->vdsm_storage_domain, PATH_DIR, NULL, error))
+                return false;
+        g_autofree char *base = g_path_get_basename(p->vdsm_storage_domain);
+        if (!is_uuid(base)) {
+                g_autofree char *q = quote(p->vdsm_storage_domain);
+                return fail(error, "vdsm_storage_domain: expected the data domain's directory, "
+                            "…/STORAGE-DOMAIN-UUID, got %s", q);
+        }
+        if (!req_uuid(o, "vdsm_vm_uuid", why, &p->vdsm_vm_uuid, error) ||
+            !uuid_array(o, "vdsm_image_uuids", why, &p->vdsm_image_uuids, error) ||
+            !uuid_array(o, "vdsm_volume_uuids", why, &p->vdsm_volume_uuids, error) ||
+            !req_string(o, "vdsm_ovf_dir", why, &p->vdsm_ovf_dir, error) ||
+            !check_path(p, "vdsm_ovf_dir", p->vdsm_ovf_dir, PATH_DIR, NULL, error))
+                return false;
+        if (p->vdsm_image_uuids->len != p->vdsm_volume_uuids->len)
+                return fail(error, "vdsm_volume_uuids: expected as many UUIDs as vdsm_image_uuids (%u), got %u",
+                            p->vdsm_image_uuids->len, p->vdsm_volume_uuids->len);
+        return true;
+}
+
 static bool parse_output(V2vSpec *spec, JsonObject *o, GError **error) {
         V2vSpecPriv *p = spec->priv;
         const OutputFamily *chosen = NULL;
@@ -1070,6 +1164,16 @@ static bool parse_output(V2vSpec *spec, JsonObject *o, GError **error) {
                 return chosen->kind != V2V_OUTPUT_QEMU || opt_bool(o, "qemu_boot", &p->qemu_boot, error);
         case V2V_OUTPUT_LIBVIRT:
                 return parse_output_libvirt(spec, o, error);
+        case V2V_OUTPUT_VDSM:
+                return parse_vdsm(spec, o, why, error);
+        case V2V_OUTPUT_NULL: {
+                bool on = false;
+                if (!opt_bool(o, "null_output", &on, error))
+                        return false;
+                if (!on)
+                        return fail(error, "null_output: expected true (convert and write nothing), got false");
+                return true;
+        }
         case V2V_OUTPUT_NONE:
                 break;
         }
@@ -1478,7 +1582,8 @@ V2vSpec *v2v_spec_parse(const char *json, const V2vSpecContext *ctx, GError **er
                 if (spec->output_name && !check_vm_name("name", spec->output_name, error))
                         return NULL;
                 p->pin_output_name = spec->input == V2V_INPUT_DISK || spec->input == V2V_INPUT_OVA ||
-                                     spec->input == V2V_INPUT_LIBVIRTXML || spec->input == V2V_INPUT_SSH;
+                                     spec->input == V2V_INPUT_LIBVIRTXML || spec->input == V2V_INPUT_SSH ||
+                                     spec->input == V2V_INPUT_VMX;
         }
 
         bool insecure = false;

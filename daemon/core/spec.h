@@ -39,6 +39,7 @@ typedef enum V2vInputKind {
         V2V_INPUT_VDDK,        /* -i libvirt -ic URI -it vddk … */
         V2V_INPUT_SSH,         /* -i vmx -it ssh ssh://… */
         V2V_INPUT_LIBVIRT,     /* -i libvirt -ic URI (ESX/vCenter over HTTPS, Xen over SSH, KVM) */
+        V2V_INPUT_VMX,         /* -i vmx FILE.vmx (a datastore mounted locally) */
 } V2vInputKind;
 
 typedef enum V2vOutputKind {
@@ -50,6 +51,8 @@ typedef enum V2vOutputKind {
         V2V_OUTPUT_LIBVIRT,
         V2V_OUTPUT_QEMU,
         V2V_OUTPUT_KUBEVIRT,
+        V2V_OUTPUT_VDSM,       /* -o vdsm: VDSM's import into a data domain */
+        V2V_OUTPUT_NULL,       /* -o null: convert, write nothing */
 } V2vOutputKind;
 
 /* A secret the job needs at run time: written by the daemon to

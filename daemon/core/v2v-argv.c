@@ -93,6 +93,7 @@ static const char *input_cap(V2vInputKind k) {
         case V2V_INPUT_VDDK:
                 return "vddk";
         case V2V_INPUT_SSH:
+        case V2V_INPUT_VMX:
                 return "input:vmx";
         case V2V_INPUT_LIBVIRT:
                 return "input:libvirt";
@@ -116,6 +117,10 @@ static const char *output_mode(V2vOutputKind k) {
                 return "qemu";
         case V2V_OUTPUT_KUBEVIRT:
                 return "kubevirt";
+        case V2V_OUTPUT_VDSM:
+                return "vdsm";
+        case V2V_OUTPUT_NULL:
+                return "null";
         case V2V_OUTPUT_NONE:
                 break;
         }
@@ -193,6 +198,9 @@ static void add_input(GPtrArray *a, const V2vSpec *spec, const V2vCommandPaths *
         case V2V_INPUT_LIBVIRTXML:
                 add2(a, "-i", "libvirtxml");
                 break;
+        case V2V_INPUT_VMX:
+                add2(a, "-i", "vmx");
+                break;
         }
         if (p->network_input && paths->bandwidth_file)
                 add2(a, "--bandwidth-file", paths->bandwidth_file);
@@ -232,6 +240,24 @@ static void add_output_openstack(V2vCommand *cmd, const V2vSpecPriv *p, const V2
                 add2(a, "-oo", "verify-server-certificate=false");
 }
 
+/* VDSM's import: the data domain, one image and one volume UUID per disk
+ * in the guest's order, the VM's UUID and where its OVF goes. */
+static void add_output_vdsm(GPtrArray *a, const V2vSpecPriv *p) {
+        add2(a, "-os", p->vdsm_storage_domain);
+        for (guint i = 0; i < p->vdsm_image_uuids->len; i++) {
+                add(a, "-oo");
+                addf(a, "vdsm-image-uuid=%s", (const char *) p->vdsm_image_uuids->pdata[i]);
+        }
+        for (guint i = 0; i < p->vdsm_volume_uuids->len; i++) {
+                add(a, "-oo");
+                addf(a, "vdsm-vol-uuid=%s", (const char *) p->vdsm_volume_uuids->pdata[i]);
+        }
+        add(a, "-oo");
+        addf(a, "vdsm-vm-uuid=%s", p->vdsm_vm_uuid);
+        add(a, "-oo");
+        addf(a, "vdsm-ovf-output=%s", p->vdsm_ovf_dir);
+}
+
 /* -o and its options, -of, -oa, -on; nothing for virt-v2v-in-place. */
 static void add_output(V2vCommand *cmd, const V2vSpec *spec, const V2vCommandPaths *paths) {
         const V2vSpecPriv *p = v2v_spec_priv(spec);
@@ -263,6 +289,10 @@ static void add_output(V2vCommand *cmd, const V2vSpec *spec, const V2vCommandPat
                 add2(a, "-oc", p->libvirt_output_uri);
                 add2(a, "-os", p->libvirt_pool);
                 break;
+        case V2V_OUTPUT_VDSM:
+                add_output_vdsm(a, p);
+                break;
+        case V2V_OUTPUT_NULL:
         case V2V_OUTPUT_NONE:
                 break;
         }
@@ -326,6 +356,9 @@ static void add_positional(GPtrArray *a, const V2vSpec *spec) {
                 break;
         case V2V_INPUT_LIBVIRTXML:
                 add(a, p->libvirtxml);
+                break;
+        case V2V_INPUT_VMX:
+                add(a, p->vmx);
                 break;
         }
 }

@@ -32,7 +32,8 @@ static G_GNUC_UNUSED void t_write(const char *rel, const char *content, int mode
 }
 
 static void t_setup(void) {
-        static const char *const dirs[] = { "home", "prof1", "prof2", "out", "qemu", "kube", NULL };
+        static const char *const dirs[] = { "home", "prof1", "prof2", "out", "qemu", "kube",
+                                           "11111111-2222-3333-4444-555555555555", NULL };
         g_autoptr(GError) error = NULL;
 
         T = g_dir_make_tmp("v2vd-spec-XXXXXX", &error);
@@ -49,6 +50,7 @@ static void t_setup(void) {
         t_write("disk2.qcow2", "01234567890123456789", 0644);
         t_write("guest.ova", "not really an ova", 0644);
         t_write("guest.xml", "<domain/>", 0644);
+        t_write("guest.vmx", "displayName = \"guest\"\n", 0644);
         t_write("ca.pem", "-----BEGIN CERTIFICATE-----", 0644);
         t_write("virtio-win.iso", "iso", 0644);
         t_write("unreadable.img", "x", 0000);

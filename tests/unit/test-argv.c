@@ -280,6 +280,35 @@ static const Case cases[] = {
           (const char *const[]) { "/usr/bin/virt-v2v-in-place", "--root", "first",
                   "--machine-readable=file:/J/v2v-machine.log", "-i", "libvirtxml", "@T@/guest.xml", NULL },
           no_env },
+        { "vmx-local-null",
+          "{\"vm_name\": \"guest\", \"vmx\": \"@T@/guest.vmx\", \"null_output\": true}",
+          (const char *const[]) { PROLOGUE, "-i", "vmx", "-o", "null", "-of", "raw", "-on", "guest",
+                  "@T@/guest.vmx", NULL },
+          no_env },
+        { "ova-export-domain-path",
+          "{\"vm_name\": \"guest\", \"ova\": \"@T@/guest.ova\", \"export_domain\": \"/rhev/data-center/mnt/nfs:_export/"
+          "2bd9b5b8-4b3e-4d8e-9c1a-6f0e5b4a3c21\"}",
+          (const char *const[]) { PROLOGUE, "-i", "ova", "-o", "rhv",
+                  "-os", "/rhev/data-center/mnt/nfs:_export/2bd9b5b8-4b3e-4d8e-9c1a-6f0e5b4a3c21",
+                  "-of", "raw", "-on", "guest", "@T@/guest.ova", NULL },
+          no_env },
+        { "disks-vdsm",
+          "{\"vm_name\": \"guest\", \"disk\": [\"@T@/disk1.img\", \"@T@/disk2.qcow2\"],"
+          " \"vdsm_storage_domain\": \"@T@/11111111-2222-3333-4444-555555555555\","
+          " \"vdsm_vm_uuid\": \"aaaaaaaa-0000-0000-0000-000000000001\","
+          " \"vdsm_image_uuids\": [\"bbbbbbbb-0000-0000-0000-000000000001\", \"bbbbbbbb-0000-0000-0000-000000000002\"],"
+          " \"vdsm_volume_uuids\": [\"cccccccc-0000-0000-0000-000000000001\", \"cccccccc-0000-0000-0000-000000000002\"],"
+          " \"vdsm_ovf_dir\": \"@T@/out\", \"output_format\": \"qcow2\"}",
+          (const char *const[]) { PROLOGUE, "-i", "disk", "-o", "vdsm",
+                  "-os", "@T@/11111111-2222-3333-4444-555555555555",
+                  "-oo", "vdsm-image-uuid=bbbbbbbb-0000-0000-0000-000000000001",
+                  "-oo", "vdsm-image-uuid=bbbbbbbb-0000-0000-0000-000000000002",
+                  "-oo", "vdsm-vol-uuid=cccccccc-0000-0000-0000-000000000001",
+                  "-oo", "vdsm-vol-uuid=cccccccc-0000-0000-0000-000000000002",
+                  "-oo", "vdsm-vm-uuid=aaaaaaaa-0000-0000-0000-000000000001",
+                  "-oo", "vdsm-ovf-output=@T@/out", "-of", "qcow2", "-on", "guest",
+                  "@T@/disk1.img", "@T@/disk2.qcow2", NULL },
+          no_env },
         { "mac-network",
           "{\"vm_name\": \"g\", \"disk\": [\"@T@/disk1.img\"], \"output_dir\": \"@T@/out\","
           " \"network_mappings\": [{\"source\": \"a\", \"destination\": \"b\", \"mac_address\": \"52:54:00:d0:cf:0e\","

@@ -48,7 +48,7 @@ static const ErrCase err_cases[] = {
           "\"vm_nmae\": unknown key (expected one of the keys of v2vd.job(5))" },
         /* inputs */
         { "{\"vm_name\": \"g\", " OUT "}",
-          "no input: expected one of transport_method (VMware, with vmware_uri), libvirt_uri, ova, disk or libvirtxml" },
+          "no input: expected one of transport_method (VMware, with vmware_uri), libvirt_uri, ova, disk, libvirtxml or vmx" },
         { "{\"vm_name\": \"g\", \"ova\": \"@T@/guest.ova\", " DISK ", " OUT "}",
           "conflicting inputs \"ova\" and \"disk\": expected exactly one input" },
         { "{\"vm_name\": \"g\", " VDDK ", \"libvirt_uri\": \"qemu:///system\", " OUT "}",
@@ -103,7 +103,7 @@ static const ErrCase err_cases[] = {
         /* outputs */
         { "{\"vm_name\": \"g\", " DISK "}",
           "no output: expected one of rhv_url, export_domain, osp_environment, output_dir, libvirt_output_uri, "
-          "qemu_dir or kubevirt_dir (or in_place: true)" },
+          "qemu_dir, kubevirt_dir, vdsm_storage_domain or null_output (or in_place: true)" },
         { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"qemu_dir\": \"@T@/qemu\"}",
           "conflicting outputs \"output_dir\" and \"qemu_dir\": expected exactly one output" },
         { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"rhv_cluster\": \"Default\"}",
@@ -212,6 +212,34 @@ static const ErrCase err_cases[] = {
         { "{\"vm_name\": \"g\", " DISK ", \"in_place\": true, \"output_format\": \"qcow2\"}",
           "output_format: not allowed with in_place (virt-v2v-in-place writes no new disks)" },
         { "{\"vm_name\": \"g\", " DISK ", \"in_place\": 1}", "in_place: expected true or false, got 1" },
+        /* vmx, null, vdsm */
+        { "{\"vm_name\": \"g\", \"vmx\": \"@T@/nope.vmx\", " OUT "}",
+          "vmx: cannot access \"@T@/nope.vmx\": No such file or directory" },
+        { "{\"vm_name\": \"g\", \"vmx\": \"@T@/guest.vmx\", " DISK ", " OUT "}",
+          "conflicting inputs \"disk\" and \"vmx\": expected exactly one input" },
+        { "{\"vm_name\": \"g\", " DISK ", \"null_output\": false}",
+          "null_output: expected true (convert and write nothing), got false" },
+        { "{\"vm_name\": \"g\", " DISK ", \"null_output\": true, " OUT "}",
+          "conflicting outputs \"output_dir\" and \"null_output\": expected exactly one output" },
+        { "{\"vm_name\": \"g\", " DISK ", \"vdsm_storage_domain\": \"@T@/out\"}",
+          "vdsm_storage_domain: expected the data domain's directory, …/STORAGE-DOMAIN-UUID, got \"@T@/out\"" },
+        { "{\"vm_name\": \"g\", " DISK ", \"vdsm_storage_domain\": \"@T@/11111111-2222-3333-4444-555555555555\"}",
+          "vdsm_vm_uuid: missing, required by the VDSM output (vdsm_storage_domain)" },
+        { "{\"vm_name\": \"g\", " DISK ", \"vdsm_storage_domain\": \"@T@/11111111-2222-3333-4444-555555555555\","
+          " \"vdsm_vm_uuid\": \"x\"}",
+          "vdsm_vm_uuid: expected a UUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx), got \"x\"" },
+        { "{\"vm_name\": \"g\", " DISK ", \"vdsm_storage_domain\": \"@T@/11111111-2222-3333-4444-555555555555\","
+          " \"vdsm_vm_uuid\": \"11111111-2222-3333-4444-555555555555\", \"vdsm_image_uuids\": [],"
+          " \"vdsm_volume_uuids\": [], \"vdsm_ovf_dir\": \"@T@/out\"}",
+          "vdsm_image_uuids: expected a non-empty array of UUIDs, one per disk, got []" },
+        { "{\"vm_name\": \"g\", " DISK ", \"vdsm_storage_domain\": \"@T@/11111111-2222-3333-4444-555555555555\","
+          " \"vdsm_vm_uuid\": \"11111111-2222-3333-4444-555555555555\","
+          " \"vdsm_image_uuids\": [\"11111111-2222-3333-4444-555555555555\"],"
+          " \"vdsm_volume_uuids\": [\"11111111-2222-3333-4444-555555555555\", \"11111111-2222-3333-4444-555555555556\"],"
+          " \"vdsm_ovf_dir\": \"@T@/out\"}",
+          "vdsm_volume_uuids: expected as many UUIDs as vdsm_image_uuids (1), got 2" },
+        { "{\"vm_name\": \"g\", " DISK ", " OUT ", \"vdsm_vm_uuid\": \"11111111-2222-3333-4444-555555555555\"}",
+          "vdsm_vm_uuid: only valid with vdsm_storage_domain (the VDSM output)" },
         /* profiles */
         { "{\"vm_name\": \"g\", " DISK ", \"profile\": \"../etc/passwd\"}",
           "profile: expected a name of letters, digits, \"_\", \".\" and \"-\" without \"..\", got \"../etc/passwd\"" },

@@ -1,0 +1,365 @@
+#!/usr/bin/env python3
+"""e2e: the real virt-v2v 2.2 converts the real Debian 12 guest through v2vd
+on one input/output path each: argv[1] names it (a key of PATHS). Every
+fixture is built here from the cached guest image (tests/lib/v2vdfixtures.py):
+nothing is downloaded.
+
+Each path is its own conversion, one input and one output, so the paths of
+virt-v2v's man pages are each converted once by some test; PATHS says which
+(tests/unit/test-path-table.py holds v2vd.job(5)'s table of paths to it).
+
+Run by meson (suite 'e2e') under tests/lib/with-systemd-user; conversions of
+different tests run two at a time and share the libguestfs appliance
+($V2VD_GUESTFS_CACHE, set by meson, as LIBGUESTFS_CACHEDIR through the
+daemon's [environment]).
+
+Checked for every path: CreateJob; the job runs and succeeds (ReturnCode 0,
+Progress 100, each disk at 100 %, the virt-v2v phases signalled in order,
+"Copying disk 1/1" unless in place); state.json finished with return_code 0
+and no "failed"; v2v.log and v2v-machine.log hold virt-v2v's output; then the
+output the path writes (files, OVF, domain XML, YAML, script). The time of
+the conversion is printed as "TIME <path> <seconds>".
+"""
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import uuid
+import xml.etree.ElementTree as ET
+
+from v2vdtest import (run_test, call, log, MANAGER_PATH, MANAGER_IFACE, TERMINAL_STATES)
+import v2vdfixtures as fx
+
+V2V_PHASES = ["Setting up the source", "Opening the source", "Inspecting the source",
+              "Checking for sufficient free disk space in the guest", "Converting ",
+              "Mapping filesystem data", "Closing the overlay", "Assigning disks to buses",
+              "Checking if the guest needs BIOS or UEFI to boot", "Setting up the destination",
+              "Copying disk 1/1", "Creating output metadata", "Finishing off"]
+JOB_TIMEOUT = float(os.environ.get("V2VD_E2E_JOB_TIMEOUT", "1500"))
+
+# path → (input, output) in the words of v2vd.job(5)'s table of paths.
+PATHS = {
+    "ova-file-to-rhv": ("ova file", "rhv path"),
+    "ova-dir-to-null": ("ova directory", "null"),
+    "vmx-to-qemu": ("vmx", "qemu"),
+    "vmx-ssh-to-local": ("vmx ssh", "local"),
+    "libvirt-to-libvirt": ("libvirt", "libvirt"),
+    "libvirtxml-to-kubevirt": ("libvirtxml", "kubevirt"),
+    "disk-to-vdsm": ("disk", "vdsm"),
+    "in-place": ("disk", "in place"),
+}
+
+
+def tail(path, n=30):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError as e:
+        return "(%s: %s)" % (path, e)
+
+
+def start_daemon(t, **config):
+    os.environ.pop("V2VD_FAKE_V2V", None)
+    os.environ.pop("V2VD_VIRT_V2V", None)
+    env = {"LIBGUESTFS_BACKEND": "direct", "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg"}
+    cache = os.environ.get("V2VD_GUESTFS_CACHE")
+    if cache:
+        os.makedirs(cache, exist_ok=True)
+        env["LIBGUESTFS_CACHEDIR"] = cache
+    cfg = {"max_running_jobs": 1}
+    cfg.update(config)
+    return t.start_daemon(config=cfg, environment=env)
+
+
+def convert(t, name, spec, copies=True):
+    """Submit SPEC, follow the job to its end, check that it succeeded as
+    every path must; returns the job's properties."""
+    d = t.daemon
+    job_id, path = t.create_job(spec)
+    t0 = time.monotonic()
+    last = None
+    state = t.props(job_id)["State"]
+    while state not in TERMINAL_STATES:
+        if not d.running():
+            raise AssertionError("v2vd exited (status %s) while the job ran" % d.proc.returncode)
+        if time.monotonic() - t0 > JOB_TIMEOUT:
+            raise AssertionError("the job did not end within %.0f s" % JOB_TIMEOUT)
+        time.sleep(1)
+        p = t.props(job_id)
+        state = p["State"]
+        line = "%-9s %5.1f%%  %s" % (state, p["Progress"], p["Phase"])
+        if line != last:
+            log("  [%5.0f s] %s" % (time.monotonic() - t0, line))
+            last = line
+    elapsed = time.monotonic() - t0
+    log("TIME %s %.0f" % (name, elapsed))
+
+    p = t.props(job_id)
+    t.check(p["State"] == "succeeded", "%s: State is succeeded" % name,
+            "%s, LastMessage %s\n---- v2v.log:\n%s" % (p["State"], p["LastMessage"], tail(p["LogFile"], 60)))
+    t.check_eq(p["ReturnCode"], 0, "ReturnCode")
+    t.check_eq(p["Progress"], 100.0, "Progress at the end")
+    if copies:
+        t.check_eq(p["DiskCount"], 1, "DiskCount")
+        t.check(len(p["Disks"]) == 1 and p["Disks"][0][1] == 100.0, "Disks: one disk at 100%", p["Disks"])
+
+    mon = t.monitor
+    mon.wait(lambda m: m.get("member") == "JobFinished"
+             and m.get("payload", {}).get("data") == [job_id, path, "succeeded"],
+             10, what="JobFinished(%s, %s, succeeded)" % (job_id, path))
+    progress = [v for _, v in mon.prop_changes(path, "Progress")]
+    phases = [v for _, v in mon.prop_changes(path, "Phase")]
+    log("  Phase signalled: %s" % phases)
+    back = [(a, b) for a, b in zip([0.0] + progress, progress) if b < a]
+    t.check(not back, "Progress never goes back", back)
+    if copies:
+        t.check("Copying disk 1/1" in phases, 'Phase "Copying disk 1/1" signalled', phases)
+        mid = sorted({v for v in progress if 0.0 < v < 100.0})
+        t.check(len(mid) >= 2, "intermediate Progress values signalled (%d)" % len(mid), mid)
+    order = [next((i for i, o in enumerate(V2V_PHASES) if ph.startswith(o)), None) for ph in phases]
+    known = [o for o in order if o is not None]
+    t.check(known == sorted(known) and "Inspecting the source" in phases,
+            "virt-v2v's phases signalled in its order", list(zip(phases, order)))
+
+    st = d.state(job_id)
+    t.check(st.get("finished") is True and st.get("return_code") == 0 and "failed" not in st
+            and st.get("state") == "succeeded", "state.json: finished, return_code 0, no failed", st)
+    with open(p["MachineLogFile"]) as f:
+        msgs = [json.loads(line).get("message", "") for line in f if line.strip()]
+    t.check(any(m.startswith("Inspecting the source") for m in msgs),
+            "v2v-machine.log holds virt-v2v's messages", msgs[:20])
+    with open(p["LogFile"], errors="replace") as f:
+        v2vlog = f.read()
+    t.check("Finishing off" in v2vlog, "v2v.log holds virt-v2v's output to the end", v2vlog[-500:])
+    p["_log"] = v2vlog
+    p["_seconds"] = elapsed
+    return p
+
+
+def qemu_img_info(path):
+    r = subprocess.run(["qemu-img", "info", "--output=json", path], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    if r.returncode != 0:
+        raise AssertionError("qemu-img info %s: %s" % (path, r.stderr))
+    return json.loads(r.stdout)
+
+
+def check_disk(t, path, fmt, what):
+    t.check(os.path.isfile(path) and os.path.getsize(path) > 1024 * 1024, "%s: %s written" % (what, path))
+    info = qemu_img_info(path)
+    t.check_eq(info.get("format"), fmt, "%s: format" % what)
+    t.check_eq(info.get("virtual-size"), fx.virtual_size(fx.guest_image()), "%s: virtual size" % what)
+
+
+# ------------------------------------------------------------------ the paths
+
+def path_ova_file_to_rhv(t, img):
+    """A VMware OVA file into an export storage domain given as a path."""
+    ova = fx.ova_file(img, os.path.join(t.base, "guest.ova"))
+    ed, sd = fx.export_domain(os.path.join(t.base, "export"))
+    convert(t, "ova-file-to-rhv", {"vm_name": "guest", "ova": ova,
+                                        "export_domain": os.path.join(ed, sd)})
+    ovfs = glob.glob(os.path.join(ed, sd, "master", "vms", "*", "*.ovf"))
+    t.check(len(ovfs) == 1, "one OVF under %s/master/vms" % sd, ovfs)
+    vm_uuid = os.path.basename(os.path.dirname(ovfs[0]))
+    root = ET.parse(ovfs[0]).getroot()
+    text = ET.tostring(root, encoding="unicode")
+    t.check("guest" in [e.text for e in root.iter() if e.tag.endswith("Name")],
+            "the OVF names the VM guest", text[:600])
+    vols = [f for f in glob.glob(os.path.join(ed, sd, "images", "*", "*"))
+            if not f.endswith(".meta")]
+    t.check(len(vols) == 1, "one volume under images/", vols)
+    check_disk(t, vols[0], "raw", "export domain volume")
+    t.check(os.path.isfile(vols[0] + ".meta"), "the volume has its .meta")
+    vol_uuid = os.path.basename(vols[0])
+    img_uuid = os.path.basename(os.path.dirname(vols[0]))
+    t.check(vol_uuid in text and img_uuid in text, "the OVF names the image and volume", text[:800])
+    st = os.stat(vols[0])
+    t.check((st.st_uid, st.st_gid) == (36, 36), "the volume is vdsm:kvm (36:36)", (st.st_uid, st.st_gid))
+    t.check(re.search(r"[Vv]irtio|VirtIO", text) is not None or "ovirt" in text.lower(),
+            "the OVF is oVirt's", text[:300])
+    log("  VM %s, image %s, volume %s" % (vm_uuid, img_uuid, vol_uuid))
+
+
+def path_ova_dir_to_null(t, img):
+    """An unpacked OVA (a directory) into -o null."""
+    d = fx.ova_dir(img, os.path.join(t.base, "guest-ova"))
+    before = sorted(os.listdir(d))
+    p = convert(t, "ova-dir-to-null", {"vm_name": "guest", "ova": d, "null_output": True})
+    t.check("-o null" in p["_log"] or "Setting up the destination: -o null" in p["_log"],
+            "virt-v2v ran with -o null", re.findall(r"Setting up the destination.*", p["_log"]))
+    t.check_eq(sorted(os.listdir(d)), before, "the OVA directory is unchanged")
+
+
+def path_vmx_to_qemu(t, img):
+    """A .vmx on a (locally mounted) datastore into -o qemu: the script is
+    written, not run."""
+    vmx = fx.datastore_vm(img, os.path.join(t.base, "datastore1", "guest"))
+    out = os.path.join(t.base, "out-qemu")
+    os.makedirs(out)
+    convert(t, "vmx-to-qemu", {"vm_name": "guest", "vmx": vmx, "qemu_dir": out, "output_format": "qcow2"})
+    check_disk(t, os.path.join(out, "guest-sda"), "qcow2", "-o qemu disk")
+    sh = os.path.join(out, "guest.sh")
+    t.check(os.path.isfile(sh) and os.access(sh, os.X_OK), "guest.sh written, executable", os.listdir(out))
+    with open(sh) as f:
+        text = f.read()
+    t.check(text.startswith("#!/bin/sh") and "qemu-system-x86_64" in text and
+            os.path.join(out, "guest-sda") in text, "guest.sh boots guest-sda with qemu", text[:600])
+    t.check(fx.GUEST_MAC in text, "guest.sh keeps the VMware NIC's MAC", text)
+
+
+def path_vmx_ssh_to_local(t, img):
+    """A .vmx over SSH (ManageIQ's transport) from an sshd on the loopback
+    that takes only the job's key, into -o local."""
+    from v2vdssh import free_port, make_keys, start_sshd
+    ds = os.path.join(t.base, "vmfs", "volumes", "datastore1", "guest")
+    vmx = fx.datastore_vm(img, ds)
+    keys = os.path.join(t.base, "ssh")
+    os.makedirs(keys)
+    port = free_port()
+    make_keys(keys, port)
+    sshd = start_sshd(keys, port, "PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\n")
+    try:
+        with open(os.path.join(keys, "client_key")) as f:
+            key = f.read()
+        out = os.path.join(t.base, "out-local")
+        os.makedirs(out)
+        convert(t, "vmx-ssh-to-local", {
+            "vm_name": "guest", "transport_method": "ssh",
+            "vmware_uri": "ssh://root@127.0.0.1:%d%s" % (port, vmx),
+            "ssh_key": key, "output_dir": out})
+        check_disk(t, os.path.join(out, "guest-sda"), "raw", "-o local disk")
+        root = ET.parse(os.path.join(out, "guest.xml")).getroot()
+        t.check(root.findtext("name") == "guest", "guest.xml describes the domain guest")
+        macs = [m.get("address") for m in root.iter("mac")]
+        t.check(fx.GUEST_MAC in macs, "guest.xml keeps the VMware NIC's MAC", macs)
+    finally:
+        sshd.terminate()
+        sshd.wait()
+
+
+def path_libvirt_to_libvirt(t, img):
+    """A shut-off KVM guest of a libvirtd (qemu:///system) picked from
+    ListSourceVMs, converted with -i libvirt into -o libvirt on the same
+    libvirtd's directory pool."""
+    from v2vdlibvirt import Libvirtd, domain_xml, virsh
+    lv = Libvirtd(os.path.join(t.base, "libvirt")).start()
+    try:
+        pool_dir = os.path.join(t.base, "pool")
+        lv.define_pool("v2vd", pool_dir)
+        lv.define_domain(domain_xml("kvmguest", img, "52:54:00:4a:11:22"))
+        start_daemon(t)
+        vms = json.loads(call(MANAGER_PATH, MANAGER_IFACE, "ListSourceVMs", "s",
+                              json.dumps({"uri": "qemu:///system"}), timeout=120)[0])
+        log("  ListSourceVMs: %s" % json.dumps(vms)[:400])
+        pick = [v for v in vms if v.get("name") == "kvmguest"]
+        t.check(len(pick) == 1 and pick[0].get("state") == "shutoff" and pick[0].get("running") is False,
+                "ListSourceVMs lists kvmguest, shut off", vms)
+        convert(t, "libvirt-to-libvirt", {"vm_name": pick[0]["name"], "libvirt_uri": "qemu:///system",
+                                              "libvirt_output_uri": "qemu:///system", "libvirt_pool": "v2vd",
+                                              "name": "kvmguest-v2v", "output_format": "qcow2"})
+        names = virsh("list", "--all", "--name").split()
+        t.check("kvmguest-v2v" in names, "the domain kvmguest-v2v is defined", names)
+        xml = virsh("dumpxml", "kvmguest-v2v")
+        root = ET.fromstring(xml)
+        files = [s.get("file") for s in root.iter("source") if s.get("file")]
+        t.check(len(files) == 1 and files[0].startswith(pool_dir), "its disk is a volume of the pool", files)
+        check_disk(t, files[0], "qcow2", "-o libvirt volume")
+        vols = virsh("vol-list", "v2vd")
+        t.check(os.path.basename(files[0]) in vols, "the pool lists the volume", vols)
+        macs = [m.get("address") for m in root.iter("mac")]
+        t.check("52:54:00:4a:11:22" in macs, "the NIC keeps its MAC", macs)
+    finally:
+        lv.stop()
+
+
+def path_libvirtxml_to_kubevirt(t, img):
+    """-i libvirtxml (a domain XML naming the disk) into -o kubevirt."""
+    from v2vdlibvirt import domain_xml
+    xml = os.path.join(t.base, "guest-domain.xml")
+    with open(xml, "w") as f:
+        f.write(domain_xml("guest", img, "52:54:00:4a:33:44", dom_type="kvm"))
+    out = os.path.join(t.base, "out-kubevirt")
+    os.makedirs(out)
+    convert(t, "libvirtxml-to-kubevirt", {"vm_name": "guest", "libvirtxml": xml, "kubevirt_dir": out})
+    check_disk(t, os.path.join(out, "guest-sda"), "raw", "-o kubevirt disk")
+    yml = os.path.join(out, "guest.yaml")
+    t.check(os.path.isfile(yml), "guest.yaml written", os.listdir(out))
+    with open(yml) as f:
+        text = f.read()
+    log("  guest.yaml:\n" + "\n".join("    " + l for l in text.splitlines()[:40]))
+    t.check(re.search(r"^kind: VirtualMachine\s*$", text, re.M) is not None, "kind: VirtualMachine", text)
+    t.check(re.search(r"^\s+name: guest\s*$", text, re.M) is not None, "metadata name guest", text)
+    t.check(os.path.join(out, "guest-sda") in text, "the YAML points at guest-sda", text)
+
+
+def path_disk_to_vdsm(t, img):
+    """-i disk into -o vdsm: VDSM's import into a data domain, with the
+    image, volume and VM UUIDs VDSM would choose and its OVF directory."""
+    sd = str(uuid.uuid4())
+    dom = os.path.join(t.base, "data-center", "mnt", sd)
+    img_uuid, vol_uuid, vm_uuid = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
+    os.makedirs(os.path.join(dom, "images", img_uuid))
+    ovf_dir = os.path.join(t.base, "vdsm-ovf")
+    os.makedirs(ovf_dir)
+    convert(t, "disk-to-vdsm", {"vm_name": "guest", "disk": [img], "vdsm_storage_domain": dom,
+                                "vdsm_vm_uuid": vm_uuid, "vdsm_image_uuids": [img_uuid],
+                                "vdsm_volume_uuids": [vol_uuid], "vdsm_ovf_dir": ovf_dir})
+    vol = os.path.join(dom, "images", img_uuid, vol_uuid)
+    check_disk(t, vol, "raw", "-o vdsm volume")
+    t.check(os.path.isfile(vol + ".meta"), "the volume's .meta written")
+    ovf = os.path.join(ovf_dir, vm_uuid + ".ovf")
+    t.check(os.path.isfile(ovf), "the OVF %s.ovf written in vdsm_ovf_dir" % vm_uuid, os.listdir(ovf_dir))
+    with open(ovf) as f:
+        text = f.read()
+    t.check(vm_uuid in text and img_uuid in text and vol_uuid in text,
+            "the OVF names the VM, image and volume UUIDs", text[:800])
+
+
+def path_in_place(t, img):
+    """in_place: virt-v2v-in-place converts a copy of the guest."""
+    copy = fx.copy_sparse(img, os.path.join(t.base, "guest-copy.img"))
+    before = fx.sha256(copy)
+    convert(t, "in-place", {"vm_name": "guest", "disk": [copy], "in_place": True}, copies=False)
+    t.check(fx.sha256(copy) != before, "the disk was changed in place")
+    r = subprocess.run(["virt-ls", "-a", copy, "/etc/modprobe.d", "/usr/share/virt-tools"],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                       env=dict(os.environ, LIBGUESTFS_BACKEND="direct",
+                                LIBGUESTFS_BACKEND_SETTINGS="force_tcg"))
+    log("  after: %s %s" % (r.stdout.split(), r.stderr[-300:]))
+
+
+FUNCS = {
+    "ova-file-to-rhv": path_ova_file_to_rhv,
+    "ova-dir-to-null": path_ova_dir_to_null,
+    "vmx-to-qemu": path_vmx_to_qemu,
+    "vmx-ssh-to-local": path_vmx_ssh_to_local,
+    "libvirt-to-libvirt": path_libvirt_to_libvirt,
+    "libvirtxml-to-kubevirt": path_libvirtxml_to_kubevirt,
+    "disk-to-vdsm": path_disk_to_vdsm,
+    "in-place": path_in_place,
+}
+assert set(FUNCS) == set(PATHS)
+
+
+def main():
+    name = sys.argv[1] if len(sys.argv) > 1 else ""
+    if name not in PATHS:
+        sys.exit("usage: test-realpath.py PATH (one of %s)" % ", ".join(PATHS))
+
+    def test(t):
+        img = fx.guest_image()
+        t.check(os.path.isfile(img), "guest image %s exists" % img)
+        if name != "libvirt-to-libvirt":
+            start_daemon(t)
+        FUNCS[name](t, img)
+        t.assert_no_leftovers()
+
+    run_test(test, "realpath-" + name)
+
+
+if __name__ == "__main__":
+    main()
