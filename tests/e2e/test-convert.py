@@ -30,6 +30,9 @@ import xml.etree.ElementTree as ET
 from v2vdtest import (run_test, call, log, MANAGER_PATH, MANAGER_IFACE, JOB_IFACE,
                       TERMINAL_STATES, unwrap)
 
+# meson test → (input, output) it converts: v2vd.job(5)'s PATHS table.
+PATHS = {"convert-disk-to-local": ("disk", "local")}
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
 # The phases of a virt-v2v 2.2 run, in order (tests/data/disk-to-local.v2v.log).

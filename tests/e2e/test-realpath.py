@@ -40,16 +40,17 @@ V2V_PHASES = ["Setting up the source", "Opening the source", "Inspecting the sou
               "Copying disk 1/1", "Creating output metadata", "Finishing off"]
 JOB_TIMEOUT = float(os.environ.get("V2VD_E2E_JOB_TIMEOUT", "1500"))
 
-# path → (input, output) in the words of v2vd.job(5)'s table of paths.
+# meson test → (input, output) it converts, in the words of v2vd.job(5)'s
+# table of paths (tests/unit/test-path-table.py holds the two together).
 PATHS = {
-    "ova-file-to-rhv": ("ova file", "rhv path"),
-    "ova-dir-to-null": ("ova directory", "null"),
-    "vmx-to-qemu": ("vmx", "qemu"),
-    "vmx-ssh-to-local": ("vmx ssh", "local"),
-    "libvirt-to-libvirt": ("libvirt", "libvirt"),
-    "libvirtxml-to-kubevirt": ("libvirtxml", "kubevirt"),
-    "disk-to-vdsm": ("disk", "vdsm"),
-    "in-place": ("disk", "in place"),
+    "realpath-ova-file-to-rhv": ("ova file", "rhv path"),
+    "realpath-ova-dir-to-null": ("ova directory", "null"),
+    "realpath-vmx-to-qemu": ("vmx", "qemu"),
+    "realpath-vmx-ssh-to-local": ("vmx ssh", "local"),
+    "realpath-libvirt-to-libvirt": ("libvirt", "libvirt"),
+    "realpath-libvirtxml-to-kubevirt": ("libvirtxml", "kubevirt"),
+    "realpath-disk-to-vdsm": ("disk", "vdsm"),
+    "realpath-in-place": ("disk", "in place"),
 }
 
 
@@ -160,7 +161,7 @@ def path_ova_file_to_rhv(t, img):
     """A VMware OVA file into an export storage domain given as a path."""
     ova = fx.ova_file(img, os.path.join(t.base, "guest.ova"))
     ed, sd = fx.export_domain(os.path.join(t.base, "export"))
-    convert(t, "ova-file-to-rhv", {"vm_name": "guest", "ova": ova,
+    convert(t, "realpath-ova-file-to-rhv", {"vm_name": "guest", "ova": ova,
                                         "export_domain": os.path.join(ed, sd)})
     ovfs = glob.glob(os.path.join(ed, sd, "master", "vms", "*", "*.ovf"))
     t.check(len(ovfs) == 1, "one OVF under %s/master/vms" % sd, ovfs)
@@ -188,7 +189,7 @@ def path_ova_dir_to_null(t, img):
     """An unpacked OVA (a directory) into -o null."""
     d = fx.ova_dir(img, os.path.join(t.base, "guest-ova"))
     before = sorted(os.listdir(d))
-    p = convert(t, "ova-dir-to-null", {"vm_name": "guest", "ova": d, "null_output": True})
+    p = convert(t, "realpath-ova-dir-to-null", {"vm_name": "guest", "ova": d, "null_output": True})
     t.check("-o null" in p["_log"] or "Setting up the destination: -o null" in p["_log"],
             "virt-v2v ran with -o null", re.findall(r"Setting up the destination.*", p["_log"]))
     t.check_eq(sorted(os.listdir(d)), before, "the OVA directory is unchanged")
@@ -200,7 +201,7 @@ def path_vmx_to_qemu(t, img):
     vmx = fx.datastore_vm(img, os.path.join(t.base, "datastore1", "guest"))
     out = os.path.join(t.base, "out-qemu")
     os.makedirs(out)
-    convert(t, "vmx-to-qemu", {"vm_name": "guest", "vmx": vmx, "qemu_dir": out, "output_format": "qcow2"})
+    convert(t, "realpath-vmx-to-qemu", {"vm_name": "guest", "vmx": vmx, "qemu_dir": out, "output_format": "qcow2"})
     check_disk(t, os.path.join(out, "guest-sda"), "qcow2", "-o qemu disk")
     sh = os.path.join(out, "guest.sh")
     t.check(os.path.isfile(sh) and os.access(sh, os.X_OK), "guest.sh written, executable", os.listdir(out))
@@ -227,7 +228,7 @@ def path_vmx_ssh_to_local(t, img):
             key = f.read()
         out = os.path.join(t.base, "out-local")
         os.makedirs(out)
-        convert(t, "vmx-ssh-to-local", {
+        convert(t, "realpath-vmx-ssh-to-local", {
             "vm_name": "guest", "transport_method": "ssh",
             "vmware_uri": "ssh://root@127.0.0.1:%d%s" % (port, vmx),
             "ssh_key": key, "output_dir": out})
@@ -258,7 +259,7 @@ def path_libvirt_to_libvirt(t, img):
         pick = [v for v in vms if v.get("name") == "kvmguest"]
         t.check(len(pick) == 1 and pick[0].get("state") == "shutoff" and pick[0].get("running") is False,
                 "ListSourceVMs lists kvmguest, shut off", vms)
-        convert(t, "libvirt-to-libvirt", {"vm_name": pick[0]["name"], "libvirt_uri": "qemu:///system",
+        convert(t, "realpath-libvirt-to-libvirt", {"vm_name": pick[0]["name"], "libvirt_uri": "qemu:///system",
                                               "libvirt_output_uri": "qemu:///system", "libvirt_pool": "v2vd",
                                               "name": "kvmguest-v2v", "output_format": "qcow2"})
         names = virsh("list", "--all", "--name").split()
@@ -284,7 +285,7 @@ def path_libvirtxml_to_kubevirt(t, img):
         f.write(domain_xml("guest", img, "52:54:00:4a:33:44", dom_type="kvm"))
     out = os.path.join(t.base, "out-kubevirt")
     os.makedirs(out)
-    convert(t, "libvirtxml-to-kubevirt", {"vm_name": "guest", "libvirtxml": xml, "kubevirt_dir": out})
+    convert(t, "realpath-libvirtxml-to-kubevirt", {"vm_name": "guest", "libvirtxml": xml, "kubevirt_dir": out})
     check_disk(t, os.path.join(out, "guest-sda"), "raw", "-o kubevirt disk")
     yml = os.path.join(out, "guest.yaml")
     t.check(os.path.isfile(yml), "guest.yaml written", os.listdir(out))
@@ -305,7 +306,7 @@ def path_disk_to_vdsm(t, img):
     os.makedirs(os.path.join(dom, "images", img_uuid))
     ovf_dir = os.path.join(t.base, "vdsm-ovf")
     os.makedirs(ovf_dir)
-    convert(t, "disk-to-vdsm", {"vm_name": "guest", "disk": [img], "vdsm_storage_domain": dom,
+    convert(t, "realpath-disk-to-vdsm", {"vm_name": "guest", "disk": [img], "vdsm_storage_domain": dom,
                                 "vdsm_vm_uuid": vm_uuid, "vdsm_image_uuids": [img_uuid],
                                 "vdsm_volume_uuids": [vol_uuid], "vdsm_ovf_dir": ovf_dir})
     vol = os.path.join(dom, "images", img_uuid, vol_uuid)
@@ -323,7 +324,7 @@ def path_in_place(t, img):
     """in_place: virt-v2v-in-place converts a copy of the guest."""
     copy = fx.copy_sparse(img, os.path.join(t.base, "guest-copy.img"))
     before = fx.sha256(copy)
-    convert(t, "in-place", {"vm_name": "guest", "disk": [copy], "in_place": True}, copies=False)
+    convert(t, "realpath-in-place", {"vm_name": "guest", "disk": [copy], "in_place": True}, copies=False)
     t.check(fx.sha256(copy) != before, "the disk was changed in place")
     r = subprocess.run(["virt-ls", "-a", copy, "/etc/modprobe.d", "/usr/share/virt-tools"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -333,14 +334,14 @@ def path_in_place(t, img):
 
 
 FUNCS = {
-    "ova-file-to-rhv": path_ova_file_to_rhv,
-    "ova-dir-to-null": path_ova_dir_to_null,
-    "vmx-to-qemu": path_vmx_to_qemu,
-    "vmx-ssh-to-local": path_vmx_ssh_to_local,
-    "libvirt-to-libvirt": path_libvirt_to_libvirt,
-    "libvirtxml-to-kubevirt": path_libvirtxml_to_kubevirt,
-    "disk-to-vdsm": path_disk_to_vdsm,
-    "in-place": path_in_place,
+    "realpath-ova-file-to-rhv": path_ova_file_to_rhv,
+    "realpath-ova-dir-to-null": path_ova_dir_to_null,
+    "realpath-vmx-to-qemu": path_vmx_to_qemu,
+    "realpath-vmx-ssh-to-local": path_vmx_ssh_to_local,
+    "realpath-libvirt-to-libvirt": path_libvirt_to_libvirt,
+    "realpath-libvirtxml-to-kubevirt": path_libvirtxml_to_kubevirt,
+    "realpath-disk-to-vdsm": path_disk_to_vdsm,
+    "realpath-in-place": path_in_place,
 }
 assert set(FUNCS) == set(PATHS)
 
@@ -348,17 +349,17 @@ assert set(FUNCS) == set(PATHS)
 def main():
     name = sys.argv[1] if len(sys.argv) > 1 else ""
     if name not in PATHS:
-        sys.exit("usage: test-realpath.py PATH (one of %s)" % ", ".join(PATHS))
+        sys.exit("usage: test-realpath.py TEST (one of %s)" % ", ".join(PATHS))
 
     def test(t):
         img = fx.guest_image()
         t.check(os.path.isfile(img), "guest image %s exists" % img)
-        if name != "libvirt-to-libvirt":
+        if name != "realpath-libvirt-to-libvirt":
             start_daemon(t)
         FUNCS[name](t, img)
         t.assert_no_leftovers()
 
-    run_test(test, "realpath-" + name)
+    run_test(test, name)
 
 
 if __name__ == "__main__":

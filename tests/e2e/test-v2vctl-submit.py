@@ -15,6 +15,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 from test_v2vctl_common import PtyRun              # noqa: E402
 from v2vdtest import run_test, log                  # noqa: E402
 
+# meson test → (input, output) it converts: v2vd.job(5)'s PATHS table.
+PATHS = {"v2vctl-submit-wait": ("disk", "local")}
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
