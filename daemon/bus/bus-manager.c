@@ -7,6 +7,7 @@
 #include "bus/bus-access.h"
 #include "bus/bus-check.h"
 #include "bus/bus-manager.h"
+#include "core/input-checks.h"
 #include "bus/source-call.h"
 #include "host/cred.h"
 #include "host/file-write.h"
@@ -89,6 +90,9 @@ static int create_job_finish(Manager *m, sd_bus_message *message, const char *te
                         .paths_checked = paths_checked,
                 };
                 spec = v2v_spec_parse(text, &ctx, &gerror);
+                /* As the owner, the helper above ran them. */
+                if (spec && !ctx.paths_checked && !input_checks_run(spec, &gerror))
+                        g_clear_pointer(&spec, v2v_spec_free);
         }
         if (!spec)
                 return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", gerror->message);

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * input-checks: mistakes in a job's local files that virt-v2v would find
+ * only minutes into the run (or report in a line the user never sees), told
+ * before the job is queued, naming the file and what is wrong.
+ *
+ * Each check looks at the file system with the rights of the process that
+ * calls it: v2vd calls them while it parses a spec, in the helper that has
+ * the job owner's rights (host/owner.c), so they reveal nothing the owner
+ * could not see. Each is cheap (stat, a few small reads): no disk is read.
+ * Errors are V2V_SPEC_ERROR_INVALID.
+ */
+#pragma once
+
+#include <glib.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "core/spec.h"
+
+/* uid and gid virt-v2v -o rhv switches to when it runs as root: VDSM's. */
+#define V2V_VDSM_UID 36
+#define V2V_VDSM_GID 36
+
+/* Every disk the .vmx names (scsiN:M, ideN:M, sataN:M, nvmeN:M .fileName,
+ * present and not a CD-ROM) exists beside it (or at its absolute path) and
+ * is readable; a VMDK descriptor's extents (-flat.vmdk) too. */
+bool input_check_vmx_disks(const char *vmx_path, GError **error);
+
+/* DIR is an export storage domain: a directory holding images/ and
+ * master/vms/. */
+bool input_check_export_domain_layout(const char *dir, GError **error);
+
+/* uid:gid (no supplementary groups) can reach DIR and write into
+ * DIR/images and DIR/master/vms, by the permission bits. */
+bool input_check_export_domain_writable(const char *dir, uid_t uid, gid_t gid, GError **error);
+
+/* The checks that apply to SPEC's input and output. The export domain is
+ * checked for VDSM's uid and gid when the caller is root (virt-v2v then
+ * switches to them), else for the caller itself. */
+bool input_checks_run(const V2vSpec *spec, GError **error);
