@@ -51,6 +51,7 @@ PATHS = {
     "realpath-libvirtxml-to-kubevirt": ("libvirtxml", "kubevirt"),
     "realpath-disk-to-vdsm": ("disk", "vdsm"),
     "realpath-in-place": ("disk", "in place"),
+    "realpath-ova-file-nonroot": ("ova file", "local"),
 }
 
 
@@ -333,6 +334,64 @@ def path_in_place(t, img):
     log("  after: %s %s" % (r.stdout.split(), r.stderr[-300:]))
 
 
+def path_ova_file_nonroot(t, img):
+    """v2vd --system (tests/lib/with-system-bus: a system-like bus, a real
+    polkitd whose rules let v2vdta create jobs): the unprivileged v2vdta
+    converts its own OVA into its own directory; virt-v2v runs as v2vdta."""
+    from v2vdsystem import SystemDaemon, users, give, user_create_job, user_props
+    uid, gid = users()["v2vdta"]
+    os.chmod(t.base, 0o711)
+    home = os.path.join(t.base, "v2vdta")
+    os.makedirs(home)
+    out = os.path.join(home, "out")
+    os.makedirs(out)
+    ova = fx.ova_file(img, os.path.join(home, "guest.ova"))
+    give("v2vdta", home, out, ova)
+    os.chmod(ova, 0o600)           # only its owner can read it
+    cache = os.environ.get("V2VD_GUESTFS_CACHE")
+    env = {"LIBGUESTFS_BACKEND": "direct", "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg"}
+    if cache:
+        os.makedirs(cache, exist_ok=True)
+        os.chmod(cache, 0o1777)    # libguestfs keeps .guestfs-UID per user in it
+        env["LIBGUESTFS_CACHEDIR"] = cache
+    os.environ.pop("V2VD_FAKE_V2V", None)
+    t.monitor = __import__("v2vdtest").Monitor()
+    t.monitor.start()
+    d = SystemDaemon(os.path.join(t.base, "daemon"), config={"max_running_jobs": 1}, environment=env)
+    t.daemon = d
+    d.start()
+    r = user_create_job("v2vdta", json.dumps({"vm_name": "guest", "ova": ova, "output_dir": out}))
+    t.check(r[0] == "ok", "CreateJob as v2vdta", r)
+    job_id = r[1].split()[0]
+    t.jobs.append(job_id)
+    t0 = time.monotonic()
+    p = user_props("v2vdta", job_id)
+    t.check_eq(p["OwnerUID"], uid, "OwnerUID")
+    seen_uid = None
+    while p["State"] not in TERMINAL_STATES:
+        if time.monotonic() - t0 > JOB_TIMEOUT:
+            raise AssertionError("the job did not end within %.0f s" % JOB_TIMEOUT)
+        time.sleep(2)
+        p = user_props("v2vdta", job_id)
+        if p["PID"] and seen_uid is None:
+            try:
+                with open("/proc/%d/status" % p["PID"]) as f:
+                    seen_uid = int([l for l in f if l.startswith("Uid:")][0].split()[1])
+            except (OSError, IndexError):
+                pass
+    log("TIME realpath-ova-file-nonroot %.0f" % (time.monotonic() - t0))
+    t.check(p["State"] == "succeeded", "State is succeeded (as v2vdta)",
+            "%s, LastMessage %s\n---- v2v.log:\n%s" % (p["State"], p["LastMessage"], tail(p["LogFile"], 60)))
+    t.check_eq(p["Progress"], 100.0, "Progress at the end")
+    t.check(seen_uid == uid, "virt-v2v ran as v2vdta (uid %d)" % uid, seen_uid)
+    st = d.state(job_id)
+    t.check(st.get("finished") is True and st.get("return_code") == 0 and "failed" not in st,
+            "state.json: finished, return_code 0", st)
+    disk = os.path.join(out, "guest-sda")
+    check_disk(t, disk, "raw", "v2vdta's output")
+    t.check(os.stat(disk).st_uid == uid, "guest-sda belongs to v2vdta", os.stat(disk).st_uid)
+
+
 FUNCS = {
     "realpath-ova-file-to-rhv": path_ova_file_to_rhv,
     "realpath-ova-dir-to-null": path_ova_dir_to_null,
@@ -342,6 +401,7 @@ FUNCS = {
     "realpath-libvirtxml-to-kubevirt": path_libvirtxml_to_kubevirt,
     "realpath-disk-to-vdsm": path_disk_to_vdsm,
     "realpath-in-place": path_in_place,
+    "realpath-ova-file-nonroot": path_ova_file_nonroot,
 }
 assert set(FUNCS) == set(PATHS)
 
@@ -354,7 +414,7 @@ def main():
     def test(t):
         img = fx.guest_image()
         t.check(os.path.isfile(img), "guest image %s exists" % img)
-        if name != "realpath-libvirt-to-libvirt":
+        if name not in ("realpath-libvirt-to-libvirt", "realpath-ova-file-nonroot"):
             start_daemon(t)
         FUNCS[name](t, img)
         t.assert_no_leftovers()
