@@ -76,11 +76,36 @@ def start_daemon(t, **config):
     return t.start_daemon(config=cfg, environment=env)
 
 
-def convert(t, name, spec, copies=True):
-    """Submit SPEC, follow the job to its end, check that it succeeded as
-    every path must; returns the job's properties."""
+def submit_v2vctl(t, spec):
+    """`v2vctl submit job.json --wait` on a pty, as a person types it: returns
+    the PtyRun and the job id (from the JobNew signal)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
+    import test_v2vctl_common as vc
+    vc.V2VCTL = os.environ["V2VCTL"]
+    job = os.path.join(t.base, "job.json")
+    with open(job, "w") as f:
+        json.dump(spec, f)
+    os.chmod(job, 0o600)       # it may hold ssh_key
+    since = time.monotonic()
+    run = vc.PtyRun("submit", job, "--wait", columns=100)
+    m = t.monitor.wait(lambda m: m.get("member") == "JobNew" and m.get("_received", 0) >= since, 60,
+                       what="JobNew after v2vctl submit")
+    job_id = m["payload"]["data"][0]
+    t.jobs.append(job_id)
+    return run, job_id
+
+
+def convert(t, name, spec, copies=True, client="bus"):
+    """Submit SPEC (CreateJob, or client="v2vctl": `v2vctl submit --wait`),
+    follow the job to its end, check that it succeeded as every path must;
+    returns the job's properties."""
     d = t.daemon
-    job_id, path = t.create_job(spec)
+    run = None
+    if client == "v2vctl":
+        run, job_id = submit_v2vctl(t, spec)
+        path = "/org/v2vd/V2V1/job/%s" % job_id
+    else:
+        job_id, path = t.create_job(spec)
     t0 = time.monotonic()
     last = None
     state = t.props(job_id)["State"]
@@ -89,13 +114,26 @@ def convert(t, name, spec, copies=True):
             raise AssertionError("v2vd exited (status %s) while the job ran" % d.proc.returncode)
         if time.monotonic() - t0 > JOB_TIMEOUT:
             raise AssertionError("the job did not end within %.0f s" % JOB_TIMEOUT)
-        time.sleep(1)
+        if run:
+            for _ in range(10):
+                run.pump(0.1)
+        else:
+            time.sleep(1)
         p = t.props(job_id)
         state = p["State"]
         line = "%-9s %5.1f%%  %s" % (state, p["Progress"], p["Phase"])
         if line != last:
             log("  [%5.0f s] %s" % (time.monotonic() - t0, line))
             last = line
+    if run:
+        rc = run.wait(timeout=60)
+        text = run.text()
+        screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r", "\n").splitlines()
+        log("  v2vctl's last screen:\n" + "\n".join("    " + l for l in screen[-6:]))
+        t.check_eq(rc, 0, "v2vctl submit --wait exit status")
+        t.check("succeeded" in text, "v2vctl says the job succeeded", screen[-6:])
+        if copies:
+            t.check("Copying disk 1/1" in text, "v2vctl showed the copy phase")
     elapsed = time.monotonic() - t0
     log("TIME %s %.0f" % (name, elapsed))
 
@@ -163,7 +201,7 @@ def path_ova_file_to_rhv(t, img):
     ova = fx.ova_file(img, os.path.join(t.base, "guest.ova"))
     ed, sd = fx.export_domain(os.path.join(t.base, "export"))
     convert(t, "realpath-ova-file-to-rhv", {"vm_name": "guest", "ova": ova,
-                                        "export_domain": os.path.join(ed, sd)})
+                                            "export_domain": os.path.join(ed, sd)}, client="v2vctl")
     ovfs = glob.glob(os.path.join(ed, sd, "master", "vms", "*", "*.ovf"))
     t.check(len(ovfs) == 1, "one OVF under %s/master/vms" % sd, ovfs)
     vm_uuid = os.path.basename(os.path.dirname(ovfs[0]))
@@ -232,7 +270,7 @@ def path_vmx_ssh_to_local(t, img):
         convert(t, "realpath-vmx-ssh-to-local", {
             "vm_name": "guest", "transport_method": "ssh",
             "vmware_uri": "ssh://root@127.0.0.1:%d%s" % (port, vmx),
-            "ssh_key": key, "output_dir": out})
+            "ssh_key": key, "output_dir": out}, client="v2vctl")
         check_disk(t, os.path.join(out, "guest-sda"), "raw", "-o local disk")
         root = ET.parse(os.path.join(out, "guest.xml")).getroot()
         t.check(root.findtext("name") == "guest", "guest.xml describes the domain guest")
@@ -262,7 +300,8 @@ def path_libvirt_to_libvirt(t, img):
                 "ListSourceVMs lists kvmguest, shut off", vms)
         convert(t, "realpath-libvirt-to-libvirt", {"vm_name": pick[0]["name"], "libvirt_uri": "qemu:///system",
                                               "libvirt_output_uri": "qemu:///system", "libvirt_pool": "v2vd",
-                                              "name": "kvmguest-v2v", "output_format": "qcow2"})
+                                              "name": "kvmguest-v2v", "output_format": "qcow2"},
+                client="v2vctl")
         names = virsh("list", "--all", "--name").split()
         t.check("kvmguest-v2v" in names, "the domain kvmguest-v2v is defined", names)
         xml = virsh("dumpxml", "kvmguest-v2v")
