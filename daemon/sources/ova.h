@@ -59,6 +59,12 @@ const OvaMember *ova_archive_member(const OvaArchive *a, guint i);
  * (see ova_ovf_parse) plus "archive", "ovf", "manifest". */
 JsonNode *ova_inspect(OvaArchive *a, GError **error);
 
+/* The manifest beside the .ovf, if any, against the archive: every file it
+ * names is there, and each of at most hash_limit bytes (the .ovf itself)
+ * matches its digest; bigger ones (the disks) are not read. Cheap enough
+ * to run before a job is queued; ova_inspect checks every digest. */
+gboolean ova_check_manifest(OvaArchive *a, guint64 hash_limit, GError **error);
+
 /* The OVF text → the VM object: name, vcpus, memory_bytes, firmware, os,
  * disks [{disk_id, file, path, capacity_bytes, populated_bytes, format}],
  * nics [{network, model, mac}], networks [{name, description}]. */

@@ -760,36 +760,65 @@ static gboolean list_directory(int dfd, const char *prefix, GPtrArray *names, GA
         return TRUE;
 }
 
-static JsonNode *ova_describe(const SourceSpec *s, GError **error) {
-        FileIO io = { .fd = open(s->ova, O_RDONLY | O_CLOEXEC | O_NOCTTY), .member_fd = -1 };
-        g_autoptr(OvaArchive) a = NULL;
-        JsonNode *vm = NULL;
+/* The OVA at path (a tar or zip file, or a directory) read through io. */
+static OvaArchive *ova_open_path(const char *path, FileIO *io, GError **error) {
         struct stat st;
 
-        if (io.fd < 0 || fstat(io.fd, &st) < 0) {
-                fail(error, "%s: %s", s->ova, g_strerror(errno));
-                if (io.fd >= 0)
-                        close(io.fd);
+        io->fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        io->member_fd = -1;
+        if (io->fd < 0 || fstat(io->fd, &st) < 0) {
+                fail(error, "%s: %s", path, g_strerror(errno));
                 return NULL;
         }
         if (S_ISDIR(st.st_mode)) {
                 g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
                 g_autoptr(GArray) sizes = g_array_new(FALSE, FALSE, sizeof(guint64));
-                if (list_directory(io.fd, "", names, sizes, 0, error))
-                        a = ova_archive_new_directory(file_read, &io, names, sizes, error);
-        } else if (S_ISREG(st.st_mode))
-                a = ova_archive_open(file_read, &io, (guint64) st.st_size, error);
-        else
-                fail(error, "not a file or directory");
+                if (list_directory(io->fd, "", names, sizes, 0, error))
+                        return ova_archive_new_directory(file_read, io, names, sizes, error);
+                return NULL;
+        }
+        if (S_ISREG(st.st_mode))
+                return ova_archive_open(file_read, io, (guint64) st.st_size, error);
+        fail(error, "not a file or directory");
+        return NULL;
+}
+
+static void file_io_close(FileIO *io) {
+        if (io->member_fd >= 0)
+                close(io->member_fd);
+        if (io->fd >= 0)
+                close(io->fd);
+}
+
+gboolean sources_check_ova_manifest(const char *path, guint64 hash_limit, GError **error) {
+        FileIO io = { .fd = -1, .member_fd = -1 };
+        g_autoptr(OvaArchive) a = ova_open_path(path, &io, error);
+        gboolean ok = a && ova_check_manifest(a, hash_limit, error);
+
+        g_clear_pointer(&a, ova_archive_free);
+        file_io_close(&io);
+        if (!ok)
+                g_prefix_error(error, "%s: ", path);
+        return ok;
+}
+
+static JsonNode *ova_describe(const SourceSpec *s, GError **error) {
+        FileIO io = { .fd = -1, .member_fd = -1 };
+        g_autoptr(OvaArchive) a = ova_open_path(s->ova, &io, error);
+        JsonNode *vm = NULL;
+
+        if (!a && io.fd < 0) {
+                file_io_close(&io);
+                return NULL;
+        }
         if (a)
                 vm = ova_inspect(a, error);
         if (!vm)
                 g_prefix_error(error, "%s: ", s->ova);
         else
                 sources_add_v2v_hint(s, json_node_get_object(vm));
-        if (io.member_fd >= 0)
-                close(io.member_fd);
-        close(io.fd);
+        g_clear_pointer(&a, ova_archive_free);
+        file_io_close(&io);
         return vm;
 }
 

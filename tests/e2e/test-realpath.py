@@ -23,7 +23,9 @@ the conversion is printed as "TIME <path> <seconds>".
 import glob
 import json
 import os
+import pwd
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -88,8 +90,14 @@ def submit_v2vctl(t, spec):
     os.chmod(job, 0o600)       # it may hold ssh_key
     since = time.monotonic()
     run = vc.PtyRun("submit", job, "--wait", columns=100)
-    m = t.monitor.wait(lambda m: m.get("member") == "JobNew" and m.get("_received", 0) >= since, 60,
-                       what="JobNew after v2vctl submit")
+    m = None
+    while m is None:
+        m = t.monitor.wait(lambda m: m.get("member") == "JobNew" and m.get("_received", 0) >= since, 0.5,
+                           raise_on_timeout=False)
+        run.pump(0.1)
+        if m is None and (run.proc.poll() is not None or time.monotonic() - since > 60):
+            raise AssertionError("v2vctl submit made no job (exit status %s):\n%s"
+                                 % (run.proc.poll(), run.text()[-2000:]))
     job_id = m["payload"]["data"][0]
     t.jobs.append(job_id)
     return run, job_id
@@ -179,6 +187,15 @@ def convert(t, name, spec, copies=True, client="bus"):
     return p
 
 
+def invalid_spec(t, spec, needle):
+    """CreateJob refuses SPEC with InvalidSpec, its message holding NEEDLE;
+    no job is made."""
+    from v2vdtest import call_error, ERROR_PREFIX
+    name, msg = call_error(MANAGER_PATH, MANAGER_IFACE, "CreateJob", "s", json.dumps(spec))
+    t.check(name == ERROR_PREFIX + "InvalidSpec" and needle in msg,
+            "CreateJob refused before queueing: %s" % msg, (name, msg))
+
+
 def qemu_img_info(path):
     r = subprocess.run(["qemu-img", "info", "--output=json", path], stdout=subprocess.PIPE,
                        stderr=subprocess.PIPE, text=True)
@@ -196,10 +213,31 @@ def check_disk(t, path, fmt, what):
 
 # ------------------------------------------------------------------ the paths
 
+def reachable_by_all(t):
+    """The test's directories (0700 from mkdtemp) passable by every user, as
+    a data directory is: virt-v2v -o rhv writes the export domain as
+    vdsm:kvm, and must get to it."""
+    d = t.base
+    top = os.path.dirname(os.environ.get("V2VD_TEST_BASE", t.base))
+    while d.startswith(top + "/"):
+        os.chmod(d, os.stat(d).st_mode | 0o711)
+        d = os.path.dirname(d)
+
+
 def path_ova_file_to_rhv(t, img):
     """A VMware OVA file into an export storage domain given as a path."""
+    reachable_by_all(t)
     ova = fx.ova_file(img, os.path.join(t.base, "guest.ova"))
     ed, sd = fx.export_domain(os.path.join(t.base, "export"))
+    # The mistakes told before queueing: a directory that is no export
+    # domain, one vdsm:kvm cannot write.
+    bad, bad_sd = fx.export_domain(os.path.join(t.base, "not-export"), owner=None)
+    shutil.rmtree(os.path.join(bad, bad_sd, "master"))
+    invalid_spec(t, {"vm_name": "guest", "ova": ova, "export_domain": os.path.join(bad, bad_sd)},
+                 "is not an export storage domain: it has no master/vms/")
+    ro, ro_sd = fx.export_domain(os.path.join(t.base, "root-export"), owner=None)
+    invalid_spec(t, {"vm_name": "guest", "ova": ova, "export_domain": os.path.join(ro, ro_sd)},
+                 "36:36 (vdsm:kvm, as which virt-v2v writes the export domain) cannot write into")
     convert(t, "realpath-ova-file-to-rhv", {"vm_name": "guest", "ova": ova,
                                             "export_domain": os.path.join(ed, sd)}, client="v2vctl")
     ovfs = glob.glob(os.path.join(ed, sd, "master", "vms", "*", "*.ovf"))
@@ -240,6 +278,10 @@ def path_vmx_to_qemu(t, img):
     vmx = fx.datastore_vm(img, os.path.join(t.base, "datastore1", "guest"))
     out = os.path.join(t.base, "out-qemu")
     os.makedirs(out)
+    # told before queueing: a .vmx whose disk is not beside it
+    broken = fx.vmx(os.path.join(t.base, "datastore1", "guest"), "broken", vmdk_name="broken.vmdk")
+    invalid_spec(t, {"vm_name": "guest", "vmx": broken, "qemu_dir": out},
+                 "names the disk broken.vmdk (scsi0:0.fileName), but")
     convert(t, "realpath-vmx-to-qemu", {"vm_name": "guest", "vmx": vmx, "qemu_dir": out, "output_format": "qcow2"})
     check_disk(t, os.path.join(out, "guest-sda"), "qcow2", "-o qemu disk")
     sh = os.path.join(out, "guest.sh")
@@ -262,6 +304,14 @@ def path_vmx_ssh_to_local(t, img):
     port = free_port()
     make_keys(keys, port)
     sshd = start_sshd(keys, port, "PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\n")
+    # virt-v2v's scp and nbdkit's ssh plugin check the server's key against
+    # the user's known_hosts, as after a first `ssh` that accepted it. This
+    # known_hosts is in a tmpfs over ~root/.ssh of the test's own mount
+    # namespace: the host's is neither read nor written.
+    ssh_dir = os.path.join(pwd.getpwuid(os.getuid()).pw_dir, ".ssh")
+    os.makedirs(ssh_dir, mode=0o700, exist_ok=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0700", "v2vd-test-ssh", ssh_dir], check=True)
+    shutil.copy(os.path.join(keys, "known_hosts"), os.path.join(ssh_dir, "known_hosts"))
     try:
         with open(os.path.join(keys, "client_key")) as f:
             key = f.read()
@@ -279,6 +329,7 @@ def path_vmx_ssh_to_local(t, img):
     finally:
         sshd.terminate()
         sshd.wait()
+        subprocess.run(["umount", ssh_dir])
 
 
 def path_libvirt_to_libvirt(t, img):
