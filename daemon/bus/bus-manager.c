@@ -7,7 +7,6 @@
 #include "bus/bus-access.h"
 #include "bus/bus-check.h"
 #include "bus/bus-manager.h"
-#include "core/input-checks.h"
 #include "bus/source-call.h"
 #include "host/cred.h"
 #include "host/file-write.h"
@@ -19,6 +18,7 @@
 #include "job/budget.h"
 #include "job/job.h"
 #include "job/metrics-file.h"
+#include "job/spec-checks.h"
 
 char *home_of(uid_t uid) {
         Cred c;
@@ -90,12 +90,18 @@ static int create_job_finish(Manager *m, sd_bus_message *message, const char *te
                         .paths_checked = paths_checked,
                 };
                 spec = v2v_spec_parse(text, &ctx, &gerror);
-                /* As the owner, the helper above ran them. */
-                if (spec && !ctx.paths_checked && !input_checks_run(spec, &gerror))
-                        g_clear_pointer(&spec, v2v_spec_free);
         }
         if (!spec)
                 return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", gerror->message);
+        {
+                g_autofree char *msg = NULL;
+                r = spec_checks_run(uid, spec, &msg);
+                if (r < 0)
+                        return sd_bus_error_set_errnof(error, r, "cannot check the job's files as uid %u: %s",
+                                                       (unsigned) uid, g_strerror(-r));
+                if (r == 0)
+                        return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", msg);
+        }
         if (!m->user_mode && uid != 0 && owner_root_output(spec) &&
             owner_job_uid(m->user_mode, m->root_outputs, uid, spec) != (uid_t) -1)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,

@@ -248,3 +248,7 @@ bool input_checks_run(const V2vSpec *spec, GError **error) {
         }
         return true;
 }
+
+const char *input_checks_ova_path(const V2vSpec *spec) {
+        return spec->input == V2V_INPUT_OVA ? v2v_spec_priv(spec)->ova : NULL;
+}

@@ -5,9 +5,9 @@
  * before the job is queued, naming the file and what is wrong.
  *
  * Each check looks at the file system with the rights of the process that
- * calls it: v2vd calls them while it parses a spec, in the helper that has
- * the job owner's rights (host/owner.c), so they reveal nothing the owner
- * could not see. Each is cheap (stat, a few small reads): no disk is read.
+ * calls it: v2vd calls them for a new job in a helper with the job owner's
+ * rights (job/spec-checks.c), so they reveal nothing the owner could not
+ * see. Each is cheap (stat, a few small reads): no disk is read.
  * Errors are V2V_SPEC_ERROR_INVALID.
  */
 #pragma once
@@ -39,3 +39,6 @@ bool input_check_export_domain_writable(const char *dir, uid_t uid, gid_t gid, G
  * checked for VDSM's uid and gid when the caller is root (virt-v2v then
  * switches to them), else for the caller itself. */
 bool input_checks_run(const V2vSpec *spec, GError **error);
+
+/* The OVA input's path (file or directory), or NULL for other inputs. */
+const char *input_checks_ova_path(const V2vSpec *spec);

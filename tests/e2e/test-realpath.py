@@ -266,6 +266,19 @@ def path_ova_dir_to_null(t, img):
     """An unpacked OVA (a directory) into -o null."""
     d = fx.ova_dir(img, os.path.join(t.base, "guest-ova"))
     before = sorted(os.listdir(d))
+    # told before queueing: an OVF edited after the manifest was made
+    edited = os.path.join(t.base, "edited-ova")
+    os.makedirs(edited)
+    for n in before:
+        os.link(os.path.join(d, n), os.path.join(edited, n))
+    ovf = os.path.join(edited, "guest.ovf")
+    with open(ovf) as f:
+        text = f.read().replace("1024MB of memory", "2048MB of memory")
+    os.unlink(ovf)
+    with open(ovf, "w") as f:
+        f.write(text)
+    invalid_spec(t, {"vm_name": "guest", "ova": edited, "null_output": True},
+                 "checksum mismatch for guest.ovf: the manifest has SHA256")
     p = convert(t, "realpath-ova-dir-to-null", {"vm_name": "guest", "ova": d, "null_output": True})
     t.check("-o null" in p["_log"] or "Setting up the destination: -o null" in p["_log"],
             "virt-v2v ran with -o null", re.findall(r"Setting up the destination.*", p["_log"]))

@@ -115,6 +115,55 @@ static void test_tar(void) {
                         json_object_get_object_member(o, "manifest"), "verified")), ==, 1);
 }
 
+/* Before queueing: the .ovf's digest is checked, a disk's is not (its size
+ * is over the limit), a file the manifest names must be there. */
+static gboolean check_tar_manifest(GByteArray *a, guint64 limit, GError **error) {
+        Mem mem = { a };
+        g_autoptr(OvaArchive) ar = ova_archive_open(mem_read, &mem, a->len, error);
+
+        return ar && ova_check_manifest(ar, limit, error);
+}
+
+static void test_check_manifest(void) {
+        g_autofree char *ovf_sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, OVF, -1);
+        g_autofree char *bad_sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, "another OVF", -1);
+        g_autofree char *disk_bad = g_compute_checksum_for_string(G_CHECKSUM_SHA256, "NOT THE DISK", -1);
+        static char disk[8192];
+        struct { const char *mf; gboolean with_disk; const char *message; } cases[] = {
+                { g_strdup_printf("SHA256(vm1.ovf)= %s\nSHA256(d1.vmdk)= %s\n", ovf_sum, disk_bad), TRUE, NULL },
+                { g_strdup_printf("SHA256(vm1.ovf)= %s\n", bad_sum), TRUE,
+                  "checksum mismatch for vm1.ovf: the manifest has SHA256 " },
+                { g_strdup_printf("SHA256(vm1.ovf)= %s\nSHA256(d1.vmdk)= %s\n", ovf_sum, disk_bad), FALSE,
+                  "vm1.mf names d1.vmdk, which is not in the archive" },
+        };
+
+        memset(disk, 'D', sizeof disk);
+        for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GByteArray) a = g_byte_array_new();
+                g_autoptr(GError) error = NULL;
+                g_autofree char *mf = (char *) cases[i].mf;
+
+                tar_add(a, "vm1.ovf", OVF, strlen(OVF));
+                tar_add(a, "vm1.mf", mf, strlen(mf));
+                if (cases[i].with_disk)
+                        tar_add(a, "d1.vmdk", disk, sizeof disk);
+                tar_end(a);
+                /* the limit is the OVF's size: the bigger disk is not hashed */
+                if (!cases[i].message) {
+                        g_assert_true(check_tar_manifest(a, strlen(OVF), &error));
+                        g_assert_no_error(error);
+                        /* with every digest checked, the wrong disk digest shows */
+                        g_assert_false(check_tar_manifest(a, G_MAXUINT64, &error));
+                        g_assert_nonnull(strstr(error->message, "checksum mismatch for d1.vmdk"));
+                        continue;
+                }
+                g_assert_false(check_tar_manifest(a, strlen(OVF), &error));
+                g_assert_nonnull(error);
+                if (!strstr(error->message, cases[i].message))
+                        g_error("case %zu: %s", i, error->message);
+        }
+}
+
 static void expect_tar_error(const char *what, GByteArray *a, const char *message) {
         g_autoptr(GError) error = NULL;
         g_autoptr(JsonNode) vm = inspect_tar(a, &error);
@@ -325,6 +374,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/ova/tar", test_tar);
         g_test_add_func("/ova/tar-errors", test_tar_errors);
         g_test_add_func("/ova/manifest", test_manifest);
+        g_test_add_func("/ova/check-manifest", test_check_manifest);
         g_test_add_func("/ova/units", test_units);
         g_test_add_func("/ova/paths", test_paths);
         g_test_add_func("/ova/ovf-errors", test_ovf_errors);
