@@ -916,8 +916,9 @@ static char *join_dir(const char *dir, const char *name) {
         return *dir ? g_strconcat(dir, "/", name, NULL) : g_strdup(name);
 }
 
-/* Every file the manifest names is there; those of at most hash_limit
- * bytes match their digest. The verified entries go to b when it is not
+/* Every file the manifest names is there; those that fit in hash_limit
+ * bytes, all of them together in the manifest's order, match their digest
+ * (G_MAXUINT64: every one). The verified entries go to b when it is not
  * NULL. */
 static gboolean verify_manifest(OvaArchive *a, const OvaMember *mf, const char *dir, guint64 hash_limit,
                                 JsonBuilder *b, GError **error) {
@@ -955,6 +956,8 @@ static gboolean verify_manifest(OvaArchive *a, const OvaMember *mf, const char *
                         return fail(error, "%s names %s, which is not in the archive", mf->name, e->file);
                 if (m->size > hash_limit)
                         continue;
+                if (hash_limit != G_MAXUINT64)
+                        hash_limit -= m->size;  /* a budget for all of them */
                 sum = g_checksum_new(e->type);
                 if (!member_stream(a, m, checksum_chunk, sum, error))
                         return FALSE;

@@ -60,9 +60,10 @@ const OvaMember *ova_archive_member(const OvaArchive *a, guint i);
 JsonNode *ova_inspect(OvaArchive *a, GError **error);
 
 /* The manifest beside the .ovf, if any, against the archive: every file it
- * names is there, and each of at most hash_limit bytes (the .ovf itself)
- * matches its digest; bigger ones (the disks) are not read. Cheap enough
- * to run before a job is queued; ova_inspect checks every digest. */
+ * names is there, and those that fit, together, in hash_limit bytes (the
+ * .ovf) match their digest; the others (the disks) are not read. Bounded,
+ * so cheap enough to run before a job is queued; ova_inspect checks every
+ * digest. */
 gboolean ova_check_manifest(OvaArchive *a, guint64 hash_limit, GError **error);
 
 /* The OVF text → the VM object: name, vcpus, memory_bytes, firmware, os,
