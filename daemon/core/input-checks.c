@@ -172,20 +172,49 @@ bool input_check_vmx_disks(const char *vmx_path, GError **error) {
         return true;
 }
 
+/* The one directory in mnt that is not lost+found or hidden, as virt-v2v
+ * looks for it: the storage domain, named by its UUID. */
+static bool export_domain_uuid_dir(const char *mnt, char **ret, GError **error) {
+        g_autoptr(GDir) d = NULL;
+        g_autoptr(GError) e = NULL;
+        g_autofree char *found = NULL;
+        const char *name;
+
+        d = g_dir_open(mnt, 0, &e);
+        if (!d)
+                return fail(error, "export_domain: cannot read %s: %s", mnt, e->message);
+        while ((name = g_dir_read_name(d))) {
+                g_autofree char *p = g_build_filename(mnt, name, NULL);
+                if (name[0] == '.' || g_str_equal(name, "lost+found") || !g_file_test(p, G_FILE_TEST_IS_DIR))
+                        continue;
+                if (found)
+                        return fail(error, "export_domain: %s holds more than one directory (%s, %s): expected "
+                                    "the mount point of one export storage domain", mnt, found, name);
+                found = g_strdup(name);
+        }
+        if (!found)
+                return fail(error, "export_domain: %s is not an export storage domain: it holds no domain directory "
+                            "(expected the mount point holding SD-UUID/images/ and SD-UUID/master/vms/)", mnt);
+        *ret = g_build_filename(mnt, found, NULL);
+        return true;
+}
+
 bool input_check_export_domain_layout(const char *dir, GError **error) {
         static const char *const subdirs[] = { "images", "master/vms", NULL };
+        g_autofree char *sd = NULL;
         struct stat st;
 
         if (stat(dir, &st) < 0)
                 return fail(error, "export_domain: cannot access %s: %s", dir, g_strerror(errno));
         if (!S_ISDIR(st.st_mode))
                 return fail(error, "export_domain: %s is not a directory", dir);
+        if (!export_domain_uuid_dir(dir, &sd, error))
+                return false;
         for (const char *const *s = subdirs; *s; s++) {
-                g_autofree char *p = g_build_filename(dir, *s, NULL);
+                g_autofree char *p = g_build_filename(sd, *s, NULL);
                 if (stat(p, &st) < 0 || !S_ISDIR(st.st_mode))
-                        return fail(error, "export_domain: %s is not an export storage domain: it has no %s/ "
-                                    "(expected the domain's directory, named by its UUID, holding images/ and "
-                                    "master/vms/)", dir, *s);
+                        return fail(error, "export_domain: %s is not an export storage domain: %s has no %s/ "
+                                    "(a domain not attached to a data center has no master/vms/)", dir, sd, *s);
         }
         return true;
 }
@@ -203,8 +232,12 @@ static unsigned perm_of(const struct stat *st, uid_t uid, gid_t gid) {
 
 bool input_check_export_domain_writable(const char *dir, uid_t uid, gid_t gid, GError **error) {
         static const char *const subdirs[] = { "images", "master/vms", NULL };
-        g_autofree char *canon = g_canonicalize_filename(dir, "/");
+        g_autofree char *mnt = g_canonicalize_filename(dir, "/");
+        g_autofree char *canon = NULL;
         struct stat st;
+
+        if (!export_domain_uuid_dir(mnt, &canon, error))
+                return false;
 
         for (const char *const *s = subdirs; *s; s++) {
                 g_autofree char *target = g_build_filename(canon, *s, NULL);
@@ -240,8 +273,11 @@ bool input_checks_run(const V2vSpec *spec, GError **error) {
                         return false;
                 if (geteuid() == 0)
                         return input_check_export_domain_writable(p->export_domain, V2V_VDSM_UID, V2V_VDSM_GID, error);
-                g_autofree char *images = g_build_filename(p->export_domain, "images", NULL);
-                g_autofree char *vms = g_build_filename(p->export_domain, "master", "vms", NULL);
+                g_autofree char *sd = NULL;
+                if (!export_domain_uuid_dir(p->export_domain, &sd, error))
+                        return false;
+                g_autofree char *images = g_build_filename(sd, "images", NULL);
+                g_autofree char *vms = g_build_filename(sd, "master", "vms", NULL);
                 if (access(images, W_OK | X_OK) < 0 || access(vms, W_OK | X_OK) < 0)
                         return fail(error, "export_domain: cannot write into %s: %s",
                                     access(images, W_OK | X_OK) < 0 ? images : vms, g_strerror(errno));

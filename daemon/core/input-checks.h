@@ -27,12 +27,13 @@
  * is readable; a VMDK descriptor's extents (-flat.vmdk) too. */
 bool input_check_vmx_disks(const char *vmx_path, GError **error);
 
-/* DIR is an export storage domain: a directory holding images/ and
- * master/vms/. */
+/* DIR is where an export storage domain is mounted, as virt-v2v -o rhv -os
+ * DIR takes it: it holds one directory (SD-UUID, lost+found aside) with
+ * images/ and master/vms/ in it. */
 bool input_check_export_domain_layout(const char *dir, GError **error);
 
-/* uid:gid (no supplementary groups) can reach DIR and write into
- * DIR/images and DIR/master/vms, by the permission bits. */
+/* uid:gid (no supplementary groups) can reach DIR/SD-UUID and write into
+ * its images/ and master/vms/, by the permission bits. */
 bool input_check_export_domain_writable(const char *dir, uid_t uid, gid_t gid, GError **error);
 
 /* The checks that apply to SPEC's input and output. The export domain is

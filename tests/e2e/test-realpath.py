@@ -233,13 +233,13 @@ def path_ova_file_to_rhv(t, img):
     # domain, one vdsm:kvm cannot write.
     bad, bad_sd = fx.export_domain(os.path.join(t.base, "not-export"), owner=None)
     shutil.rmtree(os.path.join(bad, bad_sd, "master"))
-    invalid_spec(t, {"vm_name": "guest", "ova": ova, "export_domain": os.path.join(bad, bad_sd)},
-                 "is not an export storage domain: it has no master/vms/")
-    ro, ro_sd = fx.export_domain(os.path.join(t.base, "root-export"), owner=None)
-    invalid_spec(t, {"vm_name": "guest", "ova": ova, "export_domain": os.path.join(ro, ro_sd)},
+    invalid_spec(t, {"vm_name": "guest", "ova": ova, "export_domain": bad},
+                 "has no master/vms/")
+    ro, _ = fx.export_domain(os.path.join(t.base, "root-export"), owner=None)
+    invalid_spec(t, {"vm_name": "guest", "ova": ova, "export_domain": ro},
                  "36:36 (vdsm:kvm, as which virt-v2v writes the export domain) cannot write into")
     convert(t, "realpath-ova-file-to-rhv", {"vm_name": "guest", "ova": ova,
-                                            "export_domain": os.path.join(ed, sd)}, client="v2vctl")
+                                            "export_domain": ed}, client="v2vctl")
     ovfs = glob.glob(os.path.join(ed, sd, "master", "vms", "*", "*.ovf"))
     t.check(len(ovfs) == 1, "one OVF under %s/master/vms" % sd, ovfs)
     vm_uuid = os.path.basename(os.path.dirname(ovfs[0]))

@@ -286,10 +286,9 @@ static const Case cases[] = {
                   "@T@/guest.vmx", NULL },
           no_env },
         { "ova-export-domain-path",
-          "{\"vm_name\": \"guest\", \"ova\": \"@T@/guest.ova\", \"export_domain\": \"/rhev/data-center/mnt/nfs:_export/"
-          "2bd9b5b8-4b3e-4d8e-9c1a-6f0e5b4a3c21\"}",
+          "{\"vm_name\": \"guest\", \"ova\": \"@T@/guest.ova\", \"export_domain\": \"/rhev/data-center/mnt/nfs.example.com:_export\"}",
           (const char *const[]) { PROLOGUE, "-i", "ova", "-o", "rhv",
-                  "-os", "/rhev/data-center/mnt/nfs:_export/2bd9b5b8-4b3e-4d8e-9c1a-6f0e5b4a3c21",
+                  "-os", "/rhev/data-center/mnt/nfs.example.com:_export",
                   "-of", "raw", "-on", "guest", "@T@/guest.ova", NULL },
           no_env },
         { "disks-vdsm",

@@ -74,22 +74,27 @@ static void test_vmx(void) {
 
 static void test_export_domain(void) {
         g_autoptr(GError) error = NULL;
+        g_autofree char *mnt = path("export");
         g_autofree char *ed = path("export/2bd9b5b8-4b3e-4d8e-9c1a-6f0e5b4a3c21");
         g_autofree char *images = g_build_filename(ed, "images", NULL);
         g_autofree char *vms = g_build_filename(ed, "master", "vms", NULL);
         g_autofree char *master = g_build_filename(ed, "master", NULL);
 
+        g_assert_cmpint(g_mkdir_with_parents(mnt, 0755), ==, 0);
+        g_assert_false(input_check_export_domain_layout(mnt, &error));
+        g_assert_nonnull(strstr(error->message, "is not an export storage domain: it holds no domain directory"));
+        g_clear_error(&error);
         g_assert_cmpint(g_mkdir_with_parents(images, 0755), ==, 0);
-        g_assert_false(input_check_export_domain_layout(ed, &error));
-        g_assert_nonnull(strstr(error->message, "is not an export storage domain: it has no master/vms/"));
+        g_assert_false(input_check_export_domain_layout(mnt, &error));
+        g_assert_nonnull(strstr(error->message, "2bd9b5b8-4b3e-4d8e-9c1a-6f0e5b4a3c21 has no master/vms/"));
         g_clear_error(&error);
         g_assert_cmpint(g_mkdir_with_parents(vms, 0755), ==, 0);
-        g_assert_true(input_check_export_domain_layout(ed, &error));
+        g_assert_true(input_check_export_domain_layout(mnt, &error));
         g_assert_no_error(error);
 
         /* owned by us (not 36), mode 0755: vdsm:kvm cannot write */
         if (getuid() != 36) {
-                g_assert_false(input_check_export_domain_writable(ed, 36, 36, &error));
+                g_assert_false(input_check_export_domain_writable(mnt, 36, 36, &error));
                 g_assert_nonnull(strstr(error->message, "36:36 (vdsm:kvm, as which virt-v2v writes the export domain) "
                                                         "cannot write into"));
                 g_assert_nonnull(strstr(error->message, "/images (owner"));
@@ -98,17 +103,23 @@ static void test_export_domain(void) {
         /* world-writable (as a test stand-in for chown 36:36): fine */
         g_assert_cmpint(g_chmod(images, 0777), ==, 0);
         g_assert_cmpint(g_chmod(vms, 0777), ==, 0);
-        g_assert_true(input_check_export_domain_writable(ed, 36, 36, &error));
+        g_assert_true(input_check_export_domain_writable(mnt, 36, 36, &error));
         g_assert_no_error(error);
         /* a directory on the way that 36 cannot enter */
         g_assert_cmpint(g_chmod(master, 0700), ==, 0);
         if (getuid() != 36) {
-                g_assert_false(input_check_export_domain_writable(ed, 36, 36, &error));
+                g_assert_false(input_check_export_domain_writable(mnt, 36, 36, &error));
                 g_assert_nonnull(strstr(error->message, "cannot enter"));
                 g_assert_nonnull(strstr(error->message, "/master (owner"));
                 g_clear_error(&error);
         }
         g_assert_cmpint(g_chmod(master, 0755), ==, 0);
+        /* two domains under one mount point: which one? */
+        g_autofree char *other = path("export/0f0e5b4a-3c21-4b3e-4d8e-9c1a2bd9b5b8");
+        g_assert_cmpint(g_mkdir(other, 0755), ==, 0);
+        g_assert_false(input_check_export_domain_layout(mnt, &error));
+        g_assert_nonnull(strstr(error->message, "holds more than one directory"));
+        g_clear_error(&error);
 }
 
 static void rm_rf(const char *p) {
