@@ -430,11 +430,10 @@ def path_in_place(t, img):
     before = fx.sha256(copy)
     convert(t, "realpath-in-place", {"vm_name": "guest", "disk": [copy], "in_place": True}, copies=False)
     t.check(fx.sha256(copy) != before, "the disk was changed in place")
-    r = subprocess.run(["virt-ls", "-a", copy, "/etc/modprobe.d", "/usr/share/virt-tools"],
-                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                       env=dict(os.environ, LIBGUESTFS_BACKEND="direct",
-                                LIBGUESTFS_BACKEND_SETTINGS="force_tcg"))
-    log("  after: %s %s" % (r.stdout.split(), r.stderr[-300:]))
+    with open(t.props(t.jobs[-1])["LogFile"], errors="replace") as f:
+        text = f.read()
+    t.check("Converting " in text and "to run on KVM" in text, "virt-v2v-in-place converted the guest",
+            text[-600:])
 
 
 def path_ova_file_nonroot(t, img):
