@@ -29,6 +29,7 @@ import xml.etree.ElementTree as ET
 
 from v2vdtest import (run_test, call, log, MANAGER_PATH, MANAGER_IFACE, JOB_IFACE,
                       TERMINAL_STATES, unwrap)
+from v2vdfixtures import v2v_environment
 
 # meson test → (input, output) it converts: v2vd.job(5)'s PATHS table.
 PATHS = {"convert-disk-to-local": ("disk", "local")}
@@ -73,8 +74,7 @@ def test(t):
     t.check(os.path.isfile(img), "guest image %s exists" % img)
 
     d = t.start_daemon(config={"max_running_jobs": 1},
-                       environment={"LIBGUESTFS_BACKEND": "direct",
-                                    "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg"})
+                       environment=v2v_environment())
     mon = t.monitor
     version = call(MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get", "ss",
                    MANAGER_IFACE, "V2VVersion")[0]

@@ -68,11 +68,7 @@ def tail(path, n=30):
 def start_daemon(t, **config):
     os.environ.pop("V2VD_FAKE_V2V", None)
     os.environ.pop("V2VD_VIRT_V2V", None)
-    env = {"LIBGUESTFS_BACKEND": "direct", "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg"}
-    cache = os.environ.get("V2VD_GUESTFS_CACHE")
-    if cache:
-        os.makedirs(cache, exist_ok=True)
-        env["LIBGUESTFS_CACHEDIR"] = cache
+    env = fx.v2v_environment()
     cfg = {"max_running_jobs": 1}
     cfg.update(config)
     return t.start_daemon(config=cfg, environment=env)
@@ -450,12 +446,7 @@ def path_ova_file_nonroot(t, img):
     ova = fx.ova_file(img, os.path.join(home, "guest.ova"))
     give("v2vdta", home, out, ova)
     os.chmod(ova, 0o600)           # only its owner can read it
-    cache = os.environ.get("V2VD_GUESTFS_CACHE")
-    env = {"LIBGUESTFS_BACKEND": "direct", "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg"}
-    if cache:
-        os.makedirs(cache, exist_ok=True)
-        os.chmod(cache, 0o1777)    # libguestfs keeps .guestfs-UID per user in it
-        env["LIBGUESTFS_CACHEDIR"] = cache
+    env = fx.v2v_environment()
     os.environ.pop("V2VD_FAKE_V2V", None)
     t.monitor = __import__("v2vdtest").Monitor()
     t.monitor.start()

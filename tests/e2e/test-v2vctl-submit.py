@@ -14,6 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 
 from test_v2vctl_common import PtyRun              # noqa: E402
 from v2vdtest import run_test, log                  # noqa: E402
+from v2vdfixtures import v2v_environment            # noqa: E402
 
 # meson test → (input, output) it converts: v2vd.job(5)'s PATHS table.
 PATHS = {"v2vctl-submit-wait": ("disk", "local")}
@@ -38,7 +39,7 @@ def test(t):
     img = find_guest_image()
     log("  guest image %s" % img)
     t.start_daemon(config={"virt_v2v": "virt-v2v"},
-                   environment={"LIBGUESTFS_BACKEND": "direct", "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg"},
+                   environment=v2v_environment(),
                    env={"V2VD_VIRT_V2V": None})
     out = os.path.join(t.base, "out")
     os.makedirs(out)

@@ -36,6 +36,20 @@ def guest_image():
     return p.stdout.strip().splitlines()[-1]
 
 
+def v2v_environment():
+    """The [environment] of a daemon that runs the real virt-v2v here:
+    libguestfs under TCG (no working KVM on this machine) and, when meson
+    gives $V2VD_GUESTFS_CACHE, one appliance cache for the whole suite
+    (1777: a job of an unprivileged owner keeps its own .guestfs-UID in it)."""
+    env = {"LIBGUESTFS_BACKEND": "direct", "LIBGUESTFS_BACKEND_SETTINGS": "force_tcg"}
+    cache = os.environ.get("V2VD_GUESTFS_CACHE")
+    if cache:
+        os.makedirs(cache, exist_ok=True)
+        os.chmod(cache, 0o1777)
+        env["LIBGUESTFS_CACHEDIR"] = cache
+    return env
+
+
 def virtual_size(img):
     import json
     p = subprocess.run(["qemu-img", "info", "--output=json", img], check=True,
