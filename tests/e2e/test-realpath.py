@@ -129,8 +129,14 @@ def convert(t, name, spec, copies=True, client="bus"):
         if line != last:
             log("  [%5.0f s] %s" % (time.monotonic() - t0, line))
             last = line
+    rc = run.wait(timeout=60) if run else None
+    elapsed = time.monotonic() - t0
+    log("TIME %s %.0f" % (name, elapsed))
+
+    p = t.props(job_id)
+    t.check(p["State"] == "succeeded", "%s: State is succeeded" % name,
+            "%s, LastMessage %s\n---- v2v.log:\n%s" % (p["State"], p["LastMessage"], tail(p["LogFile"], 60)))
     if run:
-        rc = run.wait(timeout=60)
         text = run.text()
         screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r", "\n").splitlines()
         log("  v2vctl's last screen:\n" + "\n".join("    " + l for l in screen[-6:]))
@@ -138,12 +144,6 @@ def convert(t, name, spec, copies=True, client="bus"):
         t.check("succeeded" in text, "v2vctl says the job succeeded", screen[-6:])
         if copies:
             t.check("Copying disk 1/1" in text, "v2vctl showed the copy phase")
-    elapsed = time.monotonic() - t0
-    log("TIME %s %.0f" % (name, elapsed))
-
-    p = t.props(job_id)
-    t.check(p["State"] == "succeeded", "%s: State is succeeded" % name,
-            "%s, LastMessage %s\n---- v2v.log:\n%s" % (p["State"], p["LastMessage"], tail(p["LogFile"], 60)))
     t.check_eq(p["ReturnCode"], 0, "ReturnCode")
     t.check_eq(p["Progress"], 100.0, "Progress at the end")
     if copies:
