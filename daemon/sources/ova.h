@@ -59,7 +59,8 @@ const OvaMember *ova_archive_member(const OvaArchive *a, guint i);
  * (see ova_ovf_parse) plus "archive", "ovf", "manifest". */
 JsonNode *ova_inspect(OvaArchive *a, GError **error);
 
-/* The manifest beside the .ovf, if any, against the archive: every file it
+/* The manifest beside the .ovf, if any (no .ovf or no manifest: nothing to
+ * check, TRUE), against the archive: every file it
  * names is there, and those that fit, together, in hash_limit bytes (the
  * .ovf) match their digest; the others (the disks) are not read. Bounded,
  * so cheap enough to run before a job is queued; ova_inspect checks every

@@ -792,8 +792,11 @@ static void file_io_close(FileIO *io) {
 
 gboolean sources_check_ova_manifest(const char *path, guint64 hash_limit, GError **error) {
         FileIO io = { .fd = -1, .member_fd = -1 };
-        g_autoptr(OvaArchive) a = ova_open_path(path, &io, error);
-        gboolean ok = a && ova_check_manifest(a, hash_limit, error);
+        g_autoptr(GError) open_error = NULL;
+        /* What is not an OVA at all is virt-v2v's to say; this is about
+         * the manifest. */
+        g_autoptr(OvaArchive) a = ova_open_path(path, &io, &open_error);
+        gboolean ok = !a || ova_check_manifest(a, hash_limit, error);
 
         g_clear_pointer(&a, ova_archive_free);
         file_io_close(&io);

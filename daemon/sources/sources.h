@@ -63,8 +63,9 @@ JsonNode *sources_list(const SourceSpec *s, GError **error);
 JsonNode *sources_inspect(const SourceSpec *s, const char *vm_name, GError **error);
 
 /* The OVA at path against its manifest, cheaply (ova_check_manifest): for
- * a job's spec before it is queued, with the owner's rights. Errors are
- * prefixed with the path. */
+ * a job's spec before it is queued, with the owner's rights. What cannot be
+ * read as an OVA passes (virt-v2v tells); errors are prefixed with the
+ * path. */
 gboolean sources_check_ova_manifest(const char *path, guint64 hash_limit, GError **error);
 
 /* virt-v2v's input options for vm from this source, with password_file for
