@@ -22,31 +22,42 @@ static bool fail(GError **error, const char *fmt, ...) {
         return false;
 }
 
-/* A small regular file, read whole (at most max bytes), or NULL with errno. */
+/* A small regular file, read whole (at most max bytes), or NULL with errno
+ * set (EINVAL: not a regular file, EFBIG: bigger than max). */
 static char *read_small(const char *path, size_t max, size_t *ret_len) {
         int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         struct stat st;
         char *buf;
         ssize_t n;
+        int e;
 
         if (fd < 0)
                 return NULL;
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (size_t) st.st_size > max) {
-                int e = errno;
+        if (fstat(fd, &st) < 0)
+                e = errno;
+        else if (!S_ISREG(st.st_mode))
+                e = EINVAL;
+        else if ((size_t) st.st_size > max)
+                e = EFBIG;
+        else {
+                buf = g_malloc((size_t) st.st_size + 1);
+                do
+                        n = read(fd, buf, (size_t) st.st_size);
+                while (n < 0 && errno == EINTR);
+                e = errno;
                 close(fd);
-                errno = S_ISREG(st.st_mode) ? (e ? e : EFBIG) : EINVAL;
-                return NULL;
+                if (n < 0) {
+                        g_free(buf);
+                        errno = e;
+                        return NULL;
+                }
+                buf[n] = 0;
+                *ret_len = (size_t) n;
+                return buf;
         }
-        buf = g_malloc((size_t) st.st_size + 1);
-        n = read(fd, buf, (size_t) st.st_size);
         close(fd);
-        if (n < 0) {
-                g_free(buf);
-                return NULL;
-        }
-        buf[n] = 0;
-        *ret_len = (size_t) n;
-        return buf;
+        errno = e;
+        return NULL;
 }
 
 /* "key = "value"" lines of a .vmx → a table (keys lower-cased). */
