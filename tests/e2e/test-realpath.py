@@ -54,6 +54,7 @@ PATHS = {
     "realpath-disk-to-vdsm": ("disk", "vdsm"),
     "realpath-in-place": ("disk", "in place"),
     "realpath-ova-file-nonroot": ("ova file", "local"),
+    "realpath-vmx-ssh-wrapper": ("vmx ssh", "rhv path"),
 }
 
 
@@ -220,22 +221,9 @@ def reachable_by_all(t):
         d = os.path.dirname(d)
 
 
-def path_ova_file_to_rhv(t, img):
-    """A VMware OVA file into an export storage domain given as a path."""
-    reachable_by_all(t)
-    ova = fx.ova_file(img, os.path.join(t.base, "guest.ova"))
-    ed, sd = fx.export_domain(os.path.join(t.base, "export"))
-    # The mistakes told before queueing: a directory that is no export
-    # domain, one vdsm:kvm cannot write.
-    bad, bad_sd = fx.export_domain(os.path.join(t.base, "not-export"), owner=None)
-    shutil.rmtree(os.path.join(bad, bad_sd, "master"))
-    invalid_spec(t, {"vm_name": "guest", "ova": ova, "export_domain": bad},
-                 "has no master/vms/")
-    ro, _ = fx.export_domain(os.path.join(t.base, "root-export"), owner=None)
-    invalid_spec(t, {"vm_name": "guest", "ova": ova, "export_domain": ro},
-                 "36:36 (vdsm:kvm, as which virt-v2v writes the export domain) cannot write into")
-    convert(t, "realpath-ova-file-to-rhv", {"vm_name": "guest", "ova": ova,
-                                            "export_domain": ed}, client="v2vctl")
+def check_export_domain(t, ed, sd):
+    """What virt-v2v -o rhv wrote into the export domain ED/SD: one VM's OVF,
+    one raw volume with its .meta, named by the OVF, owned by vdsm:kvm."""
     ovfs = glob.glob(os.path.join(ed, sd, "master", "vms", "*", "*.ovf"))
     t.check(len(ovfs) == 1, "one OVF under %s/master/vms" % sd, ovfs)
     vm_uuid = os.path.basename(os.path.dirname(ovfs[0]))
@@ -256,6 +244,25 @@ def path_ova_file_to_rhv(t, img):
     t.check(re.search(r"[Vv]irtio|VirtIO", text) is not None or "ovirt" in text.lower(),
             "the OVF is oVirt's", text[:300])
     log("  VM %s, image %s, volume %s" % (vm_uuid, img_uuid, vol_uuid))
+
+
+def path_ova_file_to_rhv(t, img):
+    """A VMware OVA file into an export storage domain given as a path."""
+    reachable_by_all(t)
+    ova = fx.ova_file(img, os.path.join(t.base, "guest.ova"))
+    ed, sd = fx.export_domain(os.path.join(t.base, "export"))
+    # The mistakes told before queueing: a directory that is no export
+    # domain, one vdsm:kvm cannot write.
+    bad, bad_sd = fx.export_domain(os.path.join(t.base, "not-export"), owner=None)
+    shutil.rmtree(os.path.join(bad, bad_sd, "master"))
+    invalid_spec(t, {"vm_name": "guest", "ova": ova, "export_domain": bad},
+                 "has no master/vms/")
+    ro, _ = fx.export_domain(os.path.join(t.base, "root-export"), owner=None)
+    invalid_spec(t, {"vm_name": "guest", "ova": ova, "export_domain": ro},
+                 "36:36 (vdsm:kvm, as which virt-v2v writes the export domain) cannot write into")
+    convert(t, "realpath-ova-file-to-rhv", {"vm_name": "guest", "ova": ova,
+                                            "export_domain": ed}, client="v2vctl")
+    check_export_domain(t, ed, sd)
 
 
 def path_ova_dir_to_null(t, img):
@@ -302,9 +309,12 @@ def path_vmx_to_qemu(t, img):
     t.check(fx.GUEST_MAC in text, "guest.sh keeps the VMware NIC's MAC", text)
 
 
-def path_vmx_ssh_to_local(t, img):
-    """A .vmx over SSH (ManageIQ's transport) from an sshd on the loopback
-    that takes only the job's key, into -o local."""
+def esxi_over_ssh(t, img):
+    """A VMware host as virt-v2v -i vmx -it ssh reaches it: a VM folder under
+    .../vmfs/volumes/datastore1 served by an sshd on the loopback that takes
+    only a key; the client trusts its host key (known_hosts in a tmpfs over
+    ~/.ssh of the test's own mount namespace: the host's is neither read nor
+    written). Returns (vmx path, port, private key, cleanup)."""
     from v2vdssh import free_port, make_keys, start_sshd
     ds = os.path.join(t.base, "vmfs", "volumes", "datastore1", "guest")
     vmx = fx.datastore_vm(img, ds)
@@ -314,16 +324,84 @@ def path_vmx_ssh_to_local(t, img):
     make_keys(keys, port)
     sshd = start_sshd(keys, port, "PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\n")
     # virt-v2v's scp and nbdkit's ssh plugin check the server's key against
-    # the user's known_hosts, as after a first `ssh` that accepted it. This
-    # known_hosts is in a tmpfs over ~root/.ssh of the test's own mount
-    # namespace: the host's is neither read nor written.
+    # the user's known_hosts, as after a first `ssh` that accepted it.
     ssh_dir = os.path.join(pwd.getpwuid(os.getuid()).pw_dir, ".ssh")
     os.makedirs(ssh_dir, mode=0o700, exist_ok=True)
     subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0700", "v2vd-test-ssh", ssh_dir], check=True)
     shutil.copy(os.path.join(keys, "known_hosts"), os.path.join(ssh_dir, "known_hosts"))
+    with open(os.path.join(keys, "client_key")) as f:
+        key = f.read()
+
+    def cleanup():
+        sshd.terminate()
+        sshd.wait()
+        subprocess.run(["umount", ssh_dir])
+    return vmx, port, key, cleanup
+
+
+def path_vmx_ssh_wrapper(t, img):
+    """VMware over SSH into an export domain, driven as ManageIQ drives a
+    conversion host: its ssh user runs `sudo /usr/bin/virt-v2v-wrapper` with
+    the conversion options (ssh transport, vm_name the .vmx URI, ssh_key,
+    source_disks, network_mappings with MAC and IP) on stdin, then polls the
+    state file over SFTP until the wrapper's job ends (the client and host
+    setup of tests/integration/test_v2vctl_manageiq.py)."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
+    argv, sys.argv = sys.argv, [sys.argv[0], os.environ["V2VCTL"]]
     try:
-        with open(os.path.join(keys, "client_key")) as f:
-            key = f.read()
+        import test_v2vctl_manageiq as miq
+    finally:
+        sys.argv = argv
+    reachable_by_all(t)
+    ed, sd = fx.export_domain(os.path.join(t.base, "export"))
+    vmx, port, key, cleanup = esxi_over_ssh(t, img)
+    wrapper_dir = os.path.join(t.base, "wrapper")
+    miq_sshd = None
+    try:
+        miq_sshd, ssu = miq.setup_host(t, wrapper_dir)
+        host = miq.ConversionHost(ssu)
+        doc = {"vm_name": "ssh://root@127.0.0.1:%d%s" % (port, vmx),
+               "vm_uuid": "42290f6c-0c5d-4a3b-9e8e-000000000777",
+               "conversion_host_uuid": "5f2a1a53-b2c1-4c66-8a53-7d35c4c2a8e1",
+               "transport_method": "ssh", "ssh_key": key,
+               "source_disks": ["[datastore1] guest/guest.vmdk"],
+               "network_mappings": [{"source": "VM Network", "destination": "ovirtmgmt",
+                                     "mac_address": fx.GUEST_MAC, "ip_address": "10.8.1.23"}],
+               "export_domain": ed}
+        task = miq.Task(host, doc, [fx.virtual_size(img)])
+        t0 = time.monotonic()
+        task.run_conversion()
+        t.check_eq(ssu.last_stderr, "", "nothing on the wrapper's stderr (ManageIQ treats stderr as failure)")
+        paths = task.options["virtv2v_wrapper"]
+        t.jobs.append(os.path.basename(os.path.dirname(paths["state_file"])))
+        status = task.poll_until_done(JOB_TIMEOUT, interval=2)
+        log("TIME realpath-vmx-ssh-wrapper %.0f" % (time.monotonic() - t0))
+        v2vlog = host.get_conversion_log(paths["v2v_log"])
+        t.check_eq(status, "succeeded", "ManageIQ's virtv2v_status (v2v log's tail: %s)" % v2vlog[-1500:])
+        seen = sorted(task.seen_percent.get("[datastore1] guest/guest.vmdk", ()))
+        t.check(any(0 < p < 100 for p in seen), "ManageIQ saw the disk's progress between 0 and 100", seen)
+        for what in ("Setting up the source: -i vmx ssh://", "Setting up the destination: -o rhv"):
+            t.check(what in v2vlog, "v2v log fetched over SFTP: %s" % what, v2vlog[-1500:])
+        wlog = host.get_conversion_log(paths["wrapper_log"])
+        t.check("network_mappings[0].ip_address: ignored" in wlog, "wrapper log: ip_address ignored", wlog)
+        check_export_domain(t, ed, sd)
+        ovf = glob.glob(os.path.join(ed, sd, "master", "vms", "*", "*.ovf"))[0]
+        with open(ovf) as f:
+            text = f.read()
+        t.check(fx.GUEST_MAC in text and "ovirtmgmt" in text, "the OVF's NIC: the VMware MAC on ovirtmgmt",
+                text[-1500:])
+    finally:
+        if miq_sshd:
+            miq_sshd.terminate()
+            miq_sshd.wait(10)
+        cleanup()
+
+
+def path_vmx_ssh_to_local(t, img):
+    """A .vmx over SSH (ManageIQ's transport) from an sshd on the loopback
+    that takes only the job's key, into -o local; submitted with v2vctl."""
+    vmx, port, key, cleanup = esxi_over_ssh(t, img)
+    try:
         out = os.path.join(t.base, "out-local")
         os.makedirs(out)
         convert(t, "realpath-vmx-ssh-to-local", {
@@ -336,9 +414,7 @@ def path_vmx_ssh_to_local(t, img):
         macs = [m.get("address") for m in root.iter("mac")]
         t.check(fx.GUEST_MAC in macs, "guest.xml keeps the VMware NIC's MAC", macs)
     finally:
-        sshd.terminate()
-        sshd.wait()
-        subprocess.run(["umount", ssh_dir])
+        cleanup()
 
 
 def path_libvirt_to_libvirt(t, img):
@@ -495,6 +571,7 @@ FUNCS = {
     "realpath-disk-to-vdsm": path_disk_to_vdsm,
     "realpath-in-place": path_in_place,
     "realpath-ova-file-nonroot": path_ova_file_nonroot,
+    "realpath-vmx-ssh-wrapper": path_vmx_ssh_wrapper,
 }
 assert set(FUNCS) == set(PATHS)
 

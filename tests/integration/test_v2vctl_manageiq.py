@@ -522,4 +522,7 @@ def test(t):
             sshd.wait(10)
 
 
-run_test(test)
+# Imported by tests/e2e/test-realpath.py for its ManageIQ client, the
+# conversion host setup and the documents.
+if __name__ == "__main__":
+    run_test(test)
