@@ -468,8 +468,13 @@ def path_libvirtxml_to_kubevirt(t, img):
     with open(yml) as f:
         text = f.read()
     log("  guest.yaml:\n" + "\n".join("    " + l for l in text.splitlines()[:40]))
-    t.check(re.search(r"^kind: VirtualMachine\s*$", text, re.M) is not None, "kind: VirtualMachine", text)
-    t.check(re.search(r"^\s+name: guest\s*$", text, re.M) is not None, "metadata name guest", text)
+    t.check(re.search(r"^apiVersion: kubevirt.io/v1\s*$", text, re.M) is not None and
+            re.search(r"^kind: VirtualMachineInstance\s*$", text, re.M) is not None,
+            "a KubeVirt VirtualMachineInstance (kubevirt.io/v1)", text)
+    t.check(re.search(r"^metadata:\n\s+name: guest\s*$", text, re.M) is not None, "metadata name guest", text)
+    mem = re.search(r"^\s+memory: (\d+)(Mi|Gi)\s*$", text, re.M)
+    t.check(mem is not None and int(mem.group(1)) * (1024 if mem.group(2) == "Gi" else 1) == 1024,
+            "memory: the domain's 1 GiB", mem and mem.group(0))
     t.check(os.path.join(out, "guest-sda") in text, "the YAML points at guest-sda", text)
 
 

@@ -143,7 +143,7 @@ def domain_xml(name, disk, mac, fmt="raw", dom_type="qemu"):
     """A KVM guest as libvirt holds it: one virtio disk on DISK, one NIC."""
     return """<domain type='{t}'>
   <name>{name}</name>
-  <memory unit='MiB'>1024</memory>
+  <memory unit='KiB'>1048576</memory>
   <vcpu>1</vcpu>
   <os><type arch='x86_64' machine='pc'>hvm</type><boot dev='hd'/></os>
   <features><acpi/><apic/></features>
