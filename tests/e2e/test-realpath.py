@@ -442,11 +442,16 @@ def path_libvirt_to_libvirt(t, img):
         t.check("kvmguest-v2v" in names, "the domain kvmguest-v2v is defined", names)
         xml = virsh("dumpxml", "kvmguest-v2v")
         root = ET.fromstring(xml)
-        files = [s.get("file") for s in root.iter("source") if s.get("file")]
-        t.check(len(files) == 1 and files[0].startswith(pool_dir), "its disk is a volume of the pool", files)
-        check_disk(t, files[0], "qcow2", "-o libvirt volume")
+        disks = [d.find("source") for d in root.iter("disk") if d.get("device") == "disk"]
+        log("  kvmguest-v2v's disk sources: %s" % [d.attrib for d in disks if d is not None])
+        t.check(len(disks) == 1 and disks[0] is not None and disks[0].get("pool") == "v2vd" and disks[0].get("volume"),
+                "its one disk is a volume of the pool v2vd (<source pool= volume=>)", xml)
+        vol = disks[0].get("volume")
+        vol_path = virsh("vol-path", "--pool", "v2vd", vol).strip()
+        t.check(os.path.dirname(vol_path) == pool_dir, "the volume %s is in the pool's directory" % vol, vol_path)
+        check_disk(t, vol_path, "qcow2", "-o libvirt volume")
         vols = virsh("vol-list", "v2vd")
-        t.check(os.path.basename(files[0]) in vols, "the pool lists the volume", vols)
+        t.check(vol in vols, "the pool lists the volume", vols)
         macs = [m.get("address") for m in root.iter("mac")]
         t.check("52:54:00:4a:11:22" in macs, "the NIC keeps its MAC", macs)
     finally:
