@@ -533,6 +533,12 @@ def path_ova_file_nonroot(t, img):
     give("v2vdta", home, out, ova)
     os.chmod(ova, 0o600)           # only its owner can read it
     env = fx.v2v_environment()
+    # The test's TMPDIR is root's (with-system-bus makes it 0711); a job of
+    # v2vdta needs a sticky one it can write, as /tmp is on a host.
+    tmp = os.path.join(t.base, "tmp")
+    os.makedirs(tmp)
+    os.chmod(tmp, 0o1777)
+    env["TMPDIR"] = tmp
     os.environ.pop("V2VD_FAKE_V2V", None)
     t.monitor = __import__("v2vdtest").Monitor()
     t.monitor.start()
