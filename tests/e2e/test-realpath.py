@@ -377,7 +377,8 @@ def path_vmx_ssh_wrapper(t, img):
         status = task.poll_until_done(JOB_TIMEOUT, interval=2)
         log("TIME realpath-vmx-ssh-wrapper %.0f" % (time.monotonic() - t0))
         v2vlog = host.get_conversion_log(paths["v2v_log"])
-        t.check_eq(status, "succeeded", "ManageIQ's virtv2v_status (v2v log's tail: %s)" % v2vlog[-1500:])
+        t.check(status == "succeeded", "ManageIQ's virtv2v_status is succeeded", "%s; v2v log's tail:\n%s"
+                % (status, v2vlog[-1500:]))
         seen = sorted(task.seen_percent.get("[datastore1] guest/guest.vmdk", ()))
         t.check(any(0 < p < 100 for p in seen), "ManageIQ saw the disk's progress between 0 and 100", seen)
         for what in ("Setting up the source: -i vmx ssh://", "Setting up the destination: -o rhv"):
