@@ -199,6 +199,9 @@ static int read_owner(int dirfd, int log_fd, Cred *cred, const Cred **ret) {
                 setenv("HOME", cred->home, 1);
                 setenv("USER", cred->name, 1);
                 setenv("LOGNAME", cred->name, 1);
+                /* The daemon's runtime directory is not the owner's: with it
+                 * libguestfs would make its sockets where it cannot. */
+                unsetenv("XDG_RUNTIME_DIR");
         }
         unsetenv("V2VD_RUNNER_UID");
         return 0;
