@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "core/failure.h"
+#include "core/input-checks.h"
 #include "core/progress.h"
 #include "core/spec.h"
 #include "core/v2v-argv.h"
@@ -305,6 +306,12 @@ static void check_input(Check *c, const char *tmpdir) {
         case V2V_INPUT_VDDK:
                 check_vddk(c);
                 break;
+        case V2V_INPUT_VMX: {
+                g_autoptr(GError) e = NULL;
+                if (str(c, "vmx") && !input_check_vmx_disks(str(c, "vmx"), &e))
+                        add(c, "error", "vmx-disk", "vmx", "%s", e->message);
+                break;
+        }
         }
 }
 
@@ -608,9 +615,24 @@ static void check_output(Check *c) {
                 add(c, "info", "remote-not-checked", "rhv_url",
                     "not checked without contacting oVirt: the login, the cluster, the storage domain and its free space");
                 break;
-        case V2V_OUTPUT_RHV:
-                add(c, "info", "remote-not-checked", "export_domain",
-                    "not checked here: the export domain's NFS mount, its free space and its 36:36 ownership");
+        case V2V_OUTPUT_RHV: {
+                const char *ed = str(c, "export_domain");
+                g_autoptr(GError) e = NULL;
+                if (!ed || !g_path_is_absolute(ed)) {
+                        add(c, "info", "remote-not-checked", "export_domain",
+                            "not checked here: the export domain's NFS mount, its free space and its 36:36 ownership");
+                        break;
+                }
+                if (!input_check_export_domain_layout(ed, &e) ||
+                    (geteuid() == 0 && !input_check_export_domain_writable(ed, V2V_VDSM_UID, V2V_VDSM_GID, &e)))
+                        add(c, "error", "export-domain", "export_domain", "%s", e->message);
+                break;
+        }
+        case V2V_OUTPUT_VDSM:
+                check_dir(c, "vdsm_storage_domain");
+                check_dir(c, "vdsm_ovf_dir");
+                break;
+        case V2V_OUTPUT_NULL:
                 break;
         case V2V_OUTPUT_OPENSTACK:
                 add(c, "info", "remote-not-checked", "osp_environment",
