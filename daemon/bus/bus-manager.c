@@ -93,15 +93,9 @@ static int create_job_finish(Manager *m, sd_bus_message *message, const char *te
         }
         if (!spec)
                 return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", gerror->message);
-        {
-                g_autofree char *msg = NULL;
-                r = spec_checks_run(uid, spec, &msg);
-                if (r < 0)
-                        return sd_bus_error_set_errnof(error, r, "cannot check the job's files as uid %u: %s",
-                                                       (unsigned) uid, g_strerror(-r));
-                if (r == 0)
-                        return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", msg);
-        }
+        /* As another uid, its helper ran them (owner_check_spec). */
+        if (!paths_checked && !spec_checks(spec, &gerror))
+                return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", gerror->message);
         if (!m->user_mode && uid != 0 && owner_root_output(spec) &&
             owner_job_uid(m->user_mode, m->root_outputs, uid, spec) != (uid_t) -1)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
@@ -196,7 +190,7 @@ int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text
                         .owner_home = home,
                         .profile_dirs = (const char *const *) m->profile_dirs,
                 };
-                r = owner_check_spec(m->event, uid, text, &ctx, on_spec_checked, c, &c->helper);
+                r = owner_check_spec(m->event, uid, text, &ctx, spec_checks, on_spec_checked, c, &c->helper);
         }
         if (r < 0) {
                 sd_bus_message_unref(c->message);

@@ -68,6 +68,7 @@ static int write_text(int fd, const char *s) {
 typedef struct {
         const char *json;
         const V2vSpecContext *ctx;
+        OwnerSpecCheck extra;
 } SpecCheck;
 
 static int spec_check_child(int out_fd, void *userdata) {
@@ -75,7 +76,7 @@ static int spec_check_child(int out_fd, void *userdata) {
         g_autoptr(GError) error = NULL;
         g_autoptr(V2vSpec) spec = v2v_spec_parse(c->json, c->ctx, &error);
 
-        if (spec)
+        if (spec && (!c->extra || c->extra(spec, &error)))
                 return 0;
         (void) write_text(out_fd, error->message);
         return 1;
@@ -101,9 +102,9 @@ static void on_spec_checked(int status, const char *output, size_t len, void *us
         g_free(c);
 }
 
-int owner_check_spec(sd_event *e, uid_t uid, const char *json, const V2vSpecContext *ctx, OwnerCheckDone done,
-                     void *userdata, Helper **ret) {
-        SpecCheck check = { .json = json, .ctx = ctx };
+int owner_check_spec(sd_event *e, uid_t uid, const char *json, const V2vSpecContext *ctx, OwnerSpecCheck extra,
+                     OwnerCheckDone done, void *userdata, Helper **ret) {
+        SpecCheck check = { .json = json, .ctx = ctx, .extra = extra };
         SpecCheckCall *c = g_new0(SpecCheckCall, 1);
         int r;
 

@@ -35,12 +35,17 @@
  * negative errno when the helper failed. */
 typedef void (*OwnerCheckDone)(int r, const char *message, void *userdata);
 
-/* Parse the spec in a helper with uid's rights; done() follows (unless
- * helper_abandon(*ret)). Returns a negative errno when it could not start
- * (-EUSERS: too many of uid's helpers running, helper.h). The daemon then
- * parses it again itself with ctx->paths_checked set. */
-int owner_check_spec(sd_event *e, uid_t uid, const char *json, const V2vSpecContext *ctx, OwnerCheckDone done,
-                     void *userdata, Helper **ret);
+/* More checks of a parsed spec, run in the same helper after the parse
+ * (job/spec-checks.c): false with error to refuse it. */
+typedef bool (*OwnerSpecCheck)(const V2vSpec *spec, GError **error);
+
+/* Parse the spec in a helper with uid's rights, then run extra (may be
+ * NULL) there; done() follows (unless helper_abandon(*ret)). Returns a
+ * negative errno when it could not start (-EUSERS: too many of uid's
+ * helpers running, helper.h). The daemon then parses it again itself with
+ * ctx->paths_checked set. */
+int owner_check_spec(sd_event *e, uid_t uid, const char *json, const V2vSpecContext *ctx, OwnerSpecCheck extra,
+                     OwnerCheckDone done, void *userdata, Helper **ret);
 
 /* Let uid, and the given reader groups, read a job directory and every
  * file later created in it (access and default ACL, r-x). */
