@@ -10,6 +10,7 @@
 
 #include "bus/bus-access.h"
 #include "bus/bus-job.h"
+#include "bus/bus-limits.h"
 #include "common/v2v-limits.h"
 #include "core/job-id.h"
 #include "job/scheduler.h"
@@ -219,50 +220,7 @@ static int method_set_throttling(sd_bus_message *message, void *userdata, sd_bus
         r = bus_check_job_access(bus_of(j), message, j->record->owner_uid, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
-        r = sd_bus_message_enter_container(message, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        for (;;) {
-                const char *key, *value;
-                uint64_t quota, bytes;
-
-                r = sd_bus_message_enter_container(message, 'e', "sv");
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = sd_bus_message_read(message, "s", &key);
-                if (r < 0)
-                        return r;
-                if (!g_str_equal(key, "cpu") && !g_str_equal(key, "network") && !g_str_equal(key, "disk"))
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "unknown throttling key \"%s\": expected \"cpu\", \"network\" or \"disk\"",
-                                                 key);
-                r = sd_bus_message_read(message, "v", "s", &value);
-                if (r < 0)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "%s: expected a string", key);
-                if (g_str_equal(key, "cpu")) {
-                        if (v2v_cpu_limit_parse(value, 0, &quota) < 0)
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "cpu: expected N%% or \"unlimited\", got \"%s\"", value);
-                        g_free(cpu);
-                        cpu = g_strdup(value);
-                } else {
-                        if (v2v_network_limit_parse(value, &bytes) < 0)
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "%s: expected bytes per second as digits or \"unlimited\", got \"%s\"",
-                                                         key, value);
-                        if (g_str_equal(key, "network"))
-                                network = (int64_t) bytes;
-                        else
-                                disk = (int64_t) bytes;
-                }
-                r = sd_bus_message_exit_container(message);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_exit_container(message);
+        r = bus_read_limits(message, "throttling key", &cpu, &network, &disk, error);
         if (r < 0)
                 return r;
 
