@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <glib.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,57 +107,10 @@ ScopeWatch *scope_watch_free(ScopeWatch *w) {
         return NULL;
 }
 
-/* StartTransientUnit answered with systemd's job; the process is in the
- * scope only when that job is done (JobRemoved). */
-static int on_scope_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        ScopeWait *wait = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
-        const char *path;
-
-        wait->slot = sd_bus_slot_unref(wait->slot);
-        if (e && sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists")) {
-                scope_wait_end(wait, SCOPE_EXISTS, e->message ?: e->name);
-                return 0;
-        }
-        if (e) {
-                scope_wait_end(wait, SCOPE_REFUSED, e->message ?: e->name);
-                return 0;
-        }
-        if (sd_bus_message_read(reply, "o", &path) < 0) {
-                scope_wait_end(wait, SCOPE_BAD_REPLY, "bad reply from systemd");
-                return 0;
-        }
-        wait->job_path = g_strdup(path);
-        return 0;
-}
-
-/* StopUnit answered with its job (JobRemoved ends the wait), or the unit
- * is already gone. */
-static int on_scope_stopping(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
-        ScopeWait *wait = userdata;
-        const sd_bus_error *e = sd_bus_message_get_error(reply);
-        const char *path;
-
-        wait->slot = sd_bus_slot_unref(wait->slot);
-        if (e && sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit")) {
-                scope_wait_end(wait, SCOPE_READY, "gone");
-                return 0;
-        }
-        if (e) {
-                scope_wait_end(wait, SCOPE_REFUSED, e->message ?: e->name);
-                return 0;
-        }
-        if (sd_bus_message_read(reply, "o", &path) < 0) {
-                scope_wait_end(wait, SCOPE_BAD_REPLY, "bad reply from systemd");
-                return 0;
-        }
-        wait->job_path = g_strdup(path);
-        return 0;
-}
-
-int scope_stop_wait(ScopeWatch *w, const char *unit, scope_outcome_t outcome, void *userdata, ScopeWait **ret) {
+/* A wait for unit, not yet in the table (one wait a unit: -EBUSY). */
+static int scope_wait_new(ScopeWatch *w, const char *unit, scope_outcome_t outcome, void *userdata,
+                          ScopeWait **ret) {
         ScopeWait *wait;
-        int r;
 
         if (g_hash_table_contains(w->waits, unit))
                 return -EBUSY;
@@ -165,15 +119,76 @@ int scope_stop_wait(ScopeWatch *w, const char *unit, scope_outcome_t outcome, vo
         wait->unit = g_strdup(unit);
         wait->outcome = outcome;
         wait->userdata = userdata;
-        r = sd_bus_call_method_async(w->bus, &wait->slot, SD_DEST, SD_PATH, SD_IFACE, "StopUnit",
-                                     on_scope_stopping, wait, "ss", unit, "replace");
+        *ret = wait;
+        return 0;
+}
+
+/* r: how sending the wait's call went; on success the wait is in the
+ * table and *ret, else it is freed. */
+static int scope_wait_add(ScopeWait *wait, int r, ScopeWait **ret) {
         if (r < 0) {
                 scope_wait_free(wait);
                 return r;
         }
-        g_hash_table_insert(w->waits, wait->unit, wait);
+        g_hash_table_insert(wait->watch->waits, wait->unit, wait);
         *ret = wait;
         return 0;
+}
+
+/* systemd answered a call with its job (JobRemoved ends the wait), or with
+ * an error other than the one each caller expects. */
+static void scope_wait_queued(ScopeWait *wait, sd_bus_message *reply) {
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+        const char *path;
+
+        if (e) {
+                scope_wait_end(wait, SCOPE_REFUSED, e->message ?: e->name);
+                return;
+        }
+        if (sd_bus_message_read(reply, "o", &path) < 0) {
+                scope_wait_end(wait, SCOPE_BAD_REPLY, "bad reply from systemd");
+                return;
+        }
+        wait->job_path = g_strdup(path);
+}
+
+/* StartTransientUnit answered with systemd's job; the process is in the
+ * scope only when that job is done (JobRemoved). */
+static int on_scope_started(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ScopeWait *wait = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        wait->slot = sd_bus_slot_unref(wait->slot);
+        if (e && sd_bus_error_has_name(e, "org.freedesktop.systemd1.UnitExists"))
+                scope_wait_end(wait, SCOPE_EXISTS, e->message ?: e->name);
+        else
+                scope_wait_queued(wait, reply);
+        return 0;
+}
+
+/* StopUnit answered with its job, or the unit is already gone. */
+static int on_scope_stopping(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        ScopeWait *wait = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(reply);
+
+        wait->slot = sd_bus_slot_unref(wait->slot);
+        if (e && sd_bus_error_has_name(e, "org.freedesktop.systemd1.NoSuchUnit"))
+                scope_wait_end(wait, SCOPE_READY, "gone");
+        else
+                scope_wait_queued(wait, reply);
+        return 0;
+}
+
+int scope_stop_wait(ScopeWatch *w, const char *unit, scope_outcome_t outcome, void *userdata, ScopeWait **ret) {
+        ScopeWait *wait;
+        int r;
+
+        r = scope_wait_new(w, unit, outcome, userdata, &wait);
+        if (r < 0)
+                return r;
+        r = sd_bus_call_method_async(w->bus, &wait->slot, SD_DEST, SD_PATH, SD_IFACE, "StopUnit",
+                                     on_scope_stopping, wait, "ss", unit, "replace");
+        return scope_wait_add(wait, r, ret);
 }
 
 int scope_reset_failed(ScopeWatch *w, const char *unit) {
@@ -258,22 +273,12 @@ int scope_start(ScopeWatch *w, const char *unit, pid_t pid, const char *descript
         ScopeWait *wait;
         int r;
 
-        if (g_hash_table_contains(w->waits, unit))
-                return -EBUSY;
-        wait = g_new0(ScopeWait, 1);
-        wait->watch = w;
-        wait->unit = g_strdup(unit);
-        wait->outcome = outcome;
-        wait->userdata = userdata;
+        r = scope_wait_new(w, unit, outcome, userdata, &wait);
+        if (r < 0)
+                return r;
         r = start_transient_unit(w->bus, unit, pid, description, cpu_quota_per_sec_usec, stop_timeout_usec,
                                  io_devices, io_bytes_per_sec, wait);
-        if (r < 0) {
-                scope_wait_free(wait);
-                return r;
-        }
-        g_hash_table_insert(w->waits, wait->unit, wait);
-        *ret = wait;
-        return 0;
+        return scope_wait_add(wait, r, ret);
 }
 
 static int scope_reply_log(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
@@ -292,7 +297,11 @@ int scope_set_cpu_quota(sd_bus *bus, const char *unit, uint64_t cpu_quota_per_se
                                         "CPUQuotaPerSecUSec", "t", cpu_quota_per_sec_usec);
 }
 
-int scope_set_io_limits(sd_bus *bus, const char *unit, const char *const *devices, uint64_t bytes_per_sec) {
+/* SetUnitProperties (runtime) on unit: the CPU quota if with_cpu
+ * (UINT64_MAX: none), and the disk limits (append_io_limits). */
+static int set_unit_limits(sd_bus *bus, const char *unit, bool with_cpu, uint64_t cpu_quota_per_sec_usec,
+                           const char *const *io_devices, uint64_t io_bytes_per_sec,
+                           sd_bus_message_handler_t callback, void *userdata) {
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL;
         int r;
 
@@ -301,28 +310,7 @@ int scope_set_io_limits(sd_bus *bus, const char *unit, const char *const *device
                 r = sd_bus_message_append(m, "sb", unit, 1);
         if (r >= 0)
                 r = sd_bus_message_open_container(m, 'a', "(sv)");
-        if (r >= 0)
-                r = append_io_limits(m, devices, bytes_per_sec);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return r;
-        return sd_bus_call_async(bus, NULL, m, scope_reply_log,
-                                 g_strdup_printf("setting the disk limits of %s", unit), 0);
-}
-
-int scope_set_slice_limits(sd_bus *bus, const char *slice, uint64_t cpu_quota_per_sec_usec,
-                           const char *const *io_devices, uint64_t io_bytes_per_sec,
-                           sd_bus_message_handler_t callback, void *userdata) {
-        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL;
-        int r;
-
-        r = sd_bus_message_new_method_call(bus, &m, SD_DEST, SD_PATH, SD_IFACE, "SetUnitProperties");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "sb", slice, 1);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "(sv)");
-        if (r >= 0)
+        if (r >= 0 && with_cpu)
                 r = sd_bus_message_append(m, "(sv)", "CPUQuotaPerSecUSec", "t", cpu_quota_per_sec_usec);
         if (r >= 0)
                 r = append_io_limits(m, io_devices, io_bytes_per_sec);
@@ -331,6 +319,22 @@ int scope_set_slice_limits(sd_bus *bus, const char *slice, uint64_t cpu_quota_pe
         if (r < 0)
                 return r;
         return sd_bus_call_async(bus, NULL, m, callback, userdata, 0);
+}
+
+int scope_set_io_limits(sd_bus *bus, const char *unit, const char *const *devices, uint64_t bytes_per_sec) {
+        g_autofree char *what = g_strdup_printf("setting the disk limits of %s", unit);
+        int r;
+
+        r = set_unit_limits(bus, unit, false, 0, devices, bytes_per_sec, scope_reply_log, what);
+        if (r >= 0)
+                g_steal_pointer(&what);
+        return r;
+}
+
+int scope_set_slice_limits(sd_bus *bus, const char *slice, uint64_t cpu_quota_per_sec_usec,
+                           const char *const *io_devices, uint64_t io_bytes_per_sec,
+                           sd_bus_message_handler_t callback, void *userdata) {
+        return set_unit_limits(bus, slice, true, cpu_quota_per_sec_usec, io_devices, io_bytes_per_sec, callback, userdata);
 }
 
 int scope_stop(sd_bus *bus, const char *unit) {
