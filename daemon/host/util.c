@@ -55,27 +55,6 @@ static void log_internalv(int priority, const char *job_id, const char *format, 
                 fprintf(stderr, "v2vd: %s\n", msg);
 }
 
-void log_struct_caller(int priority, const char *job_id, uid_t uid, const char *format, ...) {
-        g_autofree char *msg = NULL;
-        va_list ap;
-
-        if (priority > log_max_priority)
-                return;
-        va_start(ap, format);
-        msg = g_strdup_vprintf(format, ap);
-        va_end(ap);
-        if (!log_to_journal) {
-                fprintf(stderr, "v2vd%s%s%s: %s\n", job_id ? "[job " : "", job_id ?: "", job_id ? "]" : "", msg);
-                return;
-        }
-        if (job_id)
-                sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%i", priority, "V2VD_UID=%u", (unsigned) uid,
-                                "V2VD_JOB=%s", job_id, "SYSLOG_IDENTIFIER=v2vd", NULL);
-        else
-                sd_journal_send("MESSAGE=%s", msg, "PRIORITY=%i", priority, "V2VD_UID=%u", (unsigned) uid,
-                                "SYSLOG_IDENTIFIER=v2vd", NULL);
-}
-
 void log_full(int priority, const char *job_id, const char *format, ...) {
         va_list ap;
 
@@ -84,18 +63,13 @@ void log_full(int priority, const char *job_id, const char *format, ...) {
         va_end(ap);
 }
 
-void log_struct(int priority, const char *job_id, const char *message_id, const char *const *fields,
-                const char *format, ...) {
+/* msg to the journal with the fields (MESSAGE_ID= unless message_id is
+ * NULL), or to stderr as log_full() writes it. */
+static void log_sendv(int priority, const char *job_id, const char *message_id, const char *const *fields,
+                      const char *msg) {
         g_autoptr(GPtrArray) lines = NULL;
         g_autofree struct iovec *iov = NULL;
-        g_autofree char *msg = NULL;
-        va_list ap;
 
-        if (priority > log_max_priority)
-                return;
-        va_start(ap, format);
-        msg = g_strdup_vprintf(format, ap);
-        va_end(ap);
         if (!log_to_journal) {
                 log_full(priority, job_id, "%s", msg);
                 return;
@@ -104,7 +78,8 @@ void log_struct(int priority, const char *job_id, const char *message_id, const 
         g_ptr_array_add(lines, g_strdup_printf("MESSAGE=%s", msg));
         g_ptr_array_add(lines, g_strdup_printf("PRIORITY=%i", priority));
         g_ptr_array_add(lines, g_strdup("SYSLOG_IDENTIFIER=v2vd"));
-        g_ptr_array_add(lines, g_strdup_printf("MESSAGE_ID=%s", message_id));
+        if (message_id)
+                g_ptr_array_add(lines, g_strdup_printf("MESSAGE_ID=%s", message_id));
         if (job_id)
                 g_ptr_array_add(lines, g_strdup_printf("V2VD_JOB=%s", job_id));
         for (size_t i = 0; fields && fields[i]; i++)
@@ -115,6 +90,33 @@ void log_struct(int priority, const char *job_id, const char *message_id, const 
                 iov[i].iov_len = strlen(lines->pdata[i]);
         }
         sd_journal_sendv(iov, (int) lines->len);
+}
+
+void log_struct(int priority, const char *job_id, const char *message_id, const char *const *fields,
+                const char *format, ...) {
+        g_autofree char *msg = NULL;
+        va_list ap;
+
+        if (priority > log_max_priority)
+                return;
+        va_start(ap, format);
+        msg = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        log_sendv(priority, job_id, message_id, fields, msg);
+}
+
+void log_struct_caller(int priority, const char *job_id, uid_t uid, const char *format, ...) {
+        g_autofree char *msg = NULL;
+        g_autofree char *uid_field = NULL;
+        va_list ap;
+
+        if (priority > log_max_priority)
+                return;
+        va_start(ap, format);
+        msg = g_strdup_vprintf(format, ap);
+        va_end(ap);
+        uid_field = g_strdup_printf("V2VD_UID=%u", (unsigned) uid);
+        log_sendv(priority, job_id, NULL, (const char *const[]) { uid_field, NULL }, msg);
 }
 
 int log_error_errno(int r, const char *format, ...) {
