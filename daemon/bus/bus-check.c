@@ -13,6 +13,7 @@
 #include "core/spec.h"
 #include "host/owner.h"
 #include "host/util.h"
+#include "sources/preflight.h"
 
 typedef struct Options {
         int inspect;           /* -1 = not given */
@@ -61,19 +62,7 @@ static int read_options(sd_bus_message *message, Options *o, sd_bus_error *error
 }
 
 static void add(JsonArray *a, const char *severity, const char *code, const char *key, const char *message) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "severity");
-        json_builder_add_string_value(b, severity);
-        json_builder_set_member_name(b, "code");
-        json_builder_add_string_value(b, code);
-        json_builder_set_member_name(b, "key");
-        json_builder_add_string_value(b, key);
-        json_builder_set_member_name(b, "message");
-        json_builder_add_string_value(b, message);
-        json_builder_end_object(b);
-        json_array_add_element(a, json_builder_get_root(b));
+        json_array_add_element(a, preflight_finding(severity, code, key, message));
 }
 
 /* The top-level key a spec error names ("network_mappings[0].type: …"). */
