@@ -218,27 +218,10 @@ void create_calls_abort(Bus *b) {
         }
 }
 
-static gint compare_jobs(gconstpointer a, gconstpointer b) {
-        return job_id_compare((*(Job *const *) a)->id, (*(Job *const *) b)->id);
-}
-
-/* The jobs in the order they were created: ListJobs. */
-static GPtrArray *sorted_jobs(Manager *m) {
-        GPtrArray *a = g_ptr_array_sized_new(g_hash_table_size(m->jobs));
-        GHashTableIter it;
-        gpointer value;
-
-        g_hash_table_iter_init(&it, m->jobs);
-        while (g_hash_table_iter_next(&it, NULL, &value))
-                g_ptr_array_add(a, value);
-        g_ptr_array_sort(a, compare_jobs);
-        return a;
-}
-
 static int method_list_jobs(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Manager *m = ((Bus *) userdata)->manager;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *reply = NULL;
-        g_autoptr(GPtrArray) jobs = sorted_jobs(m);
+        g_autoptr(GPtrArray) jobs = manager_sorted_jobs(m);
         int r;
 
         r = sd_bus_message_new_method_return(message, &reply);

@@ -634,6 +634,22 @@ unsigned manager_queued_of(const Manager *m, uid_t uid) {
         return n;
 }
 
+static gint compare_jobs(gconstpointer a, gconstpointer b) {
+        return job_id_compare((*(Job *const *) a)->id, (*(Job *const *) b)->id);
+}
+
+GPtrArray *manager_sorted_jobs(Manager *m) {
+        GPtrArray *a = g_ptr_array_sized_new(g_hash_table_size(m->jobs));
+        GHashTableIter it;
+        gpointer value;
+
+        g_hash_table_iter_init(&it, m->jobs);
+        while (g_hash_table_iter_next(&it, NULL, &value))
+                g_ptr_array_add(a, value);
+        g_ptr_array_sort(a, compare_jobs);
+        return a;
+}
+
 static int on_status_defer(sd_event_source *s, void *userdata) {
         Manager *m = userdata;
 

@@ -122,6 +122,8 @@ void manager_schedule(Manager *m);
 bool manager_queue_is_full(const Manager *m);
 /* How many of the queued jobs uid owns (max_queued_jobs_per_user=). */
 unsigned manager_queued_of(const Manager *m, uid_t uid);
+/* The jobs (borrowed) in the order they were created. */
+GPtrArray *manager_sorted_jobs(Manager *m);
 /* Running/queued counts changed: the counts_changed event and STATUS= soon. */
 void manager_counts_changed(Manager *m);
 

@@ -5,7 +5,6 @@
 #include <glib.h>
 #include <string.h>
 
-#include "core/job-id.h"
 #include "core/metrics.h"
 #include "core/statefile.h"
 #include "host/file-write.h"
@@ -21,10 +20,6 @@ struct MetricsFile {
         bool write_failed;         /* logged once, until a write works again */
 };
 
-static gint compare_jobs(gconstpointer a, gconstpointer b) {
-        return job_id_compare((*(Job *const *) a)->id, (*(Job *const *) b)->id);
-}
-
 /* Why a failed job failed, as a label value. The seam for a failure code of
  * the job's own: until the job records one, virt-v2v's exit status
  * ("exit_1") or, when it never exited on its own, "unknown". */
@@ -35,7 +30,7 @@ static char *failure_reason(const Job *j) {
 }
 
 char *metrics_text(Manager *m) {
-        g_autoptr(GPtrArray) jobs = g_ptr_array_sized_new(g_hash_table_size(m->jobs));
+        g_autoptr(GPtrArray) jobs = manager_sorted_jobs(m);
         g_autoptr(GPtrArray) reasons = g_ptr_array_new_with_free_func(g_free);
         g_autofree V2vMetricsJob *mj = NULL;
         V2vMetricsHost host = {
@@ -47,13 +42,6 @@ char *metrics_text(Manager *m) {
                 .running = m->n_running,
                 .queued = g_queue_get_length(&m->queue),
         };
-        GHashTableIter it;
-        gpointer value;
-
-        g_hash_table_iter_init(&it, m->jobs);
-        while (g_hash_table_iter_next(&it, NULL, &value))
-                g_ptr_array_add(jobs, value);
-        g_ptr_array_sort(jobs, compare_jobs);
         mj = g_new0(V2vMetricsJob, jobs->len ?: 1);
         for (guint i = 0; i < jobs->len; i++) {
                 Job *j = jobs->pdata[i];
