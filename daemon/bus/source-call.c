@@ -208,6 +208,18 @@ static void on_scope_outcome(ScopeOutcome outcome, const char *detail, void *use
                 send_request(c);
 }
 
+/* How the helper runs virt-v2v (--print-source, the checks): the
+ * request's "virt_v2v" and "environment". */
+static void add_virt_v2v(JsonBuilder *b, Manager *m) {
+        json_builder_set_member_name(b, "virt_v2v");
+        json_builder_add_string_value(b, m->virt_v2v);
+        json_builder_set_member_name(b, "environment");
+        json_builder_begin_array(b);
+        for (char **e = m->extra_env; e && *e; e++)
+                json_builder_add_string_value(b, *e);
+        json_builder_end_array(b);
+}
+
 /* What v2vd-sources gets on stdin: the object exactly as the caller gave
  * it, what to do with it, and for --print-source how to run virt-v2v. */
 static char *helper_request(Manager *m, const char *op, const char *source_json, const char *vm_name,
@@ -227,15 +239,8 @@ static char *helper_request(Manager *m, const char *op, const char *source_json,
         }
         json_builder_set_member_name(b, "source");
         json_builder_add_value(b, json_node_copy(json_parser_get_root(p)));
-        if (print_source) {
-                json_builder_set_member_name(b, "virt_v2v");
-                json_builder_add_string_value(b, m->virt_v2v);
-                json_builder_set_member_name(b, "environment");
-                json_builder_begin_array(b);
-                for (char **e = m->extra_env; e && *e; e++)
-                        json_builder_add_string_value(b, *e);
-                json_builder_end_array(b);
-        }
+        if (print_source)
+                add_virt_v2v(b, m);
         json_builder_end_object(b);
         root = json_builder_get_root(b);
         return json_to_string(root, FALSE);
@@ -466,13 +471,7 @@ int source_call_start_check(Bus *b, sd_bus_message *message, const char *spec_js
         for (char **d = m->profile_dirs; d && *d; d++)
                 json_builder_add_string_value(jb, *d);
         json_builder_end_array(jb);
-        json_builder_set_member_name(jb, "virt_v2v");
-        json_builder_add_string_value(jb, m->virt_v2v);
-        json_builder_set_member_name(jb, "environment");
-        json_builder_begin_array(jb);
-        for (char **e = m->extra_env; e && *e; e++)
-                json_builder_add_string_value(jb, *e);
-        json_builder_end_array(jb);
+        add_virt_v2v(jb, m);
         json_builder_end_object(jb);
         root = json_builder_get_root(jb);
         request = json_to_string(root, FALSE);
