@@ -63,13 +63,17 @@ void log_full(int priority, const char *job_id, const char *format, ...) {
         va_end(ap);
 }
 
-/* msg to the journal with the fields (MESSAGE_ID= unless message_id is
- * NULL), or to stderr as log_full() writes it. */
-static void log_sendv(int priority, const char *job_id, const char *message_id, const char *const *fields,
-                      const char *msg) {
+/* To the journal with the fields (MESSAGE_ID= unless message_id is NULL),
+ * or to stderr as log_full() writes it. */
+static void log_structv(int priority, const char *job_id, const char *message_id, const char *const *fields,
+                        const char *format, va_list ap) {
         g_autoptr(GPtrArray) lines = NULL;
         g_autofree struct iovec *iov = NULL;
+        g_autofree char *msg = NULL;
 
+        if (priority > log_max_priority)
+                return;
+        msg = g_strdup_vprintf(format, ap);
         if (!log_to_journal) {
                 log_full(priority, job_id, "%s", msg);
                 return;
@@ -94,29 +98,20 @@ static void log_sendv(int priority, const char *job_id, const char *message_id, 
 
 void log_struct(int priority, const char *job_id, const char *message_id, const char *const *fields,
                 const char *format, ...) {
-        g_autofree char *msg = NULL;
         va_list ap;
 
-        if (priority > log_max_priority)
-                return;
         va_start(ap, format);
-        msg = g_strdup_vprintf(format, ap);
+        log_structv(priority, job_id, message_id, fields, format, ap);
         va_end(ap);
-        log_sendv(priority, job_id, message_id, fields, msg);
 }
 
 void log_struct_caller(int priority, const char *job_id, uid_t uid, const char *format, ...) {
-        g_autofree char *msg = NULL;
-        g_autofree char *uid_field = NULL;
+        g_autofree char *uid_field = g_strdup_printf("V2VD_UID=%u", (unsigned) uid);
         va_list ap;
 
-        if (priority > log_max_priority)
-                return;
         va_start(ap, format);
-        msg = g_strdup_vprintf(format, ap);
+        log_structv(priority, job_id, NULL, (const char *const[]) { uid_field, NULL }, format, ap);
         va_end(ap);
-        uid_field = g_strdup_printf("V2VD_UID=%u", (unsigned) uid);
-        log_sendv(priority, job_id, NULL, (const char *const[]) { uid_field, NULL }, msg);
 }
 
 int log_error_errno(int r, const char *format, ...) {
