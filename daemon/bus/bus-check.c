@@ -250,28 +250,17 @@ static int start_check(Bus *b, sd_bus_message *message, bool create, sd_bus_erro
                 if (r < 0)
                         return r;
         }
-        if (strlen(text) > V2V_SPEC_MAX_SIZE)
-                return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
-                                         "the spec is %zu bytes, more than %u", strlen(text), V2V_SPEC_MAX_SIZE);
-        r = bus_sender_uid(message, &uid);
+        r = bus_manager_spec_size_bound(text, error);
         if (r < 0)
                 return r;
-        if (create) {
-                r = bus_manager_create_job_bounds(m, text, uid, error);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_message_rewind(message, true);
+        r = bus_sender_uid(message, &uid);
         if (r < 0)
                 return r;
         /* Checking reveals what the caller's paths and sources hold: it
          * needs what creating the job needs. */
-        r = bus_check_action(b, message, V2VD_POLKIT_ACTION_CREATE_JOB, error);
+        r = bus_manager_admit(b, message, text, uid, create, V2VD_POLKIT_ACTION_CREATE_JOB, &text, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        r = sd_bus_message_read(message, "s", &text);
-        if (r < 0)
-                return r;
         if (create && o.check != 1)
                 return bus_manager_create_job(m, message, text, uid, NULL, error);
 

@@ -27,10 +27,19 @@ char *home_of(uid_t uid) {
         return passwd_lookup(uid, &c) < 0 ? NULL : g_strdup(c.home);
 }
 
-int bus_manager_create_job_bounds(Manager *m, const char *text, uid_t uid, sd_bus_error *error) {
+int bus_manager_spec_size_bound(const char *text, sd_bus_error *error) {
         if (strlen(text) > V2V_SPEC_MAX_SIZE)
                 return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
                                          "the spec is %zu bytes, more than %u", strlen(text), V2V_SPEC_MAX_SIZE);
+        return 0;
+}
+
+int bus_manager_create_job_bounds(Manager *m, const char *text, uid_t uid, sd_bus_error *error) {
+        int r;
+
+        r = bus_manager_spec_size_bound(text, error);
+        if (r < 0)
+                return r;
         if (manager_queue_is_full(m))
                 return sd_bus_error_setf(error, V2VD_ERROR_TOO_MANY_JOBS,
                                          "%u jobs are already queued; wait or raise max_queued_jobs",
@@ -42,35 +51,47 @@ int bus_manager_create_job_bounds(Manager *m, const char *text, uid_t uid, sd_bu
         return 0;
 }
 
+int bus_manager_admit(Bus *b, sd_bus_message *message, const char *text, uid_t uid, bool create,
+                      const char *action, const char **ret_text, sd_bus_error *error) {
+        int r;
+
+        if (create) {
+                r = bus_manager_create_job_bounds(b->manager, text, uid, error);
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_rewind(message, true);
+        if (r < 0)
+                return r;
+        r = bus_check_action(b, message, action, error);
+        if (r <= 0)
+                return r;
+        r = sd_bus_message_read(message, "s", ret_text);
+        if (r < 0)
+                return r;
+        return 1;
+}
+
 static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_error *error) {
         Bus *b = userdata;
         const char *text;
         uid_t uid;
         int r;
 
-        /* The caller's bounds first, before polkit is asked (which holds the
-         * message while it answers): the spec's size, the queue. */
         r = sd_bus_message_read(message, "s", &text);
         if (r < 0)
                 return r;
         r = bus_sender_uid(message, &uid);
         if (r < 0)
                 return r;
-        r = bus_manager_create_job_bounds(b->manager, text, uid, error);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_rewind(message, true);
-        if (r < 0)
-                return r;
         /* Starting outside the start window is an administrator's call:
          * manage-any-job, asked in place of create-job (one question per call). */
-        r = bus_check_action(b, message, v2v_spec_text_ignores_window(text) ? V2VD_POLKIT_ACTION_MANAGE_ANY_JOB
-                                                                            : V2VD_POLKIT_ACTION_CREATE_JOB, error);
+        r = bus_manager_admit(b, message, text, uid, true,
+                              v2v_spec_text_ignores_window(text) ? V2VD_POLKIT_ACTION_MANAGE_ANY_JOB
+                                                                 : V2VD_POLKIT_ACTION_CREATE_JOB,
+                              &text, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
-        r = sd_bus_message_read(message, "s", &text);
-        if (r < 0)
-                return r;
         return bus_manager_create_job(b->manager, message, text, uid, NULL, error);
 }
 

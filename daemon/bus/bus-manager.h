@@ -16,6 +16,15 @@ void bus_manager_emit_counts(Bus *b);
 /* What CreateJob refuses before polkit is asked: the spec's size, a full
  * queue, uid's queued jobs. 0 or a negative errno with error set. */
 int bus_manager_create_job_bounds(Manager *m, const char *text, uid_t uid, sd_bus_error *error);
+/* The spec's size alone (what CheckJob refuses first). */
+int bus_manager_spec_size_bound(const char *text, sd_bus_error *error);
+/* The start CreateJob and the checks share, message's spec text read and
+ * the sender uid known: with create, the create bounds (above) before
+ * polkit is asked (which holds the message while it answers); then polkit
+ * about action. As bus_check_action: 1 allowed, with *ret_text the spec
+ * read again (message rewound), 0 polkit asked, <0 with error set. */
+int bus_manager_admit(Bus *b, sd_bus_message *message, const char *text, uid_t uid, bool create,
+                      const char *action, const char **ret_text, sd_bus_error *error);
 /* CreateJob's work once the caller is allowed: validate text as uid's
  * spec, create the job, reply (s id, o job) to message. check_json: the
  * findings it was checked with, kept as the job's check.json (or NULL).
