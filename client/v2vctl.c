@@ -488,15 +488,20 @@ static int call_job_method(Ctl *c, const char *id, const char *method, const cha
         return 0;
 }
 
-static int verb_cancel(Ctl *c, int argc, char **argv) {
+/* call_job_method on each job argv[1..]; the first error. */
+static int call_each_job(Ctl *c, int argc, char **argv, const char *method, const char *what) {
         int ret = 0;
 
         for (int i = 1; i < argc; i++) {
-                int r = call_job_method(c, argv[i], "Cancel", "cancel");
+                int r = call_job_method(c, argv[i], method, what);
                 if (r < 0 && ret == 0)
                         ret = r;
         }
         return ret;
+}
+
+static int verb_cancel(Ctl *c, int argc, char **argv) {
+        return call_each_job(c, argc, argv, "Cancel", "cancel");
 }
 
 static int verb_priority(Ctl *c, int argc, char **argv) {
@@ -525,14 +530,7 @@ static int verb_priority(Ctl *c, int argc, char **argv) {
 }
 
 static int verb_remove(Ctl *c, int argc, char **argv) {
-        int ret = 0;
-
-        for (int i = 1; i < argc; i++) {
-                int r = call_job_method(c, argv[i], "Remove", "remove");
-                if (r < 0 && ret == 0)
-                        ret = r;
-        }
-        return ret;
+        return call_each_job(c, argc, argv, "Remove", "remove");
 }
 
 /* The daemon's own rules (v2v-limits.h): v2vctl refuses exactly what it would. */
@@ -548,9 +546,49 @@ static bool network_limit_is_valid(const char *s) {
         return v2v_network_limit_parse(s, &bytes) >= 0;
 }
 
-static int verb_throttle(Ctl *c, int argc, char **argv) {
+/* --network and --disk, as SetThrottling and SetHostLimits take them. */
+static int check_byte_limits(Ctl *c) {
+        const char *const names[] = { "network", "disk" };
+        const char *const values[] = { c->network, c->disk };
+
+        for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+                if (values[i] && !network_limit_is_valid(values[i])) {
+                        fprintf(stderr, "v2vctl: --%s: expected bytes per second as digits (1048576) or \"unlimited\"; got \"%s\"\n",
+                                names[i], values[i]);
+                        return -EINVAL;
+                }
+        return 0;
+}
+
+/* SetThrottling or SetHostLimits with --cpu, --network and --disk as given;
+ * failed: the start of the error message. */
+static int call_set_limits(Ctl *c, const char *path, const char *interface, const char *method, const char *failed) {
         __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
         __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL;
+        int r;
+
+        r = sd_bus_message_new_method_call(c->bus, &m, V2VD_BUS_NAME, path, interface, method);
+        if (r >= 0)
+                r = sd_bus_message_open_container(m, 'a', "{sv}");
+        if (r >= 0 && c->cpu)
+                r = sd_bus_message_append(m, "{sv}", "cpu", "s", c->cpu);
+        if (r >= 0 && c->network)
+                r = sd_bus_message_append(m, "{sv}", "network", "s", c->network);
+        if (r >= 0 && c->disk)
+                r = sd_bus_message_append(m, "{sv}", "disk", "s", c->disk);
+        if (r >= 0)
+                r = sd_bus_message_close_container(m);
+        if (r < 0) {
+                g_autofree char *ctx = g_strdup_printf("cannot build the %s call", method);
+                return ctl_log_bus_error(c, NULL, r, ctx);
+        }
+        r = sd_bus_call(c->bus, m, 0, &error, NULL);
+        if (r < 0)
+                return ctl_log_bus_error(c, &error, r, failed);
+        return 0;
+}
+
+static int verb_throttle(Ctl *c, int argc, char **argv) {
         g_autofree char *path = NULL, *ctx = NULL;
         int r;
 
@@ -563,38 +601,14 @@ static int verb_throttle(Ctl *c, int argc, char **argv) {
                         c->cpu);
                 return -EINVAL;
         }
-        if (c->network && !network_limit_is_valid(c->network)) {
-                fprintf(stderr, "v2vctl: --network: expected bytes per second as digits (1048576) or \"unlimited\"; got \"%s\"\n",
-                        c->network);
-                return -EINVAL;
-        }
-        if (c->disk && !network_limit_is_valid(c->disk)) {
-                fprintf(stderr, "v2vctl: --disk: expected bytes per second as digits (1048576) or \"unlimited\"; got \"%s\"\n",
-                        c->disk);
-                return -EINVAL;
-        }
+        r = check_byte_limits(c);
+        if (r < 0)
+                return r;
         r = ctl_job_path(c, argv[1], &path);
         if (r < 0)
                 return r;
-        r = sd_bus_message_new_method_call(c->bus, &m, V2VD_BUS_NAME, path, V2VD_JOB_INTERFACE, "SetThrottling");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && c->cpu)
-                r = sd_bus_message_append(m, "{sv}", "cpu", "s", c->cpu);
-        if (r >= 0 && c->network)
-                r = sd_bus_message_append(m, "{sv}", "network", "s", c->network);
-        if (r >= 0 && c->disk)
-                r = sd_bus_message_append(m, "{sv}", "disk", "s", c->disk);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return ctl_log_bus_error(c, NULL, r, "cannot build the SetThrottling call");
-        r = sd_bus_call(c->bus, m, 0, &error, NULL);
-        if (r < 0) {
-                ctx = g_strdup_printf("cannot throttle job %s", argv[1]);
-                return ctl_log_bus_error(c, &error, r, ctx);
-        }
-        return 0;
+        ctx = g_strdup_printf("cannot throttle job %s", argv[1]);
+        return call_set_limits(c, path, V2VD_JOB_INTERFACE, "SetThrottling", ctx);
 }
 
 static int verb_log(Ctl *c, int argc, char **argv) {
@@ -1002,8 +1016,6 @@ static int verb_wrapper(Ctl *c, int argc, char **argv) {
 
 /* SetHostLimits: the budget of all jobs together (v2vd.slice). */
 static int verb_host_limits(Ctl *c, int argc, char **argv) {
-        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
-        __attribute__((cleanup(sd_bus_message_unrefp))) sd_bus_message *m = NULL;
         int r;
 
         if (!c->cpu && !c->network && !c->disk)
@@ -1013,30 +1025,11 @@ static int verb_host_limits(Ctl *c, int argc, char **argv) {
                         c->cpu);
                 return -EINVAL;
         }
-        if ((c->network && !network_limit_is_valid(c->network)) || (c->disk && !network_limit_is_valid(c->disk))) {
-                fprintf(stderr, "v2vctl: --%s: expected bytes per second as digits (1048576) or \"unlimited\"; got \"%s\"\n",
-                        c->network && !network_limit_is_valid(c->network) ? "network" : "disk",
-                        c->network && !network_limit_is_valid(c->network) ? c->network : c->disk);
-                return -EINVAL;
-        }
-        r = sd_bus_message_new_method_call(c->bus, &m, V2VD_BUS_NAME, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE,
-                                           "SetHostLimits");
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && c->cpu)
-                r = sd_bus_message_append(m, "{sv}", "cpu", "s", c->cpu);
-        if (r >= 0 && c->network)
-                r = sd_bus_message_append(m, "{sv}", "network", "s", c->network);
-        if (r >= 0 && c->disk)
-                r = sd_bus_message_append(m, "{sv}", "disk", "s", c->disk);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
+        r = check_byte_limits(c);
         if (r < 0)
-                return ctl_log_bus_error(c, NULL, r, "cannot build the SetHostLimits call");
-        r = sd_bus_call(c->bus, m, 0, &error, NULL);
-        if (r < 0)
-                return ctl_log_bus_error(c, &error, r, "cannot set the host limits");
-        return 0;
+                return r;
+        return call_set_limits(c, V2VD_MANAGER_PATH, V2VD_MANAGER_INTERFACE, "SetHostLimits",
+                               "cannot set the host limits");
 }
 
 static int verb_help(Ctl *c, int argc, char **argv);
