@@ -6,14 +6,9 @@ ext4 here), SetHostLimits changes them live (HostCPULimit, HostDiskLimit),
 "unlimited" removes them, and a bad key or value is refused naming it."""
 import os
 import subprocess
-import sys
 
-from v2vdtest import run_test, make_image, wait_for, busctl, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, get_property
-
-
-def show(unit, prop):
-    return subprocess.run(["systemctl", "--user", "show", "-p", prop, "--value", unit], stdout=subprocess.PIPE,
-                          text=True).stdout.strip()
+from v2vdtest import run_test, make_image, wait_for, busctl, BUS_NAME, MANAGER_PATH, MANAGER_IFACE, get_property, \
+    on_loop_ext4, unit_property
 
 
 def set_host(*kv):
@@ -24,32 +19,13 @@ def set_host(*kv):
 
 
 def test(t):
-    img_file = os.path.join(t.base, "fs.img")
-    with open(img_file, "wb") as f:
-        f.truncate(128 * 1024 * 1024)
-    p = subprocess.run(["losetup", "--find", "--show", img_file], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
-    if p.returncode != 0:
-        # No loop device on this host (an unprivileged container): nothing to test on.
-        print("SKIP: losetup: %s" % p.stderr.strip(), flush=True)
-        sys.exit(77)
-    loop = p.stdout.strip()
-    mnt = os.path.join(t.base, "mnt")
-    os.makedirs(mnt)
-    try:
-        subprocess.run(["mkfs.ext4", "-q", loop], check=True)
-        subprocess.run(["mount", loop, mnt], check=True)
-        body(t, loop, mnt)
-    finally:
-        if t.daemon and t.daemon.running():
-            t.daemon.stop()
-        subprocess.run(["umount", "-l", mnt])
-        subprocess.run(["losetup", "-d", loop])
+    on_loop_ext4(t, 128 * 1024 * 1024, body)
 
 
 def body(t, loop, mnt):
     t.start_daemon(config={"host_cpu": "150%", "host_disk": "10485760"})
-    wait_for(lambda: show("v2vd.slice", "CPUQuotaPerSecUSec") == "1.500000s", 10, "host_cpu on the slice at start")
+    wait_for(lambda: unit_property("v2vd.slice", "CPUQuotaPerSecUSec") == "1.500000s", 10,
+             "host_cpu on the slice at start")
     t.note("host_cpu=150% is the slice's CPUQuotaPerSecUSec from the start")
     t.check_eq(get_property(MANAGER_PATH, MANAGER_IFACE, "HostCPULimit"), "150%", "HostCPULimit")
     t.check_eq(get_property(MANAGER_PATH, MANAGER_IFACE, "HostDiskLimit"), 10485760, "HostDiskLimit")
@@ -57,19 +33,20 @@ def body(t, loop, mnt):
     img = make_image(os.path.join(mnt, "in"), "g", control={"step_delay": 0.02, "copy_seconds": 20})
     job, _ = t.create_job(t.spec_disk(img, out_dir=os.path.join(mnt, "out"), vm_name="g"))
     t.wait_state(job, "running")
-    wait_for(lambda: show("v2vd.slice", "IOReadBandwidthMax") == "%s 10485760" % loop, 10,
+    wait_for(lambda: unit_property("v2vd.slice", "IOReadBandwidthMax") == "%s 10485760" % loop, 10,
              "host_disk on the slice for the job's device")
-    t.check_eq(show("v2vd.slice", "IOWriteBandwidthMax"), "%s 10485760" % loop, "IOWriteBandwidthMax on the slice")
+    t.check_eq(unit_property("v2vd.slice", "IOWriteBandwidthMax"), "%s 10485760" % loop,
+               "IOWriteBandwidthMax on the slice")
 
     set_host(("cpu", "50%"), ("disk", "2097152"))
-    wait_for(lambda: show("v2vd.slice", "CPUQuotaPerSecUSec") == "500ms", 5, "SetHostLimits cpu=50%")
-    wait_for(lambda: show("v2vd.slice", "IOReadBandwidthMax") == "%s 2097152" % loop, 5, "SetHostLimits disk")
+    wait_for(lambda: unit_property("v2vd.slice", "CPUQuotaPerSecUSec") == "500ms", 5, "SetHostLimits cpu=50%")
+    wait_for(lambda: unit_property("v2vd.slice", "IOReadBandwidthMax") == "%s 2097152" % loop, 5, "SetHostLimits disk")
     t.note("SetHostLimits applied live to the slice")
     t.check_eq(get_property(MANAGER_PATH, MANAGER_IFACE, "HostCPULimit"), "50%", "HostCPULimit after SetHostLimits")
     t.check_eq(t.prop(job, "State"), "running", "the running job goes on")
     set_host(("cpu", "unlimited"), ("disk", "unlimited"))
-    wait_for(lambda: show("v2vd.slice", "CPUQuotaPerSecUSec") == "infinity", 5, "no CPU budget left")
-    wait_for(lambda: show("v2vd.slice", "IOReadBandwidthMax") == "", 5, "no disk budget left")
+    wait_for(lambda: unit_property("v2vd.slice", "CPUQuotaPerSecUSec") == "infinity", 5, "no CPU budget left")
+    wait_for(lambda: unit_property("v2vd.slice", "IOReadBandwidthMax") == "", 5, "no disk budget left")
     t.note("unlimited removes both")
     for key, value, want in (("io", "1", "unknown host limit"), ("cpu", "0%", "cpu: expected"),
                              ("disk", "lots", "disk: expected")):

@@ -10,17 +10,10 @@ io.max) and reading the input goes no faster than it."""
 import json
 import os
 import subprocess
-import sys
 import time
 
 from v2vdtest import run_test, make_image, wait_for, job_path, JOB_IFACE, busctl, BUS_NAME, scope_name, \
-    proc_cgroup
-
-
-def show(unit, prop):
-    p = subprocess.run(["systemctl", "--user", "show", "-p", prop, "--value", unit], stdout=subprocess.PIPE,
-                       text=True)
-    return p.stdout.strip()
+    proc_cgroup, on_loop_ext4, unit_property
 
 
 def set_disk(job, value):
@@ -28,27 +21,7 @@ def set_disk(job, value):
 
 
 def test(t):
-    img_file = os.path.join(t.base, "fs.img")
-    with open(img_file, "wb") as f:
-        f.truncate(256 * 1024 * 1024)
-    p = subprocess.run(["losetup", "--find", "--show", img_file], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                       text=True)
-    if p.returncode != 0:
-        # No loop device on this host (an unprivileged container): nothing to test on.
-        print("SKIP: losetup: %s" % p.stderr.strip(), flush=True)
-        sys.exit(77)
-    loop = p.stdout.strip()
-    mnt = os.path.join(t.base, "mnt")
-    os.makedirs(mnt)
-    try:
-        subprocess.run(["mkfs.ext4", "-q", loop], check=True)
-        subprocess.run(["mount", loop, mnt], check=True)
-        body(t, loop, mnt)
-    finally:
-        if t.daemon and t.daemon.running():
-            t.daemon.stop()
-        subprocess.run(["umount", "-l", mnt])
-        subprocess.run(["losetup", "-d", loop])
+    on_loop_ext4(t, 256 * 1024 * 1024, body)
 
 
 def body(t, loop, mnt):
@@ -66,8 +39,8 @@ def body(t, loop, mnt):
     wait_for(lambda: t.prop(job, "Phase").startswith("Copying disk"), 20, "copying")
     unit = scope_name(job)
     want = "%s 1048576" % loop
-    t.check_eq(show(unit, "IOReadBandwidthMax"), want, "IOReadBandwidthMax on the scope")
-    t.check_eq(show(unit, "IOWriteBandwidthMax"), want, "IOWriteBandwidthMax on the scope")
+    t.check_eq(unit_property(unit, "IOReadBandwidthMax"), want, "IOReadBandwidthMax on the scope")
+    t.check_eq(unit_property(unit, "IOWriteBandwidthMax"), want, "IOWriteBandwidthMax on the scope")
     t.check_eq(t.prop(job, "DiskLimit"), 1048576, "DiskLimit")
 
     # Enforced where the controller covers the scope.
@@ -91,14 +64,14 @@ def body(t, loop, mnt):
         t.note("no blkio/io controller for the scope here: enforcement not checked")
 
     set_disk(job, "2097152")
-    wait_for(lambda: show(unit, "IOReadBandwidthMax") == "%s 2097152" % loop, 5, "the new limit on the scope")
+    wait_for(lambda: unit_property(unit, "IOReadBandwidthMax") == "%s 2097152" % loop, 5, "the new limit on the scope")
     t.note("SetThrottling disk=2097152 applied to the running scope")
     with open(os.path.join(t.daemon.job_dir(job), "throttling.json"), "w") as f:
         json.dump({"disk": "3145728"}, f)
-    wait_for(lambda: show(unit, "IOWriteBandwidthMax") == "%s 3145728" % loop, 5, "throttling.json's limit")
+    wait_for(lambda: unit_property(unit, "IOWriteBandwidthMax") == "%s 3145728" % loop, 5, "throttling.json's limit")
     t.note("throttling.json disk=3145728 applied")
     set_disk(job, "unlimited")
-    wait_for(lambda: show(unit, "IOReadBandwidthMax") == "", 5, "no read limit left")
+    wait_for(lambda: unit_property(unit, "IOReadBandwidthMax") == "", 5, "no read limit left")
     t.check_eq(t.prop(job, "DiskLimit"), 0, "DiskLimit 0 (unlimited)")
     busctl("call", BUS_NAME, job_path(job), JOB_IFACE, "Cancel")
     t.wait_finished(job, timeout=60)

@@ -473,6 +473,39 @@ def unit_active_state(unit):
     return ""
 
 
+def unit_property(unit, prop):
+    """A property of a systemd --user unit as systemctl show prints it."""
+    return subprocess.run(["systemctl", "--user", "show", "-p", prop, "--value", unit], stdout=subprocess.PIPE,
+                          text=True).stdout.strip()
+
+
+def on_loop_ext4(t, size, body):
+    """body(t, loop, mnt) with an ext4 file system of size bytes on a loop
+    device mounted at t.base/mnt; the daemon stopped and the device gone
+    after. Skips the test (77) where no loop device can be set up."""
+    img_file = os.path.join(t.base, "fs.img")
+    with open(img_file, "wb") as f:
+        f.truncate(size)
+    p = subprocess.run(["losetup", "--find", "--show", img_file], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    if p.returncode != 0:
+        # No loop device on this host (an unprivileged container): nothing to test on.
+        print("SKIP: losetup: %s" % p.stderr.strip(), flush=True)
+        sys.exit(77)
+    loop = p.stdout.strip()
+    mnt = os.path.join(t.base, "mnt")
+    os.makedirs(mnt)
+    try:
+        subprocess.run(["mkfs.ext4", "-q", loop], check=True)
+        subprocess.run(["mount", loop, mnt], check=True)
+        body(t, loop, mnt)
+    finally:
+        if t.daemon and t.daemon.running():
+            t.daemon.stop()
+        subprocess.run(["umount", "-l", mnt])
+        subprocess.run(["losetup", "-d", loop])
+
+
 def scope_gone(job_id):
     return unit_active_state(scope_name(job_id)) in ("inactive", "failed", "") \
         and not scope_cgroup_dirs(job_id) and not pids_in_scope(job_id)
