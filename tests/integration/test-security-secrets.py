@@ -25,7 +25,7 @@ import subprocess
 import uuid
 
 from v2vdtest import (run_test, call, get_all, make_image, MANAGER_PATH, MANAGER_IFACE, OM_IFACE,
-                      JOB_IFACE, job_path, log, wait_for)
+                      JOB_IFACE, job_path, log, wait_for, write_luks_vault, RHV_OUTPUT)
 
 
 def marker(tag):
@@ -117,11 +117,8 @@ def test(t):
                                               "fail_at": "Copying disk 1/1", "fail_after_copy_frac": 0.5})
     hang_img = make_image(imgs, "hangguest", {"step_delay": 0.2, "hang_at": "Copying disk 1/1"})
     vault = os.path.join(t.base, "luks-vault.json")
-    with open(os.open(vault, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-        json.dump({"okguest": [{"device": "/dev/sda1", "key": M["LUKS1"]},
-                               {"device": "/dev/sda2", "key": M["LUKS2"]}]}, f)
-    rhv = {"rhv_url": "https://engine.example.com/ovirt-engine/api", "rhv_cluster": "Default",
-           "rhv_storage": "data", "insecure_connection": True}
+    write_luks_vault(vault, "okguest", [M["LUKS1"], M["LUKS2"]])
+    rhv = RHV_OUTPUT
     specs = [
         ("succeeds", {"vm_name": "okguest", "disk": [ok_img], "rhv_password": M["RHV1"],
                       "luks_keys_vault": vault, **rhv}),

@@ -11,7 +11,7 @@ import json
 import os
 import tarfile
 
-from v2vdtest import run_test, make_image, call, job_path, JOB_IFACE
+from v2vdtest import run_test, make_image, call, job_path, JOB_IFACE, write_luks_vault, RHV_OUTPUT
 from test_v2vctl_common import ctl, ok, write_spec
 
 
@@ -34,11 +34,8 @@ def test(t):
     out = os.path.join(t.base, "out")
     os.makedirs(out)
     vault = os.path.join(t.base, "luks-vault.json")
-    with open(os.open(vault, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
-        json.dump({"okguest": [{"device": "/dev/sda1", "key": M["LUKS1"]},
-                               {"device": "/dev/sda2", "key": M["LUKS2"]}]}, f)
-    rhv = {"rhv_url": "https://engine.example.com/ovirt-engine/api", "rhv_cluster": "Default",
-           "rhv_storage": "data", "insecure_connection": True}
+    write_luks_vault(vault, "okguest", [M["LUKS1"], M["LUKS2"]])
+    rhv = RHV_OUTPUT
     specs = {
         "ok": {"vm_name": "okguest", "disk": [ok_img], "output_dir": out, "luks_keys_vault": vault},
         "osp": {"vm_name": "failguest", "disk": [fail_img], "osp_server_id": "srv-1",

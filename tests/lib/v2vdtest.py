@@ -506,6 +506,19 @@ def on_loop_ext4(t, size, body):
         subprocess.run(["losetup", "-d", loop])
 
 
+# An -o rhv target that never needs to answer (the fake virt-v2v does not
+# connect): the keys a spec with rhv_password needs besides it.
+RHV_OUTPUT = {"rhv_url": "https://engine.example.com/ovirt-engine/api", "rhv_cluster": "Default",
+              "rhv_storage": "data", "insecure_connection": True}
+
+
+def write_luks_vault(path, vm_name, keys):
+    """A luks_keys_vault file (0600) giving vm_name keys for /dev/sda1, /dev/sda2, ..."""
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as f:
+        json.dump({vm_name: [{"device": "/dev/sda%d" % (i + 1), "key": k} for i, k in enumerate(keys)]}, f)
+    return path
+
+
 def scope_gone(job_id):
     return unit_active_state(scope_name(job_id)) in ("inactive", "failed", "") \
         and not scope_cgroup_dirs(job_id) and not pids_in_scope(job_id)
