@@ -1006,10 +1006,30 @@ static const OvaMember *find_suffix(OvaArchive *a, const char *dir, const char *
         return best;
 }
 
+/* The ovf's manifest: NAME.mf beside NAME.ovf, else any .mf in its
+ * directory (NULL if none); *ret_dir the directory ("" at the top). */
+static const OvaMember *find_manifest(OvaArchive *a, const OvaMember *ovf, char **ret_dir) {
+        g_autofree char *dir = g_path_get_dirname(ovf->name);
+        g_autofree char *base = NULL, *mf_name = NULL;
+        const OvaMember *mf;
+
+        if (g_str_equal(dir, ".")) {
+                g_free(dir);
+                dir = g_strdup("");
+        }
+        base = g_strndup(ovf->name, strlen(ovf->name) - 4);
+        mf_name = g_strconcat(base, ".mf", NULL);
+        mf = find_member(a, mf_name);
+        if (!mf)
+                mf = find_suffix(a, dir, ".mf");
+        *ret_dir = g_steal_pointer(&dir);
+        return mf;
+}
+
 JsonNode *ova_inspect(OvaArchive *a, GError **error) {
         static const char *const kinds[] = { "tar", "zip", "directory" };
         const OvaMember *ovf, *mf;
-        g_autofree char *ovf_text = NULL, *dir = NULL, *base = NULL, *mf_name = NULL;
+        g_autofree char *ovf_text = NULL, *dir = NULL;
         g_autoptr(JsonNode) vm = NULL;
         g_autoptr(JsonBuilder) b = json_builder_new();
         g_autoptr(GList) members = NULL;
@@ -1030,16 +1050,7 @@ JsonNode *ova_inspect(OvaArchive *a, GError **error) {
                 g_prefix_error(error, "%s: ", ovf->name);
                 return NULL;
         }
-        dir = g_path_get_dirname(ovf->name);
-        if (g_str_equal(dir, ".")) {
-                g_free(dir);
-                dir = g_strdup("");
-        }
-        base = g_strndup(ovf->name, strlen(ovf->name) - 4);
-        mf_name = g_strconcat(base, ".mf", NULL);
-        mf = find_member(a, mf_name);
-        if (!mf)
-                mf = find_suffix(a, dir, ".mf");
+        mf = find_manifest(a, ovf, &dir);
 
         o = json_node_get_object(vm);
         disks = json_object_get_array_member(o, "disks");
@@ -1085,19 +1096,10 @@ JsonNode *ova_inspect(OvaArchive *a, GError **error) {
 
 gboolean ova_check_manifest(OvaArchive *a, guint64 hash_limit, GError **error) {
         const OvaMember *ovf = find_suffix(a, NULL, ".ovf"), *mf;
-        g_autofree char *dir = NULL, *base = NULL, *mf_name = NULL;
+        g_autofree char *dir = NULL;
 
         if (!ovf)
                 return TRUE;    /* no manifest to hold it to */
-        dir = g_path_get_dirname(ovf->name);
-        if (g_str_equal(dir, ".")) {
-                g_free(dir);
-                dir = g_strdup("");
-        }
-        base = g_strndup(ovf->name, strlen(ovf->name) - 4);
-        mf_name = g_strconcat(base, ".mf", NULL);
-        mf = find_member(a, mf_name);
-        if (!mf)
-                mf = find_suffix(a, dir, ".mf");
+        mf = find_manifest(a, ovf, &dir);
         return !mf || verify_manifest(a, mf, dir, hash_limit, NULL, error);
 }
