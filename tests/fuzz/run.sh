@@ -34,7 +34,7 @@ cflags=(-std=gnu11 -g -O1 -D_GNU_SOURCE -fno-omit-frame-pointer
 rules="$top/daemon/common/json-text.c $top/daemon/common/limits-json.c $top/daemon/common/v2v-limits.c"
 declare -A sources=(
     [spec]="$top/daemon/core/spec.c $top/daemon/core/v2v-argv.c $top/daemon/core/json-check.c $rules"
-    [progress]="$top/daemon/core/progress.c $top/daemon/core/json-check.c"
+    [progress]="$top/daemon/core/progress.c $top/daemon/core/json-check.c $top/daemon/common/text-escape.c"
     [ova]="$top/daemon/sources/ova.c $top/daemon/sources/xml-util.c $top/daemon/sources/sources.c $top/daemon/core/json-check.c"
 )
 
