@@ -2,7 +2,7 @@
 """The Cockpit page in a real browser: a real cockpit-ws and
 cockpit-bridge, headless Debian Chromium driven by playwright-core, v2vd
 --system on the private system bus of tests/lib/with-system-bus (the page's
-default bus: "system"), and the fake virt-v2v.
+default bus: "system"), and the fake virt-v2v (convert-libvirt: the real one).
 
     test-cockpit-page.py main     list, live progress, expand, throttle (CPULimit
                                   checked over D-Bus), log, v2vctl command,
@@ -15,6 +15,15 @@ default bus: "system"), and the fake virt-v2v.
                                   one it allows (v2vdtb) starts a conversion
                                   and cancels root's job
     test-cockpit-page.py load     300 jobs: all listed, the page stays quick
+    test-cockpit-page.py preflight a failed job's Failure and diagnostics, the
+                                  dialog's Check
+    test-cockpit-page.py convert-libvirt
+                                  the REAL virt-v2v: a shut-off guest of a
+                                  private libvirtd (qemu:///system) picked in
+                                  the dialog's VM picker, checked, converted
+                                  into a local directory while the row shows
+                                  its progress and phases (e2e suite: root,
+                                  the guest image, 2-4 minutes under TCG)
 
 Every scenario ends with no console error and no CSP violation.
 """
@@ -647,17 +656,182 @@ def scenario_preflight(t):
     no_page_errors(t, b)
 
 
+# What the page showed of one job while it ran: a MutationObserver keeps
+# every change of the row's state, phase, bar and last message, so a value
+# the page showed between two of the test's looks is not missed.
+RECORD_ROW = """s => {
+    window.v2vSeen = [];
+    const t0 = performance.now();
+    const rec = () => {
+        const r = document.querySelector(s);
+        if (!r)
+            return;
+        const bar = r.querySelector('.v2v-progress-cell [role=progressbar]');
+        const msg = r.querySelector('.v2v-last-message');
+        const now = { t: Math.round(performance.now() - t0) / 1000, state: r.dataset.state, phase: r.querySelector('.v2v-phase').innerText,
+                      progress: bar ? Number(bar.getAttribute('aria-valuenow')) : null,
+                      message: msg ? msg.innerText : null };
+        const last = window.v2vSeen[window.v2vSeen.length - 1];
+        if (!last || Object.keys(now).some(k => k !== 't' && now[k] !== last[k]))
+            window.v2vSeen.push(now);
+    };
+    new MutationObserver(rec).observe(document.body, { subtree: true, childList: true, attributes: true,
+                                                       characterData: true });
+    rec();
+}"""
+
+
+def scenario_convert_libvirt(t):
+    """As a user converts a KVM guest of this host: the dialog lists the VMs
+    of qemu:///system, the guest is picked and its details shown, Check, then
+    Start; the row follows the real virt-v2v to "succeeded"."""
+    import v2vdfixtures as fx
+    from v2vdlibvirt import Libvirtd, domain_xml
+    img = fx.guest_image()
+    t.check(os.path.isfile(img), "guest image %s exists" % img)
+    # the domain's disk: a qcow2 overlay, so the cached image stays pristine
+    disk = os.path.join(t.base, "kvmguest.qcow2")
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b", img, disk], check=True)
+    out = os.path.join(t.base, "out")
+    os.makedirs(out)
+    shots = screenshot_dir()
+    lv = Libvirtd(os.path.join(t.base, "libvirt")).start()
+    t.libvirtd = lv
+    lv.define_domain(domain_xml("kvmguest", disk, "52:54:00:4b:22:33", fmt="qcow2"))
+    t.daemon.start()
+    log("  daemon --system started (pid %d), the real virt-v2v" % t.daemon.proc.pid)
+
+    b = start(t)
+    b.wait_text(".v2v-empty", "No conversions yet")
+    open_dialog(b)
+    b.select("#v2v-field-input", "libvirt")
+    b.fill("#v2v-field-libvirt_uri", "qemu:///system")
+    b.click(".v2v-list-vms")
+    b.wait_visible("select#v2v-field-vm_name", timeout=120)
+    options = b.eval("() => [...document.querySelectorAll('select#v2v-field-vm_name option')]"
+                     ".filter(o => o.value).map(o => [o.value, o.innerText])")
+    t.check_eq(options, [["kvmguest", "kvmguest (shutoff)"]], "the VM picker offers the libvirtd's guest, shut off")
+    b.select("select#v2v-field-vm_name", "kvmguest")
+    b.wait_visible(".v2v-new-dialog .v2v-vm-details", timeout=120)
+    b.wait_text(".v2v-new-dialog .v2v-vm-details", disk, timeout=60)
+    details = b.text(".v2v-new-dialog .v2v-vm-details")
+    log("  the picked VM's details: %s" % details.replace("\n", " | "))
+    t.check("52:54:00:4b:22:33" in details, "the picked VM's details: its disk and NIC", details)
+    b.fill("#v2v-field-output_dir", out)
+    b.select("#v2v-field-output_format", "qcow2")
+    b.click(".v2v-new-dialog .v2v-check")
+    b.wait_visible(".v2v-new-dialog .v2v-findings", timeout=300)
+    findings = b.text(".v2v-new-dialog .v2v-findings")
+    log("  Check: %s" % findings.replace("\n", " | "))
+    t.check("no error" in findings, "Check finds no error", findings)
+    b.eval("() => { document.querySelector('.v2v-new-dialog .pf-v5-c-modal-box__body').scrollTop = 0; }")
+    b.screenshot(os.path.join(shots, "convert-libvirt-dialog.png"), ".v2v-new-dialog")
+    b.click(".v2v-new-dialog .v2v-submit")
+    b.wait_gone(".v2v-new-dialog", timeout=60)
+    t0 = time.monotonic()
+    with open(t.daemon.config_path) as f:
+        conf = f.read()
+    t.check("virt_v2v=" not in conf and "V2VD_VIRT_V2V" not in t.daemon.env,
+            "the daemon runs the real virt-v2v (no virt_v2v key, no V2VD_VIRT_V2V)", conf)
+    jobs = [j for j in call(MANAGER_PATH, MANAGER_IFACE, "ListJobs")[0] if j[3] == "kvmguest"]
+    t.check_eq(len(jobs), 1, "one job created from the dialog")
+    job_id = jobs[0][0]
+    t.jobs.append(job_id)
+    spec = json.loads(get_property(job_path(job_id), JOB_IFACE, "Spec"))
+    t.check_eq(spec, {"vm_name": "kvmguest", "libvirt_uri": "qemu:///system", "output_dir": out,
+                      "output_format": "qcow2"}, "the dialog's spec")
+
+    b.wait_visible(row(job_id))
+    expand(b, job_id)
+    b.eval(RECORD_ROW, row(job_id))
+    # the running row while virt-v2v converts the guest (the longest phase
+    # under TCG, tens of seconds): its screenshot
+    b.wait_js("s => { const r = document.querySelector(s); if (!r) return false;"
+              " const ph = r.querySelector('.v2v-phase').innerText;"
+              " return r.dataset.state !== 'running' || ph.startsWith('Converting') || ph.startsWith('Copying'); }",
+              row(job_id), timeout=1200)
+    t.check_eq(row_state(b, job_id), "running", "the row shows the job running while virt-v2v converts")
+    b.screenshot(os.path.join(shots, "convert-libvirt-running.png"), row(job_id))
+    wait_for(lambda: row_state(b, job_id) in ("succeeded", "failed", "cancelled"), 1400,
+             "the row of the job ends", interval=2)
+    elapsed = time.monotonic() - t0
+    log("TIME cockpit-page-convert-libvirt conversion %.0f s" % elapsed)
+    b.screenshot(os.path.join(shots, "convert-libvirt-done.png"), row(job_id))
+    state = row_state(b, job_id)
+    if state != "succeeded":
+        log_file = get_property(job_path(job_id), JOB_IFACE, "LogFile")
+        try:
+            with open(log_file, errors="replace") as f:
+                tail = "".join(f.readlines()[-60:])
+        except OSError as e:
+            tail = str(e)
+        t.check_eq(state, "succeeded", "the row ends succeeded",
+                   "LastMessage %s\n---- v2v.log:\n%s" % (get_property(job_path(job_id), JOB_IFACE, "LastMessage"),
+                                                         tail))
+    t.check(True, "the row ends succeeded (%.0f s)" % elapsed)
+
+    seen = b.eval("() => window.v2vSeen")
+    log("  the row as the page showed it (s after the job's row appeared: state, progress, phase):")
+    for i, x in enumerate(seen):
+        if i == 0 or (x["state"], x["progress"], x["phase"]) != (seen[i - 1]["state"], seen[i - 1]["progress"],
+                                                                  seen[i - 1]["phase"]):
+            log("    %6.1f %-9s %6s %s" % (x["t"], x["state"], x["progress"], x["phase"][:70]))
+    between = sorted({x["progress"] for x in seen if x["progress"] is not None and 0 < x["progress"] < 100})
+    log("  progress values shown between 0 and 100: %s" % between)
+    t.check(len(between) >= 1, "the bar showed a value strictly between 0 and 100", seen[-20:])
+    progresses = [x["progress"] for x in seen if x["progress"] is not None]
+    t.check(progresses == sorted(progresses), "the bar never went back", progresses)
+    t.check_eq(progresses[-1], 100, "the bar ends at 100")
+    phases = [x["phase"] for x in seen if x["state"] == "running" and x["phase"]]
+    t.check(len(set(phases)) >= 3 and any(p.startswith("Copying disk 1/1") for p in phases),
+            "the phase changed while it ran, through \"Copying disk 1/1\"", sorted(set(phases)))
+    messages = {x["message"] for x in seen if x["message"] and x["message"] != "—"}
+    t.check(len(messages) >= 2, "the last message changed while it ran (%d messages)" % len(messages),
+            sorted(messages))
+    t.check_eq(get_property(job_path(job_id), JOB_IFACE, "ReturnCode"), 0, "ReturnCode over D-Bus")
+
+    st = t.daemon.state(job_id)
+    t.check(st.get("finished") is True and st.get("return_code") == 0 and "failed" not in st,
+            "state.json: finished, return_code 0", st)
+    out_disk = os.path.join(out, "kvmguest-sda")
+    t.check(os.path.isfile(out_disk), "the output disk kvmguest-sda is written", os.listdir(out))
+    p = subprocess.run(["qemu-img", "info", "--output=json", out_disk], stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True)
+    t.check(p.returncode == 0, "qemu-img info reads it", p.stderr)
+    info = json.loads(p.stdout)
+    t.check_eq((info.get("format"), info.get("virtual-size")), ("qcow2", fx.virtual_size(img)),
+               "the output disk: qcow2, the guest's size")
+    xml_path = os.path.join(out, "kvmguest.xml")
+    t.check(os.path.isfile(xml_path), "kvmguest.xml is written", os.listdir(out))
+    import xml.etree.ElementTree as ET
+    root = ET.parse(xml_path).getroot()
+    t.check_eq(root.findtext("name"), "kvmguest", "kvmguest.xml names the domain")
+    sources = [d.find("source").get("file") for d in root.iter("disk")
+               if d.get("device") == "disk" and d.find("source") is not None]
+    t.check_eq(sources, [out_disk], "its disk is the output disk")
+    no_page_errors(t, b)
+
+
 def test(t):
     t.ws = None
     t.browser = None
     t.servers, t.browsers = [], []
-    d = SystemDaemon(os.path.join(t.base, "daemon"))
-    t.daemon = d
-    d.start()
-    log("  daemon --system started (pid %d)" % d.proc.pid)
+    t.libvirtd = None
+    if SCENARIO == "convert-libvirt":
+        # the real virt-v2v under TCG, with the suite's shared appliance
+        # cache; the scenario starts the daemon once its libvirtd is up
+        import v2vdfixtures as fx
+        os.environ.pop("V2VD_FAKE_V2V", None)
+        os.environ.pop("V2VD_VIRT_V2V", None)
+        t.daemon = SystemDaemon(os.path.join(t.base, "daemon"), config={"max_running_jobs": 1},
+                                environment=fx.v2v_environment())
+    else:
+        t.daemon = SystemDaemon(os.path.join(t.base, "daemon"))
+        t.daemon.start()
+        log("  daemon --system started (pid %d)" % t.daemon.proc.pid)
     try:
         {"main": scenario_main, "users": scenario_users, "load": scenario_load,
-         "preflight": scenario_preflight}[SCENARIO](t)
+         "preflight": scenario_preflight, "convert-libvirt": scenario_convert_libvirt}[SCENARIO](t)
     except Exception:
         for b in t.browsers:
             log_console(b)
@@ -669,6 +843,8 @@ def test(t):
             b.close()
         for ws in t.servers:
             ws.stop()
+        if t.libvirtd:
+            t.libvirtd.stop()
 
 
 run_test(test, "cockpit-page-" + SCENARIO)
