@@ -810,6 +810,7 @@ def scenario_convert_libvirt(t):
                if d.get("device") == "disk" and d.find("source") is not None]
     t.check_eq(sources, [out_disk], "its disk is the output disk")
     no_page_errors(t, b)
+    t.assert_no_leftovers()
 
 
 def test(t):
