@@ -16,7 +16,9 @@
 #     `meson install`, its rootfs tar built in the background with step 2)
 #     (the browser suite, tests/browser, runs with unit and integration in
 #     build/: the Cockpit page is built there with -Dcockpit=enabled, its
-#     npm packages fetched by `npm ci` into the build directory)
+#     npm packages fetched by `npm ci` into the build directory; but its
+#     cockpit-page-convert-libvirt, the real virt-v2v, is of the e2e suite
+#     too and runs in the e2e pass)
 #  6. a summary of every meson-logs/testlog-*.json of both builds, ending
 #     with the line `N passed, N failed, N skipped`
 #
