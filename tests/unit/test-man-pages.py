@@ -6,7 +6,7 @@
   their arguments), signals and properties (with type and "const") of
   dbus/org.v2vd.V2V1.xml, and each member has its own paragraph; every
   error name the daemon sends and every polkit action of the policy file is
-  described there.
+  described there; the bus policy lets each method through.
 - The [daemon] keys the daemon parses (the key file reads in the C sources)
   are exactly those v2vd.conf(5) describes, those v2vd(8) lists and those
   `v2vd --help` names.
@@ -119,6 +119,21 @@ policy = (top / "dbus" / "org.v2vd.V2V1.policy").read_text()
 for action in re.findall(r'<action id="([^"]+)"', policy):
     check(re.search(r"^\.B " + re.escape(action) + "$", api, re.M) is not None,
           f"org.v2vd.V2V1(5) describes polkit action {action}")
+# The page says the bus policy lets every method through (the daemon asks
+# polkit): the default context of dbus/org.v2vd.V2V1.conf allows each method
+# of the XML by interface and member.
+conf = ET.parse(top / "dbus" / "org.v2vd.V2V1.conf").getroot()
+allowed = set()
+for pol in conf.iter("policy"):
+    if pol.get("context") == "default":
+        for a in pol.iter("allow"):
+            if a.get("send_destination") == "org.v2vd.V2V1" and a.get("send_interface"):
+                allowed.add((a.get("send_interface"), a.get("send_member")))
+for iface in xml.iter("interface"):
+    for m in iface.iter("method"):
+        name = iface.get("name")
+        check((name, m.get("name")) in allowed or (name, None) in allowed,
+              f"the bus policy (org.v2vd.V2V1.conf) lets {name}.{m.get('name')} through to the daemon")
 
 # ------------------------------------------------------------- the job spec
 # Every key daemon/core/spec.c accepts (its key tables) is described in
