@@ -51,6 +51,16 @@ int bus_manager_create_job_bounds(Manager *m, const char *text, uid_t uid, sd_bu
         return 0;
 }
 
+int bus_manager_helpers_busy(int r, uid_t uid, sd_bus_error *error) {
+        if (r == -EUSERS)
+                return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
+                                         "%u of uid %u's calls are being checked or answered by a helper already; "
+                                         "wait for them", HELPERS_PER_UID, (unsigned) uid);
+        return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
+                                 "%u calls (of all users) are being checked or answered by a helper already; "
+                                 "try again later (uid %u)", HELPERS_MAX, (unsigned) uid);
+}
+
 int bus_manager_admit(Bus *b, sd_bus_message *message, const char *text, uid_t uid, bool create,
                       const char *action, const char **ret_text, sd_bus_error *error) {
         int r;
@@ -220,10 +230,7 @@ int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text
                 g_free(c->check_json);
                 g_free(c);
                 if (r == -EUSERS || r == -EAGAIN)
-                        return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
-                                                 "%s of uid %u's calls are being checked already; wait for them",
-                                                 r == -EUSERS ? "too many" : "too many (of all users)",
-                                                 (unsigned) uid);
+                        return bus_manager_helpers_busy(r, uid, error);
                 return sd_bus_error_set_errnof(error, r, "cannot check the spec as uid %u: %s", (unsigned) uid,
                                                g_strerror(-r));
         }

@@ -32,6 +32,9 @@ int bus_manager_admit(Bus *b, sd_bus_message *message, const char *text, uid_t u
  * reply (or error) goes out when it ends. */
 int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text, uid_t uid, const char *check_json,
                            sd_bus_error *error);
+/* The LimitsExceeded error of a call refused because helper_start() or
+ * helper_slot_take() said R (-EUSERS: uid's helpers, -EAGAIN: all). */
+int bus_manager_helpers_busy(int r, uid_t uid, sd_bus_error *error);
 /* uid's home directory (NULL if unknown). */
 char *home_of(uid_t uid);
 /* Drop the job creations whose spec check is still running (their

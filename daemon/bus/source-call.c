@@ -11,6 +11,7 @@
 #include "bus/bounds.h"
 #include "bus/bus-access.h"
 #include "bus/bus-check.h"
+#include "bus/bus-manager.h"
 #include "bus/source-call.h"
 #include "common/bus-names.h"
 #include "host/cred.h"
@@ -31,6 +32,7 @@ typedef struct SourceCall {
         char *what;                     /* "ListSourceVMs test:///default", for messages */
         unsigned timeout_sec;
         uid_t uid;                      /* the caller */
+        bool slot;                      /* counts as one of uid's helpers (helper_slot_take) */
         pid_t pid;
         int in_fd;                      /* the helper's stdin until the request is written */
         char *request;                  /* holds the password: wiped */
@@ -64,6 +66,8 @@ static void source_call_free(SourceCall *c) {
                 g_string_free(c->out, TRUE);
         if (c->check_findings)
                 json_node_unref(c->check_findings);
+        if (c->slot)
+                helper_slot_release(c->uid);
         g_free(c->what);
         g_free(c);
 }
@@ -270,6 +274,8 @@ static char **helper_environment(const Cred *cred) {
 static int spawn_helper(SourceCall *c, const Cred *cred) {
         g_autofree char *helper = find_libexec_program("V2VD_SOURCES_HELPER", "v2vd-sources");
         g_auto(GStrv) env = helper_environment(cred);
+        /* the method alone: the rest of what may name a source's user */
+        g_autofree char *what = g_strdup_printf("v2vd-sources for %.*s", (int) strcspn(c->what, " "), c->what);
         char *argv[] = { (char *) "v2vd-sources", NULL };
         SpawnOptions o = {
                 .path = helper,
@@ -287,27 +293,21 @@ static int spawn_helper(SourceCall *c, const Cred *cred) {
         c->pid = child.pid;
         c->in_fd = child.stdin_fd;
         c->out_fd = child.stdout_fd;
-        r = helper_stderr_watch(c->bus->manager->event, child.stderr_fd, c->uid, "v2vd-sources", NULL);
+        r = helper_stderr_watch(c->bus->manager->event, child.stderr_fd, c->uid, what, NULL);
         if (r < 0)
                 log_warning("cannot follow the stderr of v2vd-sources: %s", g_strerror(-r));
         return 0;
 }
 
-/* The caller's bounds: SOURCE_CALLS_MAX in all, SOURCE_CALLS_PER_CALLER
- * each but root. */
+/* SOURCE_CALLS_MAX in all (each is a scope and a libvirt connection); a
+ * caller other than root (--system) is bounded as for every helper that
+ * acts for it (helper.h: HELPERS_PER_UID at once, with its path checks,
+ * counted until reaped). */
 static int check_bounds(Bus *b, uid_t uid, sd_bus_error *error) {
-        unsigned mine = 0;
-
         if (g_list_length(b->source_calls) >= SOURCE_CALLS_MAX)
-                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
-                                         "%u source calls are already running; try again later", SOURCE_CALLS_MAX);
-        if (b->manager->user_mode || uid == 0)
-                return 0;
-        for (GList *l = b->source_calls; l; l = l->next)
-                mine += ((SourceCall *) l->data)->uid == uid && ((SourceCall *) l->data)->message;
-        if (mine >= SOURCE_CALLS_PER_CALLER)
-                return sd_bus_error_setf(error, V2VD_ERROR_SOURCE_ERROR,
-                                         "you have %u source calls running already; wait for one to end", mine);
+                return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
+                                         "%u source calls and checks are running already; try again later (uid %u)",
+                                         SOURCE_CALLS_MAX, (unsigned) uid);
         return 0;
 }
 
@@ -376,9 +376,15 @@ static int source_call_launch(Bus *b, sd_bus_message *message, char *what, unsig
                         goto fail;
                 }
                 drop = true;
+                r = helper_slot_take(uid);
+                if (r < 0) {
+                        r = bus_manager_helpers_busy(r, uid, error);
+                        goto fail;
+                }
         }
 
         c = g_new0(SourceCall, 1);
+        c->slot = drop;
         c->bus = b;
         c->out_fd = -1;
         c->in_fd = -1;

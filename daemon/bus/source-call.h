@@ -17,10 +17,9 @@
 
 #include "bus/bus.h"
 
-/* Helpers running at once: in all, and per caller other than root
- * (--system mode). */
+/* Helpers running at once, in all; a caller other than root (--system)
+ * has at most HELPERS_PER_UID helpers of any kind (host/helper.h). */
 #define SOURCE_CALLS_MAX 32u
-#define SOURCE_CALLS_PER_CALLER 4u
 
 /* op is "list" or "inspect" (vm_name set). Returns 1 when the reply will
  * follow, or a negative errno / sd_bus_error set to reply at once. */

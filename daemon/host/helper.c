@@ -24,6 +24,8 @@ static unsigned running_of(uid_t uid) {
 static void running_add(uid_t uid, int delta) {
         unsigned n = running_of(uid) + (unsigned) delta;
 
+        if (!running_per_uid && delta < 0)
+                return;         /* after helpers_free_all() */
         if (!running_per_uid)
                 running_per_uid = g_hash_table_new(g_direct_hash, g_direct_equal);
         if (n == 0)
@@ -31,6 +33,19 @@ static void running_add(uid_t uid, int delta) {
         else
                 g_hash_table_insert(running_per_uid, GUINT_TO_POINTER(uid), GUINT_TO_POINTER(n));
         running_total += (unsigned) delta;
+}
+
+int helper_slot_take(uid_t uid) {
+        if (running_of(uid) >= HELPERS_PER_UID)
+                return -EUSERS;
+        if (running_total >= HELPERS_MAX)
+                return -EAGAIN;
+        running_add(uid, +1);
+        return 0;
+}
+
+void helper_slot_release(uid_t uid) {
+        running_add(uid, -1);
 }
 
 /* ------------------------------------------------------------ stderr */
@@ -198,7 +213,7 @@ static void helper_maybe_end(Helper *h) {
                         helper_answer(h, WEXITSTATUS(h->status));
                 else
                         helper_answer(h, -EIO);
-                running_add(h->uid, -1);
+                helper_slot_release(h->uid);
                 helper_free(h);
         }
 }
@@ -262,15 +277,16 @@ int helper_start(sd_event *e, const SpawnOptions *spawn_options, const HelperOpt
         Helper *h;
         int r;
 
-        if (running_of(o->uid) >= HELPERS_PER_UID)
-                return -EUSERS;
-        if (running_total >= HELPERS_MAX)
-                return -EAGAIN;
+        r = helper_slot_take(o->uid);
+        if (r < 0)
+                return r;
         so.flags |= SPAWN_STDOUT_PIPE | SPAWN_STDERR_PIPE | SPAWN_NEW_PROCESS_GROUP;
         so.flags &= ~(SpawnFlags) (SPAWN_STDOUT_FD | SPAWN_STDERR_FD);
         r = spawn(&so, &child);
-        if (r < 0)
+        if (r < 0) {
+                helper_slot_release(o->uid);
                 return r;
+        }
         h = g_new0(Helper, 1);
         h->pid = child.pid;
         h->uid = o->uid;
@@ -282,7 +298,6 @@ int helper_start(sd_event *e, const SpawnOptions *spawn_options, const HelperOpt
         h->output_max = o->output_max;
         h->out_fd = child.stdout_fd;
         child.stdout_fd = -1;
-        running_add(o->uid, +1);
         helpers = g_list_prepend(helpers, h);
         r = sd_event_add_child(e, &h->child, h->pid, WEXITED, on_child, h);
         if (r < 0) {
@@ -290,7 +305,7 @@ int helper_start(sd_event *e, const SpawnOptions *spawn_options, const HelperOpt
                  * anything of the caller's for long). */
                 (void) kill(-h->pid, SIGKILL);
                 (void) waitpid(h->pid, NULL, 0);
-                running_add(o->uid, -1);
+                helper_slot_release(o->uid);
                 h->free_userdata = NULL;        /* the caller's still */
                 helper_free(h);
                 return r;
@@ -323,7 +338,7 @@ void helpers_free_all(void) {
         while (helpers) {
                 Helper *h = helpers->data;
                 (void) kill(-h->pid, SIGKILL);
-                running_add(h->uid, -1);
+                helper_slot_release(h->uid);
                 helper_free(h);
         }
         while (watches)

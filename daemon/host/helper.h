@@ -19,8 +19,9 @@
  *                    per helper and HELPER_LOG_RATE lines a minute in all.
  *
  * At most HELPERS_PER_UID helpers of one uid (and HELPERS_MAX in all) run
- * at a time, counted until they are reaped: helper_start() returns -EUSERS
- * (-EAGAIN for the total) beyond that.
+ * at a time, whatever they do, counted until they are reaped:
+ * helper_start() and helper_slot_take() return -EUSERS (-EAGAIN for the
+ * total) beyond that.
  */
 #pragma once
 
@@ -66,6 +67,13 @@ void helper_abandon(Helper *h);
 
 /* Follow FD (a helper's stderr; taken over, closed at its end) as above. */
 int helper_stderr_watch(sd_event *e, int fd, uid_t uid, const char *what, const char *job_id);
+
+/* A helper of UID that helper_start() does not run (the sources helper,
+ * which needs a stdin and a scope of its own: bus/source-call.c) counts
+ * against the same caps: helper_slot_take() gives 0, -EUSERS or -EAGAIN
+ * as helper_start() does; helper_slot_release() once it is reaped. */
+int helper_slot_take(uid_t uid);
+void helper_slot_release(uid_t uid);
 
 /* At the end: every helper killed and forgotten (not reaped: the daemon
  * exits), every stderr watch closed. */

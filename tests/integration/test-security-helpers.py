@@ -18,6 +18,12 @@ may create jobs, v2vdtb may browse sources).
     stream; what it writes there ("<0>v2vd[job 1]: ...", an
     escape sequence, 200 lines) is logged as v2vdtb's words, escaped, with
     its uid and at most 20 lines.
+  * CheckJob's helper (v2vd-sources, checking the spec as the caller) is
+    bounded as every helper: v2vdta's 4 checks of a disk on its stalled
+    mount are held, its 5th is refused at once (LimitsExceeded naming its
+    uid), and so is its CreateJob (the same count of v2vdta's helpers);
+    v2vdtb's ListSourceVMs and root's CheckJob still run, root's ListJobs
+    answers meanwhile; once the mount goes, v2vdta's checks run again.
 """
 import json
 import os
@@ -35,6 +41,7 @@ TIMEOUT_ERROR = "org.freedesktop.DBus.Error.Timeout"
 LIMITS_EXCEEDED = "org.v2vd.V2V1.Error.LimitsExceeded"
 CHECK_TIMEOUT = 10      # OWNER_CHECK_TIMEOUT_USEC
 CLEANUP_TIMEOUT = 30    # OWNER_CLEANUP_TIMEOUT_USEC
+CHECK_JOB_TIMEOUT = 20  # source_timeout_sec: how long a CheckJob may run
 
 
 class Latency:
@@ -60,18 +67,20 @@ class Latency:
         return self.worst
 
 
-def create_async(user, spec):
+def create_async(user, spec, method="CreateJob"):
+    """METHOD (CreateJob, CheckJob, ListSourceVMs: one string) as USER in
+    the background; answer() gives [error name or "ok", text, seconds]."""
     p = subprocess.Popen(as_user(user, ["python3", "-c", """
 import json, sys, time
 import minibus
 c = minibus.Connection(timeout=90)
 t0 = time.monotonic()
 try:
-    r = c.call("org.v2vd.V2V1", "/org/v2vd/V2V1", "org.v2vd.V2V1.Manager", "CreateJob", "s", sys.stdin.read())
+    r = c.call("org.v2vd.V2V1", "/org/v2vd/V2V1", "org.v2vd.V2V1.Manager", sys.argv[1], "s", sys.stdin.read())
     print(json.dumps(["ok", " ".join(r), time.monotonic() - t0]))
 except minibus.CallError as e:
     print(json.dumps([e.name, e.message, time.monotonic() - t0]))
-"""]), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+""", method]), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     p.stdin.write(json.dumps(spec))
     p.stdin.close()
     return p
@@ -89,7 +98,8 @@ def daemon_log(d):
 
 
 def test(t):
-    d = SystemDaemon(os.path.join(t.base, "daemon"), config={"max_running_jobs": 2})
+    d = SystemDaemon(os.path.join(t.base, "daemon"), config={"max_running_jobs": 2,
+                                                             "source_timeout_sec": CHECK_JOB_TIMEOUT})
     t.daemon = d
     d.start()
     os.chmod(t.base, 0o755)
@@ -100,7 +110,61 @@ def test(t):
 
     if not os.environ.get("V2VD_TEST_QUICK"):
         stall(t, d, home, uid_a)
+    check_stall(t, d, home, uid_a)
     caller_stderr(t, d, uid_b)
+
+
+def check_stall(t, d, home, uid_a):
+    # ---- CheckJob's helper, bounded as the others: checks of a disk on the
+    # caller's FUSE mount that never answers.
+    mnt = os.path.join(home, "fuse-check")
+    os.makedirs(mnt)
+    give("v2vdta", mnt)
+    fuse = subprocess.Popen(as_user("v2vdta", ["python3", FUSESTALL, mnt]), stdout=subprocess.PIPE, text=True)
+    t.check_eq(fuse.stdout.readline().strip(), "ready", "v2vdta mounted a FUSE file system that never answers")
+    try:
+        out = os.path.join(home, "out-check")
+        os.makedirs(out)
+        give("v2vdta", out)
+        spec = {"vm_name": "c", "disk": [os.path.join(mnt, "disk.img")], "output_dir": out}
+        lat = Latency()
+        held = [create_async("v2vdta", dict(spec, vm_name="c%d" % i), "CheckJob") for i in range(4)]
+        time.sleep(2)
+        t.check(all(p.poll() is None for p in held), "v2vdta's 4 CheckJob calls are held by the stalled mount",
+                [answer(p) for p in held if p.poll() is not None])
+        fifth = answer(create_async("v2vdta", dict(spec, vm_name="c5"), "CheckJob"))
+        t.check(fifth[0] == LIMITS_EXCEEDED and "uid %d" % uid_a in fifth[1] and fifth[2] < 5,
+                "a 5th CheckJob of v2vdta's while 4 hang: refused at once with LimitsExceeded naming its uid", fifth)
+        t.note("... %s (%.2f s)" % (fifth[1], fifth[2]))
+        r = user_create_job("v2vdta", json.dumps({"vm_name": "x", "disk": [os.path.join(home, "none.img")],
+                                                  "output_dir": out}))
+        t.check(r[0] == "error" and r[1] == LIMITS_EXCEEDED,
+                "... and its CreateJob too: its path check is one more helper of v2vdta's", r)
+        other = answer(create_async("v2vdtb", {"uri": "test:///default"}, "ListSourceVMs"))
+        t.check(other[0] == "ok" and "test" in other[1],
+                "v2vdtb's ListSourceVMs (another uid's helper) runs meanwhile", other)
+        img = make_image(t.base, "rootcheck", {})
+        with minibus.Connection(timeout=60) as c:
+            t0 = time.monotonic()
+            c.call(BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "CheckJob", "s",
+                   json.dumps({"vm_name": "r", "disk": [img], "output_dir": t.base}))
+            t.check(time.monotonic() - t0 < 10, "root's CheckJob runs meanwhile", time.monotonic() - t0)
+        answers = [answer(p) for p in held]
+        worst = lat.end()
+        t.check(all(a[0] == "ok" and CHECK_JOB_TIMEOUT - 1 < a[2] < CHECK_JOB_TIMEOUT + 10 for a in answers),
+                "the 4 held checks answer (their findings) at the timeout, %d s" % CHECK_JOB_TIMEOUT, answers)
+        t.check(lat.calls > 20 and worst < 2.0, "root's ListJobs answered all along (%d calls)" % lat.calls, worst)
+        t.note("ListJobs latency while 4 checks hang on FUSE: worst %.3f s over %d calls" % (worst, lat.calls))
+    finally:
+        fuse.terminate()
+        fuse.wait(10)
+    # Killed, the helpers count until they are reaped, which the mount's
+    # end allows.
+    def check_runs():
+        a = answer(create_async("v2vdta", dict(spec, disk=[os.path.join(home, "none.img")]), "CheckJob"))
+        return a if a[0] == "ok" else None
+    a = wait_for(check_runs, 20, "v2vdta's checks to be reaped", interval=0.5)
+    t.check(a[0] == "ok", "once v2vdta unmounts, its checks are reaped and its CheckJob runs", a)
 
 
 def stall(t, d, home, uid_a):
@@ -209,7 +273,8 @@ def caller_stderr(t, d, uid_b):
             log("  the program's gdb: %s" % f.read()[-600:])
     time.sleep(1)
     logged = [line for line in daemon_log(d).splitlines() if "forged emergency" in line]
-    t.check(logged and all(line.startswith("v2vd: v2vd-sources (as uid %d) said: <0>v2vd[job 1]" % uid_b)
+    t.check(logged and all(line.startswith("v2vd: v2vd-sources for ListSourceVMs (as uid %d) said: <0>v2vd[job 1]"
+                                                           % uid_b)
                            for line in logged),
             "each is logged as v2vdtb's words (uid %d), after the daemon's own prefix" % uid_b, logged[:3])
     t.check(0 < len(logged) <= 20, "at most 20 lines of the helper's 41 are logged", len(logged))

@@ -150,7 +150,7 @@ def test(t):
     r = user_call("v2vdtb", MANAGER_PATH, MANAGER_IFACE, "ListSourceVMs", "s", json.dumps({"ova": secret_ova}))
     t.check(r[0] == "error" and r[1].endswith("SourceError") and "Permission denied" in r[2],
             "v2vdtb: a root-only OVA is read with v2vdtb's rights (refused)", r)
-    # At most 4 source calls per caller at once: the fifth is refused.
+    # At most 4 helpers per caller at once (host/helper.h): the fifth source call is refused.
     import sourcesdata
     srv = sourcesdata.SilentServer()
     hang = json.dumps({"uri": "qemu+tcp://127.0.0.1:%d/system" % srv.port, "timeout": 20})
@@ -159,7 +159,8 @@ def test(t):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True) for _ in range(4)]
     wait_for(lambda: len(srv.conns) >= 4, 15, "four helpers connected to the silent source")
     r = user_call("v2vdtb", MANAGER_PATH, MANAGER_IFACE, "ListSourceVMs", "s", hang)
-    t.check(r[0] == "error" and "4 source calls running" in r[2], "v2vdtb: a fifth concurrent source call refused", r)
+    t.check(r[0] == "error" and r[1] == "org.v2vd.V2V1.Error.LimitsExceeded" and "uid %d" % users()["v2vdtb"][0] in r[2],
+            "v2vdtb: a fifth concurrent source call refused (LimitsExceeded naming its uid)", r)
     for p in hanging:
         p.kill()
         p.wait()
