@@ -262,6 +262,7 @@ static char **helper_environment(const Cred *cred) {
                 env = g_environ_unsetenv(env, "XDG_RUNTIME_DIR");
                 env = g_environ_unsetenv(env, "XDG_CONFIG_HOME");
                 env = g_environ_unsetenv(env, "XDG_CACHE_HOME");
+                env = g_environ_unsetenv(env, "TMPDIR");        /* the daemon's, which the caller may not write */
         }
         return env;
 }
