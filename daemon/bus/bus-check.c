@@ -257,8 +257,9 @@ static int start_check(Bus *b, sd_bus_message *message, bool create, sd_bus_erro
         if (r < 0)
                 return r;
         /* Checking reveals what the caller's paths and sources hold: it
-         * needs what creating the job needs. */
-        r = bus_manager_admit(b, message, text, uid, create, V2VD_POLKIT_ACTION_CREATE_JOB, &text, error);
+         * needs create-job; creating needs what CreateJob needs. */
+        r = bus_manager_admit(b, message, text, uid, create,
+                              create ? bus_manager_create_action(text) : V2VD_POLKIT_ACTION_CREATE_JOB, &text, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         if (create && o.check != 1)

@@ -61,6 +61,12 @@ int bus_manager_helpers_busy(int r, uid_t uid, sd_bus_error *error) {
                                  "try again later (uid %u)", HELPERS_MAX, (unsigned) uid);
 }
 
+const char *bus_manager_create_action(const char *text) {
+        /* Starting outside the start window is an administrator's call:
+         * manage-any-job, asked in place of create-job (one question per call). */
+        return v2v_spec_text_ignores_window(text) ? V2VD_POLKIT_ACTION_MANAGE_ANY_JOB : V2VD_POLKIT_ACTION_CREATE_JOB;
+}
+
 int bus_manager_admit(Bus *b, sd_bus_message *message, const char *text, uid_t uid, bool create,
                       const char *action, const char **ret_text, sd_bus_error *error) {
         int r;
@@ -94,12 +100,7 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
         r = bus_sender_uid(message, &uid);
         if (r < 0)
                 return r;
-        /* Starting outside the start window is an administrator's call:
-         * manage-any-job, asked in place of create-job (one question per call). */
-        r = bus_manager_admit(b, message, text, uid, true,
-                              v2v_spec_text_ignores_window(text) ? V2VD_POLKIT_ACTION_MANAGE_ANY_JOB
-                                                                 : V2VD_POLKIT_ACTION_CREATE_JOB,
-                              &text, error);
+        r = bus_manager_admit(b, message, text, uid, true, bus_manager_create_action(text), &text, error);
         if (r <= 0)
                 return r < 0 ? r : 1;   /* 0: polkit asked, we reply later */
         return bus_manager_create_job(b->manager, message, text, uid, NULL, error);

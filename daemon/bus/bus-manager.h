@@ -18,6 +18,9 @@ void bus_manager_emit_counts(Bus *b);
 int bus_manager_create_job_bounds(Manager *m, const char *text, uid_t uid, sd_bus_error *error);
 /* The spec's size alone (what CheckJob refuses first). */
 int bus_manager_spec_size_bound(const char *text, sd_bus_error *error);
+/* The polkit action creating a job of spec TEXT needs: create-job, or
+ * manage-any-job for a start outside the start window ("ignore_window"). */
+const char *bus_manager_create_action(const char *text);
 /* The start CreateJob and the checks share, message's spec text read and
  * the sender uid known: with create, the create bounds (above) before
  * polkit is asked (which holds the message while it answers); then polkit

@@ -6,8 +6,9 @@ calls in a few seconds, and calls as another user (the connection
 authenticates with the uid of the process that opens it).
 
 Only what the tests need: EXTERNAL authentication, Hello, method calls whose
-arguments are strings ("s", "ss", ...), and replies read as strings and
-object paths. Little-endian only.
+arguments are strings ("s", "ss", ...) and options ("a{sv}" of booleans,
+uint32 and strings), and replies read as strings and object paths.
+Little-endian only.
 """
 
 import os
@@ -74,6 +75,24 @@ class Writer:
         data = v.encode()
         self.byte(len(data))
         self.b += data + b"\0"
+
+    def options(self, d):
+        """a{sv}: {key: (signature, value)}, signature "b", "u" or "s"."""
+        self.u32(0)
+        at = len(self.b) - 4
+        self.align(8)
+        start = len(self.b)
+        for key, (sig, value) in d.items():
+            self.align(8)
+            self.string(key)
+            self.signature(sig)
+            if sig == "s":
+                self.string(value)
+            elif sig in "bu":
+                self.u32(int(value))
+            else:
+                raise ValueError("only b, u and s options are supported")
+        struct.pack_into("<I", self.b, at, len(self.b) - start)
 
 
 class Reader:
@@ -193,13 +212,20 @@ class Connection:
         return mtype, fields, body
 
     def send_call(self, dest, path, iface, member, signature="", args=(), flags=0):
-        """Send a method call; returns its serial. args: str or bytes for "s"."""
+        """Send a method call; returns its serial. args: str or bytes for "s",
+        a dict for "a{sv}" (Writer.options)."""
         self.serial += 1
         body = Writer()
-        for c, a in zip(signature, args):
-            if c not in "so":
-                raise ValueError("only string arguments are supported")
-            body.string(a)
+        types = signature.replace("a{sv}", "A")
+        if len(types) != len(args):
+            raise ValueError("%d arguments for signature %r" % (len(args), signature))
+        for c, a in zip(types, args):
+            if c == "A":
+                body.options(a)
+            elif c in "so":
+                body.string(a)
+            else:
+                raise ValueError("only string and a{sv} arguments are supported")
         h = Writer()
         h.b += b"l" + bytes([METHOD_CALL, flags, 1])
         h.b += struct.pack("<II", len(body.b), self.serial)

@@ -69,25 +69,37 @@ def give(user, *paths):
         os.chown(p, uid, gid)
 
 
-_CREATE_JOB = """
+_SPEC_CALL = """
 import json, sys
 import minibus
+method, options = sys.argv[1], json.loads(sys.argv[2])
 conn = minibus.Connection(timeout=60)
 try:
-    r = conn.call("org.v2vd.V2V1", "/org/v2vd/V2V1", "org.v2vd.V2V1.Manager", "CreateJob", "s", sys.stdin.read())
+    if options is None:
+        r = conn.call("org.v2vd.V2V1", "/org/v2vd/V2V1", "org.v2vd.V2V1.Manager", method, "s", sys.stdin.read())
+    else:
+        r = conn.call("org.v2vd.V2V1", "/org/v2vd/V2V1", "org.v2vd.V2V1.Manager", method, "sa{sv}", sys.stdin.read(),
+                      {k: tuple(v) for k, v in options.items()})
     print(json.dumps(["ok", " ".join(str(v) for v in r)]))
 except minibus.CallError as e:
     print(json.dumps(["error", e.name, e.message]))
 """
 
 
-def user_create_job(user, text):
-    """CreateJob as user with the spec on stdin (a spec of megabytes does not
-    fit in an argument): ("ok", "ID PATH") or ("error", name, message)."""
-    p = run_as(user, ["python3", "-c", _CREATE_JOB], input=text, timeout=90)
+def user_spec_call(user, method, text, options=None):
+    """METHOD (CreateJob, CheckJob: "s"; with options, the ...WithOptions
+    methods: "sa{sv}", options {key: (signature, value)}) as user with the
+    spec on stdin (a spec of megabytes does not fit in an argument):
+    ("ok", "OUT VALUES") or ("error", name, message)."""
+    p = run_as(user, ["python3", "-c", _SPEC_CALL, method, json.dumps(options)], input=text, timeout=90)
     if p.returncode != 0:
-        raise TestFailure("CreateJob as %s: %s" % (user, p.stderr))
+        raise TestFailure("%s as %s: %s" % (method, user, p.stderr))
     return tuple(json.loads(p.stdout))
+
+
+def user_create_job(user, text):
+    """CreateJob as user: ("ok", "ID PATH") or ("error", name, message)."""
+    return user_spec_call(user, "CreateJob", text)
 
 
 _BURST = """
