@@ -1,9 +1,11 @@
 #!/bin/bash
 # tests/fuzz/run.sh [SECONDS] [TARGET...]
 #
-# Builds the libFuzzer targets with clang, AddressSanitizer and UBSan into
-# $V2VD_FUZZ_BUILD_DIR (default build-fuzz/ at the top of the tree), seeds
-# each corpus from the tests (tests/fuzz/corpus/<target>/ plus the spec
+# Builds the libFuzzer targets with clang, AddressSanitizer and UBSan: meson
+# (-Dfuzz=true, tests/fuzz/meson.build) in $V2VD_FUZZ_BUILD_DIR/meson
+# (default build-fuzz/ at the top of the tree), each target linked with the
+# daemon's own libraries, so no file list here can drift; seeds each corpus
+# from the tests (tests/fuzz/corpus/<target>/ plus the spec
 # fixtures and transcripts in tests/data/), and runs each target for
 # SECONDS (default 60) on one core. Exit 0 when every target built and ran
 # its time without a crash, a leak or a sanitizer report; crashing inputs
@@ -26,25 +28,29 @@ if ! command -v "$CC" >/dev/null; then
     echo "fuzz: $CC not found (Debian: clang libclang-rt-14-dev)" >&2
     exit 1
 fi
-# shellcheck disable=SC2207
-pc=($(pkg-config --cflags --libs glib-2.0 json-glib-1.0 libxml-2.0 zlib libvirt)) || exit 1
-cflags=(-std=gnu11 -g -O1 -D_GNU_SOURCE -fno-omit-frame-pointer
-        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
-        -I"$top/daemon")
-rules="$top/daemon/common/json-text.c $top/daemon/common/limits-json.c $top/daemon/common/v2v-limits.c"
-declare -A sources=(
-    [spec]="$top/daemon/core/spec.c $top/daemon/core/v2v-argv.c $top/daemon/core/json-check.c $rules"
-    [progress]="$top/daemon/core/progress.c $top/daemon/core/json-check.c $top/daemon/common/text-escape.c"
-    [ova]="$top/daemon/sources/ova.c $top/daemon/sources/xml-util.c $top/daemon/sources/sources.c $top/daemon/core/json-check.c"
-)
+# The libraries get libFuzzer's coverage and the sanitizers; the targets
+# link libFuzzer itself (tests/fuzz/meson.build).
+build=$out/meson
+if [[ ! -f $build/build.ninja ]]; then
+    if ! CC=$CC meson setup "$build" "$top" -Dfuzz=true -De2e=false -Dcockpit=disabled \
+            -Dbuildtype=plain -Db_sanitize=address,undefined -Db_lundef=false \
+            -Dc_args="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link -fno-sanitize-recover=undefined" \
+            >"$out/meson-setup.log" 2>&1; then
+        echo "fuzz: meson setup failed; see $out/meson-setup.log" >&2
+        tail -n 20 "$out/meson-setup.log" >&2
+        exit 1
+    fi
+fi
 
 rc=0
 for t in "${targets[@]}"; do
-    if [[ -z ${sources[$t]:-} ]]; then echo "fuzz: unknown target $t" >&2; rc=1; continue; fi
+    if [[ ! -f $here/fuzz-$t.c ]]; then echo "fuzz: unknown target $t" >&2; rc=1; continue; fi
     bin=$out/fuzz-$t
-    # shellcheck disable=SC2086
-    if ! "$CC" "${cflags[@]}" -o "$bin" "$here/fuzz-$t.c" ${sources[$t]} "${pc[@]}" -lm; then
-        echo "fuzz: $t: build failed" >&2; rc=1; continue
+    if ! nice ninja -C "$build" "tests/fuzz/fuzz-$t" >"$out/fuzz-$t-build.log" 2>&1 ||
+       ! cp -f "$build/tests/fuzz/fuzz-$t" "$bin"; then
+        echo "fuzz: $t: build failed; last lines of $out/fuzz-$t-build.log:" >&2
+        tail -n 30 "$out/fuzz-$t-build.log" >&2
+        rc=1; continue
     fi
     corpus=$out/$t-corpus
     mkdir -p "$corpus" "$out/$t-artifacts"
