@@ -12,9 +12,7 @@ import os
 import time
 
 from v2vdtest import run_test, call, log, make_image, wait_for, job_path, JOB_IFACE
-from v2vdnet import NetPair, Receiver, measure, nft_table, nft_table_exists, root_qdisc, htb_classes
-
-MB = 1048576
+from v2vdnet import egress_rig, check_rate, measure, nft_table, nft_table_exists, root_qdisc, htb_classes, MB
 
 
 def set_network(path, value):
@@ -26,21 +24,8 @@ def bandwidth_file(d, jid):
         return f.read().strip()
 
 
-def check_rate(t, rx, limit, what, seconds=4):
-    got = measure(rx, seconds, settle=1.5)
-    log("  MEASURED egress %s: %.3f MB/s (limit %.3f MB/s, %+.1f%%)"
-        % (what, got / MB, limit / MB, (got / limit - 1) * 100))
-    t.check(0.75 * limit <= got <= 1.25 * limit, "egress %s within 25%% of %d B/s (%.0f B/s)" % (what, limit, got))
-    return got
-
-
 def test(t):
-    pair = NetPair()
-    name = "v2vdt_egress_%d" % os.getpid()
-    pair.nft_tables.append(name)
-    rx = None
-    try:
-        rx = Receiver(pair)
+    with egress_rig(t, "egress") as (pair, name, rx):
         d = t.start_daemon(config={"egress_interfaces": pair.host_if, "throttle_name": name})
         img = make_image(os.path.join(t.base, "img"), "net",
                          control={"step_delay": 0.02, "copy_seconds": 300, "send_tcp": rx.addr, "warnings": False})
@@ -55,12 +40,12 @@ def test(t):
         t.check_eq(len(htb_classes(pair.host_if)), 1, "one HTB class")
         t.check_eq(bandwidth_file(d, jid), str(MB * 8), "bandwidth file (bits/s)")
 
-        check_rate(t, rx, MB, "1 MB/s")
+        check_rate(t, rx, MB, "egress 1 MB/s")
 
         set_network(path, str(4 * MB))
         t.check_eq(t.prop(jid, "NetworkLimit"), 4 * MB, "NetworkLimit after SetThrottling")
         t.check_eq(bandwidth_file(d, jid), str(4 * MB * 8), "bandwidth file follows")
-        check_rate(t, rx, 4 * MB, "4 MB/s")
+        check_rate(t, rx, 4 * MB, "egress 4 MB/s")
 
         set_network(path, "unlimited")
         got = measure(rx, 3, settle=1.0)
@@ -81,7 +66,7 @@ def test(t):
         t.note("throttling.json applied and deleted")
         wait_for(lambda: d.state(jid)["throttling"]["network"] == str(2 * MB), 3, "state.json throttling.network")
         t.note("state.json throttling.network == \"%d\"" % (2 * MB))
-        check_rate(t, rx, 2 * MB, "2 MB/s (throttling.json)")
+        check_rate(t, rx, 2 * MB, "egress 2 MB/s (throttling.json)")
 
         call(path, JOB_IFACE, "Cancel")
         t.check_eq(t.wait_finished(jid, 60), "cancelled", "job cancelled")
@@ -90,12 +75,6 @@ def test(t):
         t.check(not root_qdisc(pair.host_if).startswith("qdisc htb") and not htb_classes(pair.host_if),
                 "HTB qdisc and classes gone after the job ended", root_qdisc(pair.host_if))
         t.assert_no_leftovers()
-    finally:
-        if rx:
-            rx.stop()
-        pair.close()
-    t.check(not pair.leftovers(), "no netns or veth left", pair.leftovers())
-    t.check(not nft_table_exists(name), "no nft table left")
 
 
 run_test(test)

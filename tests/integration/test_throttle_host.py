@@ -12,26 +12,11 @@ import time
 
 from v2vdtest import run_test, call, log, make_image, wait_for, MANAGER_PATH, MANAGER_IFACE, JOB_IFACE, \
     get_property, job_path
-from v2vdnet import NetPair, Receiver, measure, nft_table, nft_table_exists, htb_classes
-
-MB = 1048576
-
-
-def check_rate(t, rx, limit, what, seconds=4):
-    got = measure(rx, seconds, settle=1.5)
-    log("  MEASURED total egress %s: %.3f MB/s (budget %.3f MB/s, %+.1f%%)"
-        % (what, got / MB, limit / MB, (got / limit - 1) * 100))
-    t.check(0.75 * limit <= got <= 1.25 * limit, "total egress %s within 25%% of %d B/s (%.0f B/s)"
-            % (what, limit, got))
+from v2vdnet import egress_rig, check_rate, measure, nft_table, nft_table_exists, htb_classes, MB
 
 
 def test(t):
-    pair = NetPair()
-    name = "v2vdt_host_%d" % os.getpid()
-    pair.nft_tables.append(name)
-    rx = None
-    try:
-        rx = Receiver(pair)
+    with egress_rig(t, "host") as (pair, name, rx):
         t.start_daemon(config={"egress_interfaces": pair.host_if, "throttle_name": name,
                                "host_network": str(MB), "max_running_jobs": 4})
         t.check_eq(get_property(MANAGER_PATH, MANAGER_IFACE, "HostNetworkLimit"), MB, "HostNetworkLimit")
@@ -45,7 +30,7 @@ def test(t):
         wait_for(lambda: rx.total_at(time.time())[1] > 0, 30, "data at the receiver")
         table = nft_table(name)
         t.check("v2vd host budget" in table and "v2vd.slice" in table, "one nft rule for the slice", table)
-        check_rate(t, rx, MB, "of two unlimited jobs")
+        check_rate(t, rx, MB, "total egress of two unlimited jobs")
 
         img = make_image(os.path.join(t.base, "c"), "c", control={"step_delay": 0.02, "copy_seconds": 300,
                                                                   "send_tcp": rx.addr, "warnings": False})
@@ -53,11 +38,11 @@ def test(t):
         jobs.append(c)
         t.wait_state(c, "running")
         wait_for(lambda: "v2vd job %s" % c in nft_table(name), 10, "the limited job's rule")
-        check_rate(t, rx, MB, "with a third job limited to 4 MB/s")
+        check_rate(t, rx, MB, "total egress with a third job limited to 4 MB/s")
 
         call(MANAGER_PATH, MANAGER_IFACE, "SetHostLimits", "a{sv}", 1, "network", "s", str(2 * MB))
         t.check_eq(get_property(MANAGER_PATH, MANAGER_IFACE, "HostNetworkLimit"), 2 * MB, "HostNetworkLimit")
-        check_rate(t, rx, 2 * MB, "after SetHostLimits network=2 MB/s")
+        check_rate(t, rx, 2 * MB, "total egress after SetHostLimits network=2 MB/s")
 
         call(MANAGER_PATH, MANAGER_IFACE, "SetHostLimits", "a{sv}", 1, "network", "s", "unlimited")
         got = measure(rx, 3, settle=1.5)
@@ -73,12 +58,6 @@ def test(t):
             t.wait_finished(j, 60)
         wait_for(lambda: not nft_table_exists(name), 10, "the nft table removed")
         t.note("nft table gone after the jobs ended")
-    finally:
-        if rx:
-            rx.stop()
-        pair.close()
-    t.check(not pair.leftovers(), "no netns or veth left", pair.leftovers())
-    t.check(not nft_table_exists(name), "no nft table left")
 
 
 run_test(test)

@@ -12,9 +12,14 @@ with the namespace. Traffic only ever flows on these links.
 `Receiver` accepts TCP connections in the namespace and records the bytes
 received over time; `RateLog` reads the same "<time> <bytes>" records from
 a file (the fake virt-v2v's nbd_input log). `rate(t0, t1)` gives bytes/s.
+
+`egress_rig(t, tag)` is the set-up the egress tests share (a pair, its nft
+table name, a receiver; everything checked gone at the end) and
+`check_rate()` their measurement against a limit.
 """
 
 import atexit
+import contextlib
 import os
 import random
 import signal
@@ -248,3 +253,37 @@ def measure(samples, seconds, settle=1.0):
     time.sleep(seconds)
     t1 = time.time()
     return samples.rate(t0, t1)
+
+
+MB = 1048576
+
+
+@contextlib.contextmanager
+def egress_rig(t, tag):
+    """A NetPair, the name of the test's nft table (the daemon's
+    throttle_name=, "v2vdt_TAG_PID") and a Receiver in the pair's namespace:
+    yields (pair, name, receiver). At the end the receiver stops, the pair
+    goes, and no netns, veth or nft table may be left."""
+    pair = NetPair()
+    name = "v2vdt_%s_%d" % (tag, os.getpid())
+    pair.nft_tables.append(name)
+    rx = None
+    try:
+        rx = Receiver(pair)
+        yield pair, name, rx
+    finally:
+        if rx:
+            rx.stop()
+        pair.close()
+    t.check(not pair.leftovers(), "no netns or veth left", pair.leftovers())
+    t.check(not nft_table_exists(name), "no nft table left")
+
+
+def check_rate(t, rx, limit, what, seconds=4):
+    """The rate at RX over SECONDS (after 1.5 s to settle) is within 25 % of
+    LIMIT (bytes/s): logged as MEASURED, checked; returns it."""
+    got = measure(rx, seconds, settle=1.5)
+    log("  MEASURED %s: %.3f MB/s (limit %.3f MB/s, %+.1f%%)"
+        % (what, got / MB, limit / MB, (got / limit - 1) * 100))
+    t.check(0.75 * limit <= got <= 1.25 * limit, "%s within 25%% of %d B/s (%.0f B/s)" % (what, limit, got))
+    return got
