@@ -20,9 +20,9 @@ import os
 import subprocess
 import time
 
-from v2vdtest import (run_test, call, make_image, job_path, log, memory_checker, MANAGER_PATH, MANAGER_IFACE, JOB_IFACE, BUS_NAME,
+from v2vdtest import (run_test, call, job_path, log, memory_checker, MANAGER_PATH, MANAGER_IFACE, JOB_IFACE, BUS_NAME,
                       PROPS_IFACE)
-from v2vdsystem import SystemDaemon, as_user, give, user_create_job
+from v2vdsystem import SystemDaemon, as_user, give, user_create_job, user_dir, user_image
 
 LIMITS_EXCEEDED = "org.v2vd.V2V1.Error.LimitsExceeded"
 BUS_LIMITS_EXCEEDED = "org.freedesktop.DBus.Error.LimitsExceeded"
@@ -108,14 +108,9 @@ def test(t):
     d.start()
     pid = d.proc.pid
     os.chmod(t.base, 0o755)
-    home = os.path.join(t.base, "home-a")
-    os.makedirs(home)
-    give("v2vdta", home)
-    img = make_image(home, "guest", {"step_delay": 0.02, "hang_at": "Copying disk 1/1"})
-    give("v2vdta", img, img + ".fake.json")
-    out = os.path.join(home, "out")
-    os.makedirs(out)
-    give("v2vdta", out)
+    home = user_dir("v2vdta", t.base, "home-a")
+    img = user_image("v2vdta", home, "guest", {"step_delay": 0.02, "hang_at": "Copying disk 1/1"})
+    out = user_dir("v2vdta", home, "out")
     r = user_create_job("v2vdta", json.dumps({"vm_name": "guest", "disk": [img], "output_dir": out}))
     t.check(r[0] == "ok", "v2vdta creates a job (the target of the job methods)", r)
     job = r[1].split()[0]

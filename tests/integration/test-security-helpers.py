@@ -32,7 +32,7 @@ import threading
 import time
 
 from v2vdtest import (run_test, log, make_image, job_path, wait_for, MANAGER_PATH, MANAGER_IFACE, JOB_IFACE, BUS_NAME)
-from v2vdsystem import SystemDaemon, users, as_user, run_as, give, user_call, user_create_job
+from v2vdsystem import SystemDaemon, users, as_user, run_as, give, user_call, user_create_job, user_dir, user_image
 import minibus
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -104,9 +104,7 @@ def test(t):
     d.start()
     os.chmod(t.base, 0o755)
     uid_a, uid_b = users()["v2vdta"][0], users()["v2vdtb"][0]
-    home = os.path.join(t.base, "home-a")
-    os.makedirs(home)
-    give("v2vdta", home)
+    home = user_dir("v2vdta", t.base, "home-a")
 
     if not os.environ.get("V2VD_TEST_QUICK"):
         stall(t, d, home, uid_a)
@@ -117,15 +115,11 @@ def test(t):
 def check_stall(t, d, home, uid_a):
     # ---- CheckJob's helper, bounded as the others: checks of a disk on the
     # caller's FUSE mount that never answers.
-    mnt = os.path.join(home, "fuse-check")
-    os.makedirs(mnt)
-    give("v2vdta", mnt)
+    mnt = user_dir("v2vdta", home, "fuse-check")
     fuse = subprocess.Popen(as_user("v2vdta", ["python3", FUSESTALL, mnt]), stdout=subprocess.PIPE, text=True)
     t.check_eq(fuse.stdout.readline().strip(), "ready", "v2vdta mounted a FUSE file system that never answers")
     try:
-        out = os.path.join(home, "out-check")
-        os.makedirs(out)
-        give("v2vdta", out)
+        out = user_dir("v2vdta", home, "out-check")
         spec = {"vm_name": "c", "disk": [os.path.join(mnt, "disk.img")], "output_dir": out}
         lat = Latency()
         held = [create_async("v2vdta", dict(spec, vm_name="c%d" % i), "CheckJob") for i in range(4)]
@@ -175,11 +169,8 @@ def stall(t, d, home, uid_a):
     fuse = subprocess.Popen(as_user("v2vdta", ["python3", FUSESTALL, mnt]), stdout=subprocess.PIPE, text=True)
     t.check_eq(fuse.stdout.readline().strip(), "ready", "v2vdta mounted a FUSE file system that never answers")
     try:
-        img = make_image(home, "guest", {"step_delay": 0.02, "hang_at": "Copying disk 1/1"})
-        give("v2vdta", img, img + ".fake.json")
-        out = os.path.join(home, "out")
-        os.makedirs(out)
-        give("v2vdta", out)
+        img = user_image("v2vdta", home, "guest", {"step_delay": 0.02, "hang_at": "Copying disk 1/1"})
+        out = user_dir("v2vdta", home, "out")
 
         lat = Latency()
         stalled = [create_async("v2vdta", {"vm_name": "s%d" % i, "disk": [os.path.join(mnt, "disk.img")],

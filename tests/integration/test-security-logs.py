@@ -20,7 +20,7 @@ import subprocess
 import time
 
 from v2vdtest import run_test, make_image, job_path, get_property, wait_for, log, memory_checker, JOB_IFACE
-from v2vdsystem import SystemDaemon, run_as, user_create_job, give
+from v2vdsystem import SystemDaemon, run_as, user_create_job, give, user_dir, user_image
 
 V2VCTL = os.path.join(os.path.dirname(os.environ["V2VD_BINARY"]), "..", "client", "v2vctl")
 HOSTILE = "\x1b]0;owned-title\x07\x1b[2J\x1b[H\u009b31mred\u202eexe.txt\x7f"
@@ -44,15 +44,10 @@ def test(t):
     t.daemon = d
     d.start()
     os.chmod(t.base, 0o755)
-    home = os.path.join(t.base, "home-a")
-    os.makedirs(home)
-    give("v2vdta", home)
+    home = user_dir("v2vdta", t.base, "home-a")
     echo = os.path.join(home, "echo")
-    img = make_image(home, "guest", {"step_delay": 0.02, "hang_at": "Copying disk 1/1", "hang_echo": echo})
-    give("v2vdta", img, img + ".fake.json")
-    out = os.path.join(home, "out")
-    os.makedirs(out)
-    give("v2vdta", out)
+    img = user_image("v2vdta", home, "guest", {"step_delay": 0.02, "hang_at": "Copying disk 1/1", "hang_echo": echo})
+    out = user_dir("v2vdta", home, "out")
 
     # ---- control characters from the owner's logs.
     r = user_create_job("v2vdta", json.dumps({"vm_name": "guest", "disk": [img], "output_dir": out}))

@@ -17,7 +17,7 @@ import json
 import os
 
 from v2vdtest import run_test, call, make_image, MANAGER_PATH, MANAGER_IFACE
-from v2vdsystem import SystemDaemon, ACCESS_DENIED, users, user_create_job, user_spec_call, give
+from v2vdsystem import SystemDaemon, ACCESS_DENIED, users, user_create_job, user_spec_call, user_dir, user_image
 
 MANAGE_ANY_JOB = "org.v2vd.V2V1.manage-any-job"
 
@@ -39,14 +39,9 @@ def test(t):
     d.start()
     uid_a = users()["v2vdta"][0]
     os.chmod(t.base, 0o755)
-    home = os.path.join(t.base, "home-a")
-    os.makedirs(home)
-    give("v2vdta", home)
-    img = make_image(home, "guest", {"step_delay": 0.02})
-    give("v2vdta", img, img + ".fake.json")
-    out = os.path.join(home, "out")
-    os.makedirs(out)
-    give("v2vdta", out)
+    home = user_dir("v2vdta", t.base, "home-a")
+    img = user_image("v2vdta", home, "guest", {"step_delay": 0.02})
+    out = user_dir("v2vdta", home, "out")
     spec = {"vm_name": "guest", "disk": [img], "output_dir": out}
     early = dict(spec, ignore_window=True)
     # polkit's answer for an administrator's action (auth_admin): the caller

@@ -6,7 +6,7 @@ import os
 import re
 import subprocess
 
-from v2vdtest import Daemon, TestFailure, job_path, unwrap, BUS_NAME, PROPS_IFACE, JOB_IFACE
+from v2vdtest import Daemon, TestFailure, job_path, make_image, unwrap, BUS_NAME, PROPS_IFACE, JOB_IFACE
 
 ACCESS_DENIED = "org.freedesktop.DBus.Error.AccessDenied"
 
@@ -67,6 +67,23 @@ def give(user, *paths):
     uid, gid = users()[user]
     for p in paths:
         os.chown(p, uid, gid)
+
+
+def user_dir(user, *parts):
+    """The directory os.path.join(*parts), made (with its parents) and
+    given to user."""
+    path = os.path.join(*parts)
+    os.makedirs(path, exist_ok=True)
+    give(user, path)
+    return path
+
+
+def user_image(user, directory, name, control):
+    """A fake input disk NAME.img in directory (make_image) and its control
+    file, both user's."""
+    img = make_image(directory, name, control)
+    give(user, img, img + ".fake.json")
+    return img
 
 
 _SPEC_CALL = """
