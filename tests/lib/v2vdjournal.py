@@ -17,6 +17,8 @@ import subprocess
 import tempfile
 import time
 
+from v2vdtest import stop_process
+
 JOURNALD = "/lib/systemd/systemd-journald"
 
 
@@ -55,13 +57,7 @@ class PrivateJournal:
         return self
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 10)
         for d in reversed(self.mounted):
             subprocess.run(["umount", "-l", d], check=False)
         self.mounted = []

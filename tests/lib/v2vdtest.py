@@ -53,6 +53,18 @@ def log(msg):
     print(msg, flush=True)
 
 
+def stop_process(proc, timeout):
+    """SIGTERM to proc (a Popen, or None), up to TIMEOUT s for it to end,
+    then SIGKILL; reaped either way."""
+    if proc and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def env_path(name):
     v = os.environ.get(name)
     if not v:
@@ -202,13 +214,7 @@ class Monitor:
                 self.cond.notify_all()
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 5)
 
     def snapshot(self):
         with self.lock:
