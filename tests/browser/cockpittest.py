@@ -14,7 +14,7 @@ import socket
 import subprocess
 import time
 
-from v2vdtest import TestFailure, log, env_path
+from v2vdtest import TestFailure, log, env_path, stop_process
 from v2vdsystem import SystemDaemon, users   # noqa: F401 (SystemDaemon: the tests' daemon)
 
 COCKPIT_WS = "/usr/lib/cockpit/cockpit-ws"
@@ -96,13 +96,7 @@ class CockpitWs:
             return ""
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc, 10)
 
 
 class Browser:
