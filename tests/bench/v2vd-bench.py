@@ -49,6 +49,7 @@ import time
 
 from v2vdtest import (Daemon, call, busctl, wait_for, log, MANAGER_PATH, MANAGER_IFACE,
                       JOB_IFACE, cgroup_root)
+from v2vdfixtures import guest_image
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
@@ -542,17 +543,6 @@ def bench_recovery(work, n=200, runs=3, rate=10):
 
 
 # ------------------------------------------------------------------ 5. e2e
-
-def guest_image():
-    img = os.environ.get("V2VD_GUEST_IMAGE")
-    if img:
-        return img
-    p = subprocess.run(["bash", os.path.join(TOP, "tests", "fixtures", "build-guest.sh")],
-                       stdout=subprocess.PIPE, text=True, timeout=1800)
-    if p.returncode != 0 or not p.stdout.strip():
-        raise RuntimeError("tests/fixtures/build-guest.sh failed (exit %d)" % p.returncode)
-    return p.stdout.strip().splitlines()[-1]
-
 
 PHASE_LINE = re.compile(r"^\[\s*([0-9.]+)\] (.*)$")
 

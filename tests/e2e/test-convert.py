@@ -29,40 +29,12 @@ import xml.etree.ElementTree as ET
 
 from v2vdtest import (run_test, call, log, MANAGER_PATH, MANAGER_IFACE, JOB_IFACE,
                       TERMINAL_STATES, unwrap)
-from v2vdfixtures import v2v_environment
+from v2vdfixtures import v2v_environment, guest_image, tail, V2V_PHASES
 
 # meson test → (input, output) it converts: v2vd.job(5)'s PATHS table.
 PATHS = {"convert-disk-to-local": ("disk", "local")}
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(os.path.dirname(HERE))
-# The phases of a virt-v2v 2.2 run, in order (tests/data/disk-to-local.v2v.log).
-V2V_PHASES = ["Setting up the source", "Opening the source", "Inspecting the source",
-              "Checking for sufficient free disk space in the guest", "Converting ",
-              "Mapping filesystem data", "Closing the overlay", "Assigning disks to buses",
-              "Checking if the guest needs BIOS or UEFI to boot", "Setting up the destination",
-              "Copying disk 1/1", "Creating output metadata", "Finishing off"]
 JOB_TIMEOUT = float(os.environ.get("V2VD_E2E_JOB_TIMEOUT", "900"))
-
-
-def guest_image():
-    img = os.environ.get("V2VD_GUEST_IMAGE")
-    if img:
-        return img
-    log("  V2VD_GUEST_IMAGE not set: running tests/fixtures/build-guest.sh")
-    p = subprocess.run(["bash", os.path.join(TOP, "tests", "fixtures", "build-guest.sh")],
-                       stdout=subprocess.PIPE, text=True, timeout=1800)
-    if p.returncode != 0 or not p.stdout.strip():
-        raise AssertionError("tests/fixtures/build-guest.sh failed (exit %d)" % p.returncode)
-    return p.stdout.strip().splitlines()[-1]
-
-
-def tail(path, n=30):
-    try:
-        with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-n:])
-    except OSError as e:
-        return "(%s: %s)" % (path, e)
 
 
 def test(t):

@@ -14,7 +14,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(
 
 from test_v2vctl_common import PtyRun              # noqa: E402
 from v2vdtest import run_test, log                  # noqa: E402
-from v2vdfixtures import v2v_environment            # noqa: E402
+from v2vdfixtures import v2v_environment, guest_image  # noqa: E402
 
 # meson test → (input, output) it converts: v2vd.job(5)'s PATHS table.
 PATHS = {"v2vctl-submit-wait": ("disk", "local")}
@@ -22,21 +22,8 @@ PATHS = {"v2vctl-submit-wait": ("disk", "local")}
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def find_guest_image():
-    import subprocess
-    img = os.environ.get("V2VD_GUEST_IMAGE")
-    if img:
-        return img
-    top = os.path.dirname(os.path.dirname(HERE))
-    p = subprocess.run(["bash", os.path.join(top, "tests", "fixtures", "build-guest.sh")],
-                       stdout=subprocess.PIPE, text=True, timeout=1800)
-    if p.returncode != 0 or not p.stdout.strip():
-        raise AssertionError("tests/fixtures/build-guest.sh failed (exit %d)" % p.returncode)
-    return p.stdout.strip().splitlines()[-1]
-
-
 def test(t):
-    img = find_guest_image()
+    img = guest_image()
     log("  guest image %s" % img)
     t.start_daemon(config={"virt_v2v": "virt-v2v"},
                    environment=v2v_environment(),

@@ -36,6 +36,24 @@ def guest_image():
     return p.stdout.strip().splitlines()[-1]
 
 
+# The phases of a virt-v2v 2.2 run, in order (tests/data/disk-to-local.v2v.log):
+# the e2e tests check that the Phase signalled follows it.
+V2V_PHASES = ["Setting up the source", "Opening the source", "Inspecting the source",
+              "Checking for sufficient free disk space in the guest", "Converting ",
+              "Mapping filesystem data", "Closing the overlay", "Assigning disks to buses",
+              "Checking if the guest needs BIOS or UEFI to boot", "Setting up the destination",
+              "Copying disk 1/1", "Creating output metadata", "Finishing off"]
+
+
+def tail(path, n=30):
+    """The last N lines of a log file, for a failure's message."""
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError as e:
+        return "(%s: %s)" % (path, e)
+
+
 def v2v_environment():
     """The [environment] of a daemon that runs the real virt-v2v here:
     libguestfs under TCG (no working KVM on this machine) and, when meson
