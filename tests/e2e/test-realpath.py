@@ -34,12 +34,8 @@ import xml.etree.ElementTree as ET
 
 from v2vdtest import (run_test, call, log, MANAGER_PATH, MANAGER_IFACE, TERMINAL_STATES)
 import v2vdfixtures as fx
+from v2vdfixtures import V2V_PHASES, tail
 
-V2V_PHASES = ["Setting up the source", "Opening the source", "Inspecting the source",
-              "Checking for sufficient free disk space in the guest", "Converting ",
-              "Mapping filesystem data", "Closing the overlay", "Assigning disks to buses",
-              "Checking if the guest needs BIOS or UEFI to boot", "Setting up the destination",
-              "Copying disk 1/1", "Creating output metadata", "Finishing off"]
 JOB_TIMEOUT = float(os.environ.get("V2VD_E2E_JOB_TIMEOUT", "1500"))
 
 # meson test → (input, output) it converts, in the words of v2vd.job(5)'s
@@ -56,14 +52,6 @@ PATHS = {
     "realpath-ova-file-nonroot": ("ova file", "local"),
     "realpath-vmx-ssh-wrapper": ("vmx ssh", "rhv path"),
 }
-
-
-def tail(path, n=30):
-    try:
-        with open(path, errors="replace") as f:
-            return "".join(f.readlines()[-n:])
-    except OSError as e:
-        return "(%s: %s)" % (path, e)
 
 
 def start_daemon(t, **config):
