@@ -214,6 +214,11 @@ def steps(fleet, base):
     r = run(["ansible-doc", "-t", "module", "v2vd.conversion.v2vd_job"], env=fleet.env)
     check(r.returncode == 0 and "idempotent" in r.stdout.lower(), "ansible-doc reads v2vd_job's documentation",
           r.stdout[-1500:])
+    for m in ("v2vd_job", "v2vd_info"):
+        r = run(["ansible-doc", "-t", "module", "v2vd.conversion." + m], env=fleet.env)
+        check(r.returncode == 0 and "- scope" in r.stdout and "The v2vctl program on the target" in r.stdout,
+              "ansible-doc shows %s's scope and v2vctl options (the collection's doc fragment)" % m,
+              r.stdout[-1500:])
 
     fleet.start()
     imgs = os.path.join(base, "imgs")

@@ -18,6 +18,7 @@ SOURCE_KEYS = ("vmware_uri", "libvirt_uri", "ova", "disk", "libvirtxml", "transp
 SECRET_KEYS = ("vmware_password", "rhv_password", "libvirt_password", "ssh_key")
 SECRET_ENV_KEYS = ("osp_environment", "osp_source_environment")
 
+# Documented once for every module: doc_fragments/v2vctl.py.
 V2VCTL_ARGS = dict(
     v2vctl=dict(type="str", default="v2vctl"),
     scope=dict(type="str", default="system", choices=["system", "user"]),

@@ -28,15 +28,8 @@ options:
     description: Each job's full properties (one v2vctl status per job) instead of the list's summary.
     type: bool
     default: false
-  scope:
-    description: C(system) or C(user) (the remote user's own v2vd).
-    type: str
-    choices: [system, user]
-    default: system
-  v2vctl:
-    description: The v2vctl program on the target.
-    type: str
-    default: v2vctl
+extends_documentation_fragment:
+  - v2vd.conversion.v2vctl
 '''
 
 EXAMPLES = r'''

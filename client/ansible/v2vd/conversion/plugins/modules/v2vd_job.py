@@ -56,15 +56,8 @@ options:
     description: With I(wait), fail the task when the job ends failed or cancelled.
     type: bool
     default: true
-  scope:
-    description: C(system) talks to the system's v2vd, C(user) to the remote user's own.
-    type: str
-    choices: [system, user]
-    default: system
-  v2vctl:
-    description: The v2vctl program on the target.
-    type: str
-    default: v2vctl
+extends_documentation_fragment:
+  - v2vd.conversion.v2vctl
 '''
 
 EXAMPLES = r'''
