@@ -32,7 +32,7 @@ import time
 import uuid
 import xml.etree.ElementTree as ET
 
-from v2vdtest import (run_test, call, log, MANAGER_PATH, MANAGER_IFACE, TERMINAL_STATES)
+from v2vdtest import (run_test, call, log, MANAGER_PATH, MANAGER_IFACE, JOB_IFACE, TERMINAL_STATES)
 import v2vdfixtures as fx
 from v2vdfixtures import V2V_PHASES, tail
 
@@ -50,6 +50,8 @@ PATHS = {
     "realpath-disk-to-vdsm": ("disk", "vdsm"),
     "realpath-in-place": ("disk", "in place"),
     "realpath-ova-file-nonroot": ("ova file", "local"),
+    "realpath-libvirt-nonroot": ("libvirt", "local"),
+    "realpath-vmx-ssh-nonroot": ("vmx ssh", "local"),
     "realpath-vmx-ssh-wrapper": ("vmx ssh", "rhv path"),
 }
 
@@ -63,18 +65,26 @@ def start_daemon(t, **config):
     return t.start_daemon(config=cfg, environment=env)
 
 
-def submit_v2vctl(t, spec):
+def submit_v2vctl(t, spec, owner=None):
     """`v2vctl submit job.json --wait` on a pty, as a person types it: returns
-    the PtyRun and the job id (from the JobNew signal)."""
+    the PtyRun and the job id (from the JobNew signal). OWNER: (user, home)
+    of v2vd --system; v2vctl runs as that user on the system bus, with its
+    job.json in its home."""
     sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "integration"))
     import test_v2vctl_common as vc
     vc.V2VCTL = os.environ["V2VCTL"]
-    job = os.path.join(t.base, "job.json")
+    job = os.path.join(owner[1] if owner else t.base, "job.json")
     with open(job, "w") as f:
         json.dump(spec, f)
     os.chmod(job, 0o600)       # it may hold ssh_key
     since = time.monotonic()
-    run = vc.PtyRun("submit", job, "--wait", columns=100)
+    if owner:
+        from v2vdsystem import as_user, give
+        give(owner[0], job)
+        run = vc.PtyRun("submit", job, "--wait", columns=100, user=False, wrap=as_user(owner[0], []),
+                        env={"HOME": owner[1], "USER": owner[0], "LOGNAME": owner[0]})
+    else:
+        run = vc.PtyRun("submit", job, "--wait", columns=100)
     m = None
     while m is None:
         m = t.monitor.wait(lambda m: m.get("member") == "JobNew" and m.get("_received", 0) >= since, 0.5,
@@ -88,20 +98,39 @@ def submit_v2vctl(t, spec):
     return run, job_id
 
 
-def convert(t, name, spec, copies=True, client="bus"):
+def virt_v2v_uid(pid):
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            return int([l for l in f if l.startswith("Uid:")][0].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def convert(t, name, spec, copies=True, client="bus", owner=None):
     """Submit SPEC (CreateJob, or client="v2vctl": `v2vctl submit --wait`),
     follow the job to its end, check that it succeeded as every path must;
-    returns the job's properties."""
+    returns the job's properties (and "_uid": whom virt-v2v ran as).
+    OWNER: (user, home) of v2vd --system who submits with v2vctl and reads
+    the job's properties itself."""
     d = t.daemon
     run = None
+    if owner:
+        from v2vdsystem import user_props
+
+        def props(job_id):
+            return user_props(owner[0], job_id)
+    else:
+        props = t.props
     if client == "v2vctl":
-        run, job_id = submit_v2vctl(t, spec)
+        run, job_id = submit_v2vctl(t, spec, owner)
         path = "/org/v2vd/V2V1/job/%s" % job_id
     else:
         job_id, path = t.create_job(spec)
     t0 = time.monotonic()
     last = None
-    state = t.props(job_id)["State"]
+    seen_uid = None
+    polled = []
+    state = props(job_id)["State"]
     while state not in TERMINAL_STATES:
         if not d.running():
             raise AssertionError("v2vd exited (status %s) while the job ran" % d.proc.returncode)
@@ -112,8 +141,11 @@ def convert(t, name, spec, copies=True, client="bus"):
                 run.pump(0.1)
         else:
             time.sleep(1)
-        p = t.props(job_id)
+        p = props(job_id)
         state = p["State"]
+        if p["PID"] and seen_uid is None:
+            seen_uid = virt_v2v_uid(p["PID"])
+        polled.append((p["Phase"], p["Progress"]))
         line = "%-9s %5.1f%%  %s" % (state, p["Progress"], p["Phase"])
         if line != last:
             log("  [%5.0f s] %s" % (time.monotonic() - t0, line))
@@ -122,7 +154,8 @@ def convert(t, name, spec, copies=True, client="bus"):
     elapsed = time.monotonic() - t0
     log("TIME %s %.0f" % (name, elapsed))
 
-    p = t.props(job_id)
+    p = props(job_id)
+    p["_uid"] = seen_uid
     t.check(p["State"] == "succeeded", "%s: State is succeeded" % name,
             "%s, LastMessage %s\n---- v2v.log:\n%s" % (p["State"], p["LastMessage"], tail(p["LogFile"], 60)))
     if run:
@@ -144,11 +177,21 @@ def convert(t, name, spec, copies=True, client="bus"):
              and m.get("payload", {}).get("data") == [job_id, path, "succeeded"],
              10, what="JobFinished(%s, %s, succeeded)" % (job_id, path))
     progress = [v for _, v in mon.prop_changes(path, "Progress")]
-    phases = [v for _, v in mon.prop_changes(path, "Phase")]
-    log("  Phase signalled: %s" % phases)
+    if owner:
+        # On the system bus PropertiesChanged only names a job's Phase
+        # (v2vd(8)); its owner reads it again, as the loop above did once a
+        # second (v2vctl, whose display shows the copy phase, does the same).
+        inval = [m for m in mon.signals("PropertiesChanged", path=path)
+                 if m["payload"]["data"][0] == JOB_IFACE and "Phase" in m["payload"]["data"][2]]
+        t.check(len(inval) >= 2, "PropertiesChanged invalidates Phase (%d times)" % len(inval))
+        phases = [ph for i, (ph, _) in enumerate(polled) if ph and (i == 0 or polled[i - 1][0] != ph)]
+        log("  Phase read by its owner: %s" % phases)
+    else:
+        phases = [v for _, v in mon.prop_changes(path, "Phase")]
+        log("  Phase signalled: %s" % phases)
     back = [(a, b) for a, b in zip([0.0] + progress, progress) if b < a]
     t.check(not back, "Progress never goes back", back)
-    if copies:
+    if copies and not owner:
         t.check("Copying disk 1/1" in phases, 'Phase "Copying disk 1/1" signalled', phases)
         mid = sorted({v for v in progress if 0.0 < v < 100.0})
         t.check(len(mid) >= 2, "intermediate Progress values signalled (%d)" % len(mid), mid)
@@ -297,12 +340,14 @@ def path_vmx_to_qemu(t, img):
     t.check(fx.GUEST_MAC in text, "guest.sh keeps the VMware NIC's MAC", text)
 
 
-def esxi_over_ssh(t, img):
+def esxi_over_ssh(t, img, owner=None):
     """A VMware host as virt-v2v -i vmx -it ssh reaches it: a VM folder under
     .../vmfs/volumes/datastore1 served by an sshd on the loopback that takes
     only a key; the client trusts its host key (known_hosts in a tmpfs over
     ~/.ssh of the test's own mount namespace: the host's is neither read nor
-    written). Returns (vmx path, port, private key, cleanup)."""
+    written). OWNER: (user, home) whose own ~/.ssh trusts it instead, as
+    that user's first `ssh` would have left it. Returns (vmx path, port,
+    private key, cleanup)."""
     from v2vdssh import free_port, make_keys, start_sshd
     ds = os.path.join(t.base, "vmfs", "volumes", "datastore1", "guest")
     vmx = fx.datastore_vm(img, ds)
@@ -313,17 +358,25 @@ def esxi_over_ssh(t, img):
     sshd = start_sshd(keys, port, "PermitRootLogin prohibit-password\nSubsystem sftp internal-sftp\n")
     # virt-v2v's scp and nbdkit's ssh plugin check the server's key against
     # the user's known_hosts, as after a first `ssh` that accepted it.
-    ssh_dir = os.path.join(pwd.getpwuid(os.getuid()).pw_dir, ".ssh")
-    os.makedirs(ssh_dir, mode=0o700, exist_ok=True)
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0700", "v2vd-test-ssh", ssh_dir], check=True)
-    shutil.copy(os.path.join(keys, "known_hosts"), os.path.join(ssh_dir, "known_hosts"))
+    if owner:
+        from v2vdsystem import give
+        ssh_dir = os.path.join(owner[1], ".ssh")
+        os.makedirs(ssh_dir, mode=0o700)
+        shutil.copy(os.path.join(keys, "known_hosts"), os.path.join(ssh_dir, "known_hosts"))
+        give(owner[0], ssh_dir, os.path.join(ssh_dir, "known_hosts"))
+    else:
+        ssh_dir = os.path.join(pwd.getpwuid(os.getuid()).pw_dir, ".ssh")
+        os.makedirs(ssh_dir, mode=0o700, exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0700", "v2vd-test-ssh", ssh_dir], check=True)
+        shutil.copy(os.path.join(keys, "known_hosts"), os.path.join(ssh_dir, "known_hosts"))
     with open(os.path.join(keys, "client_key")) as f:
         key = f.read()
 
     def cleanup():
         sshd.terminate()
         sshd.wait()
-        subprocess.run(["umount", ssh_dir])
+        if not owner:
+            subprocess.run(["umount", ssh_dir])
     return vmx, port, key, cleanup
 
 
@@ -507,52 +560,81 @@ def path_in_place(t, img):
             text[-600:])
 
 
-def path_ova_file_nonroot(t, img):
-    """v2vd --system (tests/lib/with-system-bus: a system-like bus, a real
-    polkitd whose rules let v2vdta create jobs): the unprivileged v2vdta
-    converts its own OVA into its own directory; virt-v2v runs as v2vdta."""
-    from v2vdsystem import SystemDaemon, users, give, user_create_job, user_props
-    uid, gid = users()["v2vdta"]
+def nonroot_home(t, user="v2vdta"):
+    """USER's home under the test's base (passwd says so in this mount
+    namespace) and the test's TMPDIR made a sticky one a job of USER can
+    write, as /tmp is on a host. Returns (user, home, uid)."""
+    from v2vdsystem import users, give, set_home
+    uid, _ = users()[user]
     os.chmod(t.base, 0o711)
-    home = os.path.join(t.base, "v2vdta")
-    os.makedirs(home)
-    out = os.path.join(home, "out")
-    os.makedirs(out)
-    ova = fx.ova_file(img, os.path.join(home, "guest.ova"))
-    give("v2vdta", home, out, ova)
-    os.chmod(ova, 0o600)           # only its owner can read it
+    home = os.path.join(t.base, user)
+    os.makedirs(home, mode=0o700)
+    give(user, home)
+    set_home(user, home)
+    return user, home, uid
+
+
+def nonroot_daemon(t, environment=None):
+    """v2vd --system on the bus of tests/lib/with-system-bus (its rules file
+    from meson: V2VD_POLKIT_RULES), running the real virt-v2v; the monitor
+    records the system-like bus."""
+    from v2vdsystem import SystemDaemon
     env = fx.v2v_environment()
-    # The test's TMPDIR is root's (with-system-bus makes it 0711); a job of
-    # v2vdta needs a sticky one it can write, as /tmp is on a host.
+    # The test's TMPDIR is root's (with-system-bus makes it 0711).
     tmp = os.path.join(t.base, "tmp")
     os.makedirs(tmp)
     os.chmod(tmp, 0o1777)
     env["TMPDIR"] = tmp
+    env.update(environment or {})
     os.environ.pop("V2VD_FAKE_V2V", None)
+    os.environ.pop("V2VD_VIRT_V2V", None)
     t.monitor = __import__("v2vdtest").Monitor()
     t.monitor.start()
     d = SystemDaemon(os.path.join(t.base, "daemon"), config={"max_running_jobs": 1}, environment=env)
     t.daemon = d
     d.start()
-    r = user_create_job("v2vdta", json.dumps({"vm_name": "guest", "ova": ova, "output_dir": out}))
+    return d
+
+
+def check_nonroot_local(t, p, owner, out):
+    """virt-v2v ran as the owner and wrote its -o local output as it."""
+    user, _, uid = owner
+    t.check_eq(p["OwnerUID"], uid, "OwnerUID is %s's" % user)
+    t.check(p["_uid"] == uid, "virt-v2v ran as %s (uid %d)" % (user, uid), p["_uid"])
+    disk = os.path.join(out, "guest-sda")
+    check_disk(t, disk, "raw", "%s's output" % user)
+    for f in ("guest-sda", "guest.xml"):
+        st = os.stat(os.path.join(out, f))
+        t.check(st.st_uid == uid, "%s belongs to %s" % (f, user), st.st_uid)
+
+
+def path_ova_file_nonroot(t, img):
+    """v2vd --system (tests/lib/with-system-bus: a system-like bus, a real
+    polkitd whose rules let v2vdta create jobs): the unprivileged v2vdta
+    converts its own OVA into its own directory; virt-v2v runs as v2vdta."""
+    from v2vdsystem import give, user_create_job, user_props
+    user, home, uid = nonroot_home(t)
+    out = os.path.join(home, "out")
+    os.makedirs(out)
+    ova = fx.ova_file(img, os.path.join(home, "guest.ova"))
+    give(user, out, ova)
+    os.chmod(ova, 0o600)           # only its owner can read it
+    d = nonroot_daemon(t)
+    r = user_create_job(user, json.dumps({"vm_name": "guest", "ova": ova, "output_dir": out}))
     t.check(r[0] == "ok", "CreateJob as v2vdta", r)
     job_id = r[1].split()[0]
     t.jobs.append(job_id)
     t0 = time.monotonic()
-    p = user_props("v2vdta", job_id)
+    p = user_props(user, job_id)
     t.check_eq(p["OwnerUID"], uid, "OwnerUID")
     seen_uid = None
     while p["State"] not in TERMINAL_STATES:
         if time.monotonic() - t0 > JOB_TIMEOUT:
             raise AssertionError("the job did not end within %.0f s" % JOB_TIMEOUT)
         time.sleep(2)
-        p = user_props("v2vdta", job_id)
+        p = user_props(user, job_id)
         if p["PID"] and seen_uid is None:
-            try:
-                with open("/proc/%d/status" % p["PID"]) as f:
-                    seen_uid = int([l for l in f if l.startswith("Uid:")][0].split()[1])
-            except (OSError, IndexError):
-                pass
+            seen_uid = virt_v2v_uid(p["PID"])
     log("TIME realpath-ova-file-nonroot %.0f" % (time.monotonic() - t0))
     t.check(p["State"] == "succeeded", "State is succeeded (as v2vdta)",
             "%s, LastMessage %s\n---- v2v.log:\n%s" % (p["State"], p["LastMessage"], tail(p["LogFile"], 60)))
@@ -566,6 +648,87 @@ def path_ova_file_nonroot(t, img):
     t.check(os.stat(disk).st_uid == uid, "guest-sda belongs to v2vdta", os.stat(disk).st_uid)
 
 
+def path_libvirt_nonroot(t, img):
+    """v2vd --system: v2vdta, a member of the group of libvirtd's socket (as
+    an operator lets its migration admins use qemu:///system), lists the
+    libvirtd's VMs with ListSourceVMs as itself (polkit: browse-sources),
+    picks the shut-off one and converts it with -i libvirt into its own
+    directory, submitted with `v2vctl submit --wait` as itself. The domain's
+    disk is one v2vdta can read, as virt-v2v opens it as the owner."""
+    from v2vdlibvirt import Libvirtd, domain_xml, virsh
+    from v2vdsystem import give, user_call, run_as
+    owner = nonroot_home(t)
+    user, home, uid = owner
+    out = os.path.join(home, "out")
+    os.makedirs(out)
+    images = os.path.join(t.base, "images")
+    os.makedirs(images)
+    disk = fx.copy_sparse(img, os.path.join(images, "kvmguest.img"))
+    give(user, disk)
+    os.chmod(disk, 0o600)
+    give(user, out)
+    lv = Libvirtd(os.path.join(t.base, "libvirt"), sock_group="libvirt", members=[user]).start()
+    try:
+        lv.define_domain(domain_xml("kvmguest", disk, "52:54:00:4a:55:66"))
+        sock = os.stat("/run/libvirt/libvirt-sock")
+        grp = __import__("grp").getgrnam("libvirt")
+        t.check(sock.st_gid == grp.gr_gid and sock.st_mode & 0o777 == 0o770 and user in grp.gr_mem,
+                "libvirtd's socket is libvirt's group's (0770), %s a member" % user,
+                (sock.st_gid, oct(sock.st_mode), grp))
+        # Without the group (setpriv --clear-groups) the socket is closed to it.
+        r = run_as(user, ["virsh", "-c", "qemu:///system", "list", "--all", "--name"])
+        t.check(r.returncode != 0, "v2vdta without its groups cannot use qemu:///system", r.stdout + r.stderr)
+        nonroot_daemon(t)
+        r = user_call(user, MANAGER_PATH, MANAGER_IFACE, "ListSourceVMs", "s",
+                      json.dumps({"uri": "qemu:///system"}))
+        t.check(r[0] == "ok", "ListSourceVMs as v2vdta", r)
+        vms = json.loads(r[1]) if r[0] == "ok" else []
+        log("  ListSourceVMs as %s: %s" % (user, json.dumps(vms)[:400]))
+        pick = [v for v in vms if v.get("name") == "kvmguest"]
+        t.check(len(pick) == 1 and pick[0].get("state") == "shutoff" and pick[0].get("running") is False,
+                "ListSourceVMs lists kvmguest, shut off", vms)
+        p = convert(t, "realpath-libvirt-nonroot", {"vm_name": pick[0]["name"], "libvirt_uri": "qemu:///system",
+                                                    "output_dir": out}, client="v2vctl", owner=owner)
+        t.check("Setting up the source: -i libvirt" in p["_log"], "virt-v2v read the source with -i libvirt",
+                re.findall(r"Setting up the source.*", p["_log"]))
+        check_nonroot_local(t, p, owner, out)
+        root = ET.parse(os.path.join(out, "guest.xml")).getroot()
+        macs = [m.get("address") for m in root.iter("mac")]
+        t.check("52:54:00:4a:55:66" in macs, "guest.xml keeps the domain's MAC", macs)
+        names = virsh("list", "--all", "--name").split()
+        t.check(names == ["kvmguest"], "the libvirtd still has only kvmguest", names)
+    finally:
+        lv.stop()
+
+
+def path_vmx_ssh_nonroot(t, img):
+    """v2vd --system: v2vdta converts a .vmx over SSH (ssh_key in its spec;
+    the daemon's ssh-agent and virt-v2v's scp and nbdkit-ssh run as v2vdta,
+    whose own known_hosts trusts the server) into its own directory,
+    submitted with `v2vctl submit --wait` as itself."""
+    from v2vdsystem import give
+    owner = nonroot_home(t)
+    user, home, uid = owner
+    out = os.path.join(home, "out")
+    os.makedirs(out)
+    give(user, out)
+    vmx, port, key, cleanup = esxi_over_ssh(t, img, owner=(user, home))
+    try:
+        nonroot_daemon(t)
+        p = convert(t, "realpath-vmx-ssh-nonroot", {
+            "vm_name": "guest", "transport_method": "ssh",
+            "vmware_uri": "ssh://root@127.0.0.1:%d%s" % (port, vmx),
+            "ssh_key": key, "output_dir": out}, client="v2vctl", owner=owner)
+        t.check("Setting up the source: -i vmx ssh://" in p["_log"], "virt-v2v read the .vmx over ssh",
+                re.findall(r"Setting up the source.*", p["_log"]))
+        check_nonroot_local(t, p, owner, out)
+        root = ET.parse(os.path.join(out, "guest.xml")).getroot()
+        macs = [m.get("address") for m in root.iter("mac")]
+        t.check(fx.GUEST_MAC in macs, "guest.xml keeps the VMware NIC's MAC", macs)
+    finally:
+        cleanup()
+
+
 FUNCS = {
     "realpath-ova-file-to-rhv": path_ova_file_to_rhv,
     "realpath-ova-dir-to-null": path_ova_dir_to_null,
@@ -576,6 +739,8 @@ FUNCS = {
     "realpath-disk-to-vdsm": path_disk_to_vdsm,
     "realpath-in-place": path_in_place,
     "realpath-ova-file-nonroot": path_ova_file_nonroot,
+    "realpath-libvirt-nonroot": path_libvirt_nonroot,
+    "realpath-vmx-ssh-nonroot": path_vmx_ssh_nonroot,
     "realpath-vmx-ssh-wrapper": path_vmx_ssh_wrapper,
 }
 assert set(FUNCS) == set(PATHS)
@@ -589,7 +754,7 @@ def main():
     def test(t):
         img = fx.guest_image()
         t.check(os.path.isfile(img), "guest image %s exists" % img)
-        if name not in ("realpath-libvirt-to-libvirt", "realpath-ova-file-nonroot"):
+        if name != "realpath-libvirt-to-libvirt" and not name.endswith("-nonroot"):
             start_daemon(t)
         FUNCS[name](t, img)
         t.assert_no_leftovers()

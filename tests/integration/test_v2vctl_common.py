@@ -60,7 +60,8 @@ def fails(t, r, rc, what, message=None):
 class PtyRun:
     """v2vctl on a pseudo-terminal (stdout and stderr), output collected."""
 
-    def __init__(self, *args, user=True, columns=80, rows=24, env=None):
+    def __init__(self, *args, user=True, columns=80, rows=24, env=None, wrap=()):
+        """wrap: a command that runs v2vctl (setpriv … as another user)."""
         argv = (["--user"] if user else []) + [str(a) for a in args]
         self.argv = argv
         master, slave = pty.openpty()
@@ -72,7 +73,7 @@ class PtyRun:
         env["LANG"] = env["LC_ALL"] = "C.UTF-8"
         env["TERM"] = "xterm"
         env.update(extra_env or {})
-        self.proc = subprocess.Popen([V2VCTL] + argv, stdin=slave, stdout=slave, stderr=slave, env=env,
+        self.proc = subprocess.Popen(list(wrap) + [V2VCTL] + argv, stdin=slave, stdout=slave, stderr=slave, env=env,
                                      start_new_session=True)
         os.close(slave)
         self.master = master

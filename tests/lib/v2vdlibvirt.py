@@ -35,8 +35,14 @@ def virsh(*args, check=True):
 
 
 class Libvirtd:
-    def __init__(self, base):
+    """sock_group: the group whose members may use qemu:///system read-write
+    (unix_sock_group, the socket 0770), as an operator sets up libvirt's
+    socket for its admins; members: users this namespace's /etc/group adds
+    to that group (it is made when it does not exist)."""
+    def __init__(self, base, sock_group="root", members=()):
         self.base = base
+        self.sock_group = sock_group
+        self.members = tuple(members)
         self.proc = None
         self.bound = []
         self.log_path = os.path.join(base, "libvirtd.log")
@@ -66,11 +72,13 @@ class Libvirtd:
         # exist, so the namespace gets a passwd and group that have it. No
         # domain is ever started here.
         self._private_user("libvirt-qemu", 64055)
+        if self.members:
+            self._group_members(self.sock_group, self.members)
         with open("/etc/libvirt/qemu.conf", "w") as f:
             f.write('user = "root"\ngroup = "root"\ndynamic_ownership = 0\nsecurity_driver = "none"\n')
         with open("/etc/libvirt/libvirtd.conf", "w") as f:
-            f.write('unix_sock_group = "root"\nunix_sock_rw_perms = "0770"\nauth_unix_rw = "none"\n'
-                    'auth_unix_ro = "none"\n')
+            f.write('unix_sock_group = "%s"\nunix_sock_rw_perms = "0770"\nauth_unix_rw = "none"\n'
+                    'auth_unix_ro = "none"\n' % self.sock_group)
         env = dict(os.environ)
         env["LIBVIRT_LOG_OUTPUTS"] = "3:file:%s" % self.log_path
         self.proc = subprocess.Popen([LIBVIRTD, "--pid-file", os.path.join(self.base, "libvirtd.pid")],
@@ -100,6 +108,29 @@ class Libvirtd:
             os.chmod(copy, 0o644)
             subprocess.run(["mount", "--bind", copy, f], check=True)
             self.bound.append(f)
+
+    def _group_members(self, group, members):
+        """/etc/group of this namespace with MEMBERS in GROUP (a new group,
+        gid 64100 and up, when there is none)."""
+        with open("/etc/group") as fh:
+            lines = fh.read().splitlines()
+        gids = {int(l.split(":")[2]) for l in lines if l.count(":") >= 3 and l.split(":")[2].isdigit()}
+        for i, l in enumerate(lines):
+            f = l.split(":")
+            if len(f) >= 4 and f[0] == group:
+                have = [m for m in f[3].split(",") if m]
+                f[3] = ",".join(have + [m for m in members if m not in have])
+                lines[i] = ":".join(f)
+                break
+        else:
+            gid = next(g for g in range(64100, 65000) if g not in gids)
+            lines.append("%s:x:%d:%s" % (group, gid, ",".join(members)))
+        copy = os.path.join(self.base, "group-%s" % group)
+        with open(copy, "w") as fh:
+            fh.write("\n".join(lines) + "\n")
+        os.chmod(copy, 0o644)
+        subprocess.run(["mount", "--bind", copy, "/etc/group"], check=True)
+        self.bound.append("/etc/group")
 
     def logs(self):
         out = ""

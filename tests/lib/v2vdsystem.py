@@ -62,6 +62,27 @@ def user_props(user, job_id):
     return {k: unwrap(v) for k, v in json.loads(p.stdout)["data"][0].items()}
 
 
+def set_home(user, home):
+    """USER's home directory (passwd's pw_dir, where ssh and libssh look for
+    ~/.ssh/known_hosts) becomes HOME, in this mount namespace only: a copy
+    of /etc/passwd bind-mounted over it (with-system-bus's is one too)."""
+    with open("/etc/passwd") as f:
+        lines = f.read().splitlines()
+    for i, line in enumerate(lines):
+        f = line.split(":")
+        if f[0] == user and len(f) == 7:
+            f[5] = home
+            lines[i] = ":".join(f)
+            break
+    else:
+        raise TestFailure("no passwd entry for %s" % user)
+    copy = os.path.join(os.path.dirname(home), "passwd-%s" % user)
+    with open(copy, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    os.chmod(copy, 0o644)
+    subprocess.run(["mount", "--bind", copy, "/etc/passwd"], check=True)
+
+
 def give(user, *paths):
     """chown paths to user (its own files and directories)."""
     uid, gid = users()[user]
