@@ -191,8 +191,9 @@ def convert(t, name, spec, copies=True, client="bus", owner=None):
         log("  Phase signalled: %s" % phases)
     back = [(a, b) for a, b in zip([0.0] + progress, progress) if b < a]
     t.check(not back, "Progress never goes back", back)
-    if copies and not owner:
-        t.check("Copying disk 1/1" in phases, 'Phase "Copying disk 1/1" signalled', phases)
+    if copies:
+        if not owner:
+            t.check("Copying disk 1/1" in phases, 'Phase "Copying disk 1/1" signalled', phases)
         mid = sorted({v for v in progress if 0.0 < v < 100.0})
         t.check(len(mid) >= 2, "intermediate Progress values signalled (%d)" % len(mid), mid)
     order = [next((i for i, o in enumerate(V2V_PHASES) if ph.startswith(o)), None) for ph in phases]
@@ -596,14 +597,15 @@ def nonroot_daemon(t, environment=None):
     return d
 
 
-def check_nonroot_local(t, p, owner, out):
-    """virt-v2v ran as the owner and wrote its -o local output as it."""
+def check_nonroot_local(t, p, owner, out, name):
+    """virt-v2v ran as the owner and wrote its -o local output (NAME-sda,
+    NAME.xml) as it."""
     user, _, uid = owner
     t.check_eq(p["OwnerUID"], uid, "OwnerUID is %s's" % user)
     t.check(p["_uid"] == uid, "virt-v2v ran as %s (uid %d)" % (user, uid), p["_uid"])
-    disk = os.path.join(out, "guest-sda")
+    disk = os.path.join(out, name + "-sda")
     check_disk(t, disk, "raw", "%s's output" % user)
-    for f in ("guest-sda", "guest.xml"):
+    for f in (name + "-sda", name + ".xml"):
         st = os.stat(os.path.join(out, f))
         t.check(st.st_uid == uid, "%s belongs to %s" % (f, user), st.st_uid)
 
@@ -689,12 +691,13 @@ def path_libvirt_nonroot(t, img):
                 "ListSourceVMs lists kvmguest, shut off", vms)
         p = convert(t, "realpath-libvirt-nonroot", {"vm_name": pick[0]["name"], "libvirt_uri": "qemu:///system",
                                                     "output_dir": out}, client="v2vctl", owner=owner)
-        t.check("Setting up the source: -i libvirt" in p["_log"], "virt-v2v read the source with -i libvirt",
+        t.check(re.search(r"Setting up the source: -ic qemu:///system -i libvirt kvmguest", p["_log"]),
+                "virt-v2v read the source with -i libvirt from qemu:///system",
                 re.findall(r"Setting up the source.*", p["_log"]))
-        check_nonroot_local(t, p, owner, out)
-        root = ET.parse(os.path.join(out, "guest.xml")).getroot()
+        check_nonroot_local(t, p, owner, out, "kvmguest")
+        root = ET.parse(os.path.join(out, "kvmguest.xml")).getroot()
         macs = [m.get("address") for m in root.iter("mac")]
-        t.check("52:54:00:4a:55:66" in macs, "guest.xml keeps the domain's MAC", macs)
+        t.check("52:54:00:4a:55:66" in macs, "kvmguest.xml keeps the domain's MAC", macs)
         names = virsh("list", "--all", "--name").split()
         t.check(names == ["kvmguest"], "the libvirtd still has only kvmguest", names)
     finally:
@@ -721,7 +724,7 @@ def path_vmx_ssh_nonroot(t, img):
             "ssh_key": key, "output_dir": out}, client="v2vctl", owner=owner)
         t.check("Setting up the source: -i vmx ssh://" in p["_log"], "virt-v2v read the .vmx over ssh",
                 re.findall(r"Setting up the source.*", p["_log"]))
-        check_nonroot_local(t, p, owner, out)
+        check_nonroot_local(t, p, owner, out, "guest")
         root = ET.parse(os.path.join(out, "guest.xml")).getroot()
         macs = [m.get("address") for m in root.iter("mac")]
         t.check(fx.GUEST_MAC in macs, "guest.xml keeps the VMware NIC's MAC", macs)
