@@ -58,12 +58,21 @@ def test(t):
     for method in ("Cancel", "Remove"):
         r = user_call("v2vdta", job_path(root_job), JOB_IFACE, method)
         t.check(r[0] == "error" and r[1] == ACCESS_DENIED, "v2vdta: %s of root's job refused" % method, r)
+    # Refused by the daemon (polkit), not by the bus policy, which lets
+    # every method through.
     r = user_call("v2vdta", job_path(root_job), JOB_IFACE, "SetPriority", "i", 5)
-    t.check(r[0] == "error" and r[1] == ACCESS_DENIED, "v2vdta: SetPriority of root's job refused", r)
+    t.check(r[0] == "error" and r[1] == ACCESS_DENIED and "Rejected send message" not in r[2],
+            "v2vdta: SetPriority of root's job refused by the daemon", r)
     p = run_as("v2vdta", ["busctl", "--user", "call", BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "SetHostLimits",
                           "a{sv}", "1", "cpu", "s", "10%"])
-    t.check(p.returncode != 0 and ("Access denied" in p.stderr + p.stdout or ACCESS_DENIED in p.stderr),
-            "v2vdta: SetHostLimits refused (manage-any-job)", p.stderr)
+    t.check(p.returncode != 0 and ("Access denied" in p.stderr + p.stdout or ACCESS_DENIED in p.stderr)
+            and "Rejected send message" not in p.stderr,
+            "v2vdta: SetHostLimits refused by the daemon (manage-any-job)", p.stderr)
+    for method, args in (("CheckJob", ["s", spec_b]), ("CheckJobWithOptions", ["sa{sv}", spec_b, "0"]),
+                         ("CreateJobWithOptions", ["sa{sv}", spec_b, "0"])):
+        p = run_as("v2vdta", ["busctl", "--user", "call", BUS_NAME, MANAGER_PATH, MANAGER_IFACE, method] + args)
+        t.check(p.returncode != 0 and "Access denied" in p.stderr and "Rejected send message" not in p.stderr,
+                "v2vdta: %s refused by the daemon (create-job)" % method, p.stderr)
     t.check_eq(call(MANAGER_PATH, "org.freedesktop.DBus.Properties", "Get", "ss", MANAGER_IFACE,
                     "HostCPULimit")[0]["data"], "unlimited", "the host budget unchanged")
     r = user_call("v2vdta", MANAGER_PATH, MANAGER_IFACE, "ListSourceVMs", "s", '{"uri": "test:///default"}')
@@ -84,6 +93,20 @@ def test(t):
     t.check(r[0] == "ok", "v2vdtb: CreateJob allowed by the rules", r)
     b_job = r[1].split()[0]
     t.jobs.append(b_job)
+    # The other methods of create-job pass the bus for it too (v2vctl check,
+    # submit --check and --at call them).
+    for method, args in (("CheckJob", ["s", spec_b]), ("CheckJobWithOptions", ["sa{sv}", spec_b, "0"])):
+        p = run_as("v2vdtb", ["busctl", "--user", "--timeout=60", "call", BUS_NAME, MANAGER_PATH, MANAGER_IFACE,
+                              method] + args, timeout=90)
+        t.check(p.returncode == 0 and p.stdout.startswith("a(ssss) "), "v2vdtb: %s answered" % method,
+                (p.stdout, p.stderr))
+    p = run_as("v2vdtb", ["busctl", "--user", "call", BUS_NAME, MANAGER_PATH, MANAGER_IFACE, "CreateJobWithOptions",
+                          "sa{sv}", "{}", "0"])
+    t.check(p.returncode != 0 and "Rejected send message" not in p.stderr and "vm_name" in p.stderr,
+            "v2vdtb: CreateJobWithOptions answered by the daemon (an empty spec refused)", p.stderr)
+    r = user_call("v2vdtb", job_path(b_job), JOB_IFACE, "SetPriority", "i", 5)
+    t.check(r[0] == "error" and r[1].endswith(".JobNotQueued"), "v2vdtb: SetPriority of its running job: "
+            "JobNotQueued from the daemon", r)
     t.check_eq(t.prop(b_job, "OwnerUID"), users()["v2vdtb"][0], "OwnerUID of v2vdtb's job")
     t.wait_state(b_job, "running", timeout=30)
     pb = user_props("v2vdtb", root_job)
