@@ -120,9 +120,25 @@ static void add_disks_allocation(Check *c, JsonObject *vm) {
         }
 }
 
+/* A local libvirtd's socket closed to the caller is no credential problem:
+ * only the host's administrator opens it. */
+static void socket_refused(Check *c, const char *msg) {
+        add(c, "error", "source-access", "libvirt_uri",
+            "%s: you may not use this libvirtd's read-write socket, which virt-v2v opens; the host's "
+            "administrator lets you in by adding you to the socket's group (unix_sock_group in libvirtd.conf, "
+            "often libvirt), and the job then runs with that group", msg);
+}
+
+/* A URI of a libvirtd on this host (qemu:///system): no host, no transport. */
+static bool local_uri(const char *uri) {
+        g_autoptr(GUri) u = uri ? g_uri_parse(uri, G_URI_FLAGS_NONE, NULL) : NULL;
+
+        return u && !strchr(g_uri_get_scheme(u), '+') && (!g_uri_get_host(u) || !*g_uri_get_host(u));
+}
+
 static void check_libvirt_source(Check *c) {
         g_autoptr(SourceSpec) s = g_new0(SourceSpec, 1);
-        g_autoptr(GError) error = NULL;
+        g_autoptr(GError) error = NULL, rw_error = NULL;
         g_autoptr(JsonNode) vm = NULL;
         const char *state;
         JsonArray *warnings;
@@ -136,6 +152,8 @@ static void check_libvirt_source(Check *c) {
                 if (strstr(msg, "Domain not found") || strstr(msg, "no domain with"))
                         add(c, "error", "source-vm-missing", "vm_name",
                             "%s: give the name of a VM of this source (v2vctl sources --uri %s)", msg, s->uri);
+                else if (strstr(msg, "Failed to connect socket") && strstr(msg, "Permission denied"))
+                        socket_refused(c, msg);
                 else if (strstr(msg, "auth") || strstr(msg, "Permission denied") || strstr(msg, "password"))
                         add(c, "error", "source-auth", "libvirt_password",
                             "%s: check the user in libvirt_uri and libvirt_password", msg);
@@ -149,6 +167,16 @@ static void check_libvirt_source(Check *c) {
                 add(c, "error", "source-running", "vm_name",
                     "the VM %s is %s: shut it down before the conversion (virt-v2v refuses a running VM)",
                     c->spec->vm_name, state);
+        /* Listing took the read-only socket, which a local libvirtd opens to
+         * anyone; virt-v2v needs the read-write one. */
+        if (local_uri(s->uri) && !sources_check_read_write(s, &rw_error)) {
+                if (strstr(rw_error->message, "Permission denied"))
+                        socket_refused(c, rw_error->message);
+                else
+                        add(c, "error", "source-access", "libvirt_uri",
+                            "%s: virt-v2v opens the source read-write, which this libvirtd refuses you",
+                            rw_error->message);
+        }
         warnings = json_object_get_array_member(json_node_get_object(vm), "warnings");
         for (guint i = 0; warnings && i < json_array_get_length(warnings); i++) {
                 const char *w = json_array_get_string_element(warnings, i);

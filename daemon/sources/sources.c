@@ -505,7 +505,7 @@ static char *read_password_file(const char *path, GError **error) {
         }
 }
 
-static virConnectPtr libvirt_open(const SourceSpec *s, GError **error) {
+static virConnectPtr libvirt_open(const SourceSpec *s, unsigned flags, GError **error) {
         static int credtypes[] = { VIR_CRED_AUTHNAME, VIR_CRED_PASSPHRASE, VIR_CRED_NOECHOPROMPT };
         g_autofree char *from_file = NULL;
         AuthData data = { .user = s->user, .password = s->password };
@@ -519,7 +519,7 @@ static virConnectPtr libvirt_open(const SourceSpec *s, GError **error) {
                         return NULL;
                 data.password = from_file;
         }
-        conn = virConnectOpenAuth(s->uri, &auth, VIR_CONNECT_RO);
+        conn = virConnectOpenAuth(s->uri, &auth, flags);
         if (from_file)
                 explicit_bzero(from_file, strlen(from_file));
         if (!conn) {
@@ -531,6 +531,15 @@ static virConnectPtr libvirt_open(const SourceSpec *s, GError **error) {
                 return NULL;
         }
         return conn;
+}
+
+gboolean sources_check_read_write(const SourceSpec *s, GError **error) {
+        virConnectPtr conn = libvirt_open(s, 0, error);
+
+        if (!conn)
+                return FALSE;
+        virConnectClose(conn);
+        return TRUE;
 }
 
 static const char *state_name(int state) {
@@ -627,7 +636,7 @@ static JsonNode *describe_domain(const SourceSpec *s, virDomainPtr d, gboolean d
 }
 
 static JsonNode *libvirt_list(const SourceSpec *s, GError **error) {
-        virConnectPtr conn = libvirt_open(s, error);
+        virConnectPtr conn = libvirt_open(s, VIR_CONNECT_RO, error);
         virDomainPtr *doms = NULL;
         g_autoptr(JsonArray) out = NULL;
         int n;
@@ -662,7 +671,7 @@ static JsonNode *libvirt_list(const SourceSpec *s, GError **error) {
 }
 
 static JsonNode *libvirt_inspect(const SourceSpec *s, const char *vm_name, GError **error) {
-        virConnectPtr conn = libvirt_open(s, error);
+        virConnectPtr conn = libvirt_open(s, VIR_CONNECT_RO, error);
         virDomainPtr d;
         JsonNode *vm;
 

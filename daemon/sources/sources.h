@@ -62,6 +62,11 @@ void sources_add_v2v_hint(const SourceSpec *s, JsonObject *vm);
 JsonNode *sources_list(const SourceSpec *s, GError **error);
 JsonNode *sources_inspect(const SourceSpec *s, const char *vm_name, GError **error);
 
+/* A read-write connection to the source, opened and closed: virt-v2v opens
+ * it so (it reads the domain's XML with its secrets), while listing takes a
+ * read-only one, which a local libvirtd gives to anyone. */
+gboolean sources_check_read_write(const SourceSpec *s, GError **error);
+
 /* The OVA at path against its manifest, cheaply (ova_check_manifest): for
  * a job's spec before it is queued, with the owner's rights. What cannot be
  * read as an OVA passes (virt-v2v tells); errors are prefixed with the

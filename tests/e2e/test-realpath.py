@@ -597,6 +597,29 @@ def nonroot_daemon(t, environment=None):
     return d
 
 
+def owner_check(t, user, home, spec, what):
+    """`v2vctl check job.json --json` as USER (its job.json in HOME): the
+    findings of CheckJob, whose checks run with USER's rights."""
+    from v2vdsystem import run_as, give
+    job = os.path.join(home, "check.json")
+    with open(job, "w") as f:
+        json.dump(spec, f)
+    os.chmod(job, 0o600)
+    give(user, job)
+    r = run_as(user, [os.environ["V2VCTL"], "check", job, "--json"], timeout=120,
+               env=dict(os.environ, HOME=home, USER=user, LOGNAME=user))
+    t.check(r.returncode in (0, 1), "%s: v2vctl check as %s ran" % (what, user), (r.returncode, r.stderr))
+    findings = json.loads(r.stdout)
+    log("  v2vctl check as %s: %s" % (user, json.dumps(findings)[:1500]))
+    t.check_eq(r.returncode, 1 if any(x["severity"] == "error" for x in findings) else 0,
+               "%s: v2vctl check's exit status" % what)
+    return findings
+
+
+def errors_of(findings):
+    return [(x["code"], x["key"]) for x in findings if x["severity"] == "error"]
+
+
 def check_nonroot_local(t, p, owner, out, name):
     """virt-v2v ran as the owner and wrote its -o local output (NAME-sda,
     NAME.xml) as it."""
@@ -658,7 +681,7 @@ def path_libvirt_nonroot(t, img):
     directory, submitted with `v2vctl submit --wait` as itself. The domain's
     disk is one v2vdta can read, as virt-v2v opens it as the owner."""
     from v2vdlibvirt import Libvirtd, domain_xml, virsh
-    from v2vdsystem import give, user_call, run_as
+    from v2vdsystem import give, user_call, run_as, user_create_job, user_props
     owner = nonroot_home(t)
     user, home, uid = owner
     out = os.path.join(home, "out")
@@ -689,8 +712,37 @@ def path_libvirt_nonroot(t, img):
         pick = [v for v in vms if v.get("name") == "kvmguest"]
         t.check(len(pick) == 1 and pick[0].get("state") == "shutoff" and pick[0].get("running") is False,
                 "ListSourceVMs lists kvmguest, shut off", vms)
-        p = convert(t, "realpath-libvirt-nonroot", {"vm_name": pick[0]["name"], "libvirt_uri": "qemu:///system",
-                                                    "output_dir": out}, client="v2vctl", owner=owner)
+        spec = {"vm_name": pick[0]["name"], "libvirt_uri": "qemu:///system", "output_dir": out}
+        f = owner_check(t, user, home, spec, "v2vdta's spec")
+        t.check(errors_of(f) == [], "CheckJob as v2vdta (in the socket's group): no error", f)
+        # v2vdtb may browse sources and create jobs too but is not in the
+        # socket's group: CheckJob says so, not that a password is wrong.
+        other, other_home, _ = nonroot_home(t, "v2vdtb")
+        other_out = os.path.join(other_home, "out")
+        os.makedirs(other_out)
+        give(other, other_out)
+        f = owner_check(t, other, other_home, dict(spec, output_dir=other_out), "v2vdtb's spec")
+        bad = [x for x in f if x["severity"] == "error" and x["code"] == "source-access"]
+        t.check(errors_of(f) == [("source-access", "libvirt_uri")] and "Permission denied" in bad[0]["message"]
+                and "/run/libvirt/libvirt-sock" in bad[0]["message"] and "unix_sock_group" in bad[0]["message"],
+                "CheckJob as v2vdtb (not in the group): source-access names the socket and its group", f)
+        # What the check foretells: v2vdtb's job fails, its virt-v2v refused
+        # the read-write socket (listing took the read-only one).
+        r = user_create_job(other, json.dumps(dict(spec, output_dir=other_out)))
+        t.check(r[0] == "ok", "CreateJob as v2vdtb (no check)", r)
+        bad_job = r[1].split()[0]
+        t.jobs.append(bad_job)
+        t0 = time.monotonic()
+        pb = user_props(other, bad_job)
+        while pb["State"] not in TERMINAL_STATES and time.monotonic() - t0 < 600:
+            time.sleep(1)
+            pb = user_props(other, bad_job)
+        log("  v2vdtb's job: %s, LastMessage %s" % (pb["State"], pb["LastMessage"]))
+        t.check(pb["State"] == "failed" and "Permission denied" in str(pb["LastMessage"])
+                and "libvirt-sock" in str(pb["LastMessage"]),
+                "v2vdtb's job failed: LastMessage names the socket it may not use",
+                "%s %s\n%s" % (pb["State"], pb["LastMessage"], tail(pb["LogFile"], 20)))
+        p = convert(t, "realpath-libvirt-nonroot", spec, client="v2vctl", owner=owner)
         t.check(re.search(r"Setting up the source: -ic qemu:///system -i libvirt kvmguest", p["_log"]),
                 "virt-v2v read the source with -i libvirt from qemu:///system",
                 re.findall(r"Setting up the source.*", p["_log"]))
