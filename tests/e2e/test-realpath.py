@@ -770,10 +770,22 @@ def path_vmx_ssh_nonroot(t, img):
     vmx, port, key, cleanup = esxi_over_ssh(t, img, owner=(user, home))
     try:
         nonroot_daemon(t)
-        p = convert(t, "realpath-vmx-ssh-nonroot", {
-            "vm_name": "guest", "transport_method": "ssh",
-            "vmware_uri": "ssh://root@127.0.0.1:%d%s" % (port, vmx),
-            "ssh_key": key, "output_dir": out}, client="v2vctl", owner=owner)
+        spec = {"vm_name": "guest", "transport_method": "ssh",
+                "vmware_uri": "ssh://root@127.0.0.1:%d%s" % (port, vmx), "ssh_key": key, "output_dir": out}
+        f = owner_check(t, user, home, spec, "v2vdta's spec")
+        t.check(errors_of(f) == [], "CheckJob as v2vdta (the key, its known_hosts): no error", f)
+        # v2vdtb has the key but has never trusted the host: the check's
+        # ssh login, as v2vdtb, says so before anything is queued.
+        other, other_home, _ = nonroot_home(t, "v2vdtb")
+        other_out = os.path.join(other_home, "out")
+        os.makedirs(other_out)
+        give(other, other_out)
+        f = owner_check(t, other, other_home, dict(spec, output_dir=other_out), "v2vdtb's spec")
+        bad = [x for x in f if x["severity"] == "error"]
+        t.check(errors_of(f) == [("ssh-login", "ssh_key")] and "Host key verification failed" in bad[0]["message"]
+                and "known_hosts" in bad[0]["message"],
+                "CheckJob as v2vdtb (host not in its known_hosts): ssh-login says so", f)
+        p = convert(t, "realpath-vmx-ssh-nonroot", spec, client="v2vctl", owner=owner)
         t.check("Setting up the source: -i vmx ssh://" in p["_log"], "virt-v2v read the .vmx over ssh",
                 re.findall(r"Setting up the source.*", p["_log"]))
         check_nonroot_local(t, p, owner, out, "guest")
