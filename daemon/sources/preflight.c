@@ -6,6 +6,7 @@
 #include <glib/gstdio.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -272,9 +273,14 @@ static void check_ssh(Check *c, const char *tmpdir) {
                     "answer as an SSH server", target, limit);
         else if (!g_spawn_check_wait_status(status, NULL)) {
                 g_autofree char *why = v2v_failure_first_line(err && *err ? err : "ssh failed");
+                struct passwd *pw = getpwuid(getuid());
+                /* ssh reads the known_hosts of the passwd entry's home, not
+                 * $HOME; the job's ssh runs as this same user. */
+                g_autofree char *known = pw && pw->pw_dir ? g_build_filename(pw->pw_dir, ".ssh", "known_hosts", NULL)
+                                                          : g_strdup("known_hosts");
                 add(c, "error", "ssh-login", key ? "ssh_key" : "vmware_uri",
                     "ssh %s did not log in without a prompt (%s): virt-v2v needs key login; put the key in ssh_key "
-                    "and its public half in the host's authorized_keys, and the host in known_hosts", target, why);
+                    "and its public half in the host's authorized_keys, and the host in %s", target, why, known);
         }
         if (keyfile)
                 (void) unlink(keyfile);
