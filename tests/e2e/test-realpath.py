@@ -681,17 +681,15 @@ def path_libvirt_nonroot(t, img):
     directory, submitted with `v2vctl submit --wait` as itself. The domain's
     disk is one v2vdta can read, as virt-v2v opens it as the owner."""
     from v2vdlibvirt import Libvirtd, domain_xml, virsh
-    from v2vdsystem import give, user_call, run_as, user_create_job, user_props
+    from v2vdsystem import give, user_call, run_as, user_create_job, user_props, user_dir
     owner = nonroot_home(t)
     user, home, uid = owner
-    out = os.path.join(home, "out")
-    os.makedirs(out)
+    out = user_dir(user, home, "out")
     images = os.path.join(t.base, "images")
     os.makedirs(images)
     disk = fx.copy_sparse(img, os.path.join(images, "kvmguest.img"))
     give(user, disk)
     os.chmod(disk, 0o600)
-    give(user, out)
     lv = Libvirtd(os.path.join(t.base, "libvirt"), sock_group="libvirt", members=[user]).start()
     try:
         lv.define_domain(domain_xml("kvmguest", disk, "52:54:00:4a:55:66"))
@@ -718,9 +716,7 @@ def path_libvirt_nonroot(t, img):
         # v2vdtb may browse sources and create jobs too but is not in the
         # socket's group: CheckJob says so, not that a password is wrong.
         other, other_home, _ = nonroot_home(t, "v2vdtb")
-        other_out = os.path.join(other_home, "out")
-        os.makedirs(other_out)
-        give(other, other_out)
+        other_out = user_dir(other, other_home, "out")
         f = owner_check(t, other, other_home, dict(spec, output_dir=other_out), "v2vdtb's spec")
         bad = [x for x in f if x["severity"] == "error" and x["code"] == "source-access"]
         t.check(errors_of(f) == [("source-access", "libvirt_uri")] and "Permission denied" in bad[0]["message"]
@@ -761,12 +757,10 @@ def path_vmx_ssh_nonroot(t, img):
     the daemon's ssh-agent and virt-v2v's scp and nbdkit-ssh run as v2vdta,
     whose own known_hosts trusts the server) into its own directory,
     submitted with `v2vctl submit --wait` as itself."""
-    from v2vdsystem import give
+    from v2vdsystem import user_dir
     owner = nonroot_home(t)
     user, home, uid = owner
-    out = os.path.join(home, "out")
-    os.makedirs(out)
-    give(user, out)
+    out = user_dir(user, home, "out")
     vmx, port, key, cleanup = esxi_over_ssh(t, img, owner=(user, home))
     try:
         nonroot_daemon(t)
@@ -777,9 +771,7 @@ def path_vmx_ssh_nonroot(t, img):
         # v2vdtb has the key but has never trusted the host: the check's
         # ssh login, as v2vdtb, says so before anything is queued.
         other, other_home, _ = nonroot_home(t, "v2vdtb")
-        other_out = os.path.join(other_home, "out")
-        os.makedirs(other_out)
-        give(other, other_out)
+        other_out = user_dir(other, other_home, "out")
         f = owner_check(t, other, other_home, dict(spec, output_dir=other_out), "v2vdtb's spec")
         bad = [x for x in f if x["severity"] == "error"]
         t.check(errors_of(f) == [("ssh-login", "ssh_key")] and "Host key verification failed" in bad[0]["message"]
