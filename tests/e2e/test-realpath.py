@@ -722,6 +722,13 @@ def path_libvirt_nonroot(t, img):
         t.check(errors_of(f) == [("source-access", "libvirt_uri")] and "Permission denied" in bad[0]["message"]
                 and "/run/libvirt/libvirt-sock" in bad[0]["message"] and "unix_sock_group" in bad[0]["message"],
                 "CheckJob as v2vdtb (not in the group): source-access names the socket and its group", f)
+        # Listing itself refused (the URI names the read-write socket): the
+        # same finding, not a credentials one.
+        f = owner_check(t, other, other_home, dict(spec, output_dir=other_out,
+                                                   libvirt_uri="qemu:///system?socket=/run/libvirt/libvirt-sock"),
+                        "v2vdtb's spec naming the read-write socket")
+        t.check(errors_of(f) == [("source-access", "libvirt_uri")], "CheckJob as v2vdtb, the listing refused: "
+                "source-access, not source-auth", f)
         # What the check foretells: v2vdtb's job fails, its virt-v2v refused
         # the read-write socket (listing took the read-only one).
         r = user_create_job(other, json.dumps(dict(spec, output_dir=other_out)))
