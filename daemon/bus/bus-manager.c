@@ -106,8 +106,8 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
         return bus_manager_create_job(b->manager, message, text, uid, NULL, error);
 }
 
-/* The spec, its paths checked (or root's own): parse, create, reply. */
-static int create_job_finish(Manager *m, sd_bus_message *message, const char *text, uid_t uid, bool paths_checked,
+/* The spec, its paths checked by the caller's helper: parse, create, reply. */
+static int create_job_finish(Manager *m, sd_bus_message *message, const char *text, uid_t uid,
                              const char *check_json, sd_bus_error *error) {
         g_autoptr(V2vSpec) spec = NULL;
         g_autoptr(GError) gerror = NULL;
@@ -120,14 +120,11 @@ static int create_job_finish(Manager *m, sd_bus_message *message, const char *te
                         .owner_uid = uid,
                         .owner_home = home,
                         .profile_dirs = (const char *const *) m->profile_dirs,
-                        .paths_checked = paths_checked,
+                        .paths_checked = true,
                 };
                 spec = v2v_spec_parse(text, &ctx, &gerror);
         }
         if (!spec)
-                return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", gerror->message);
-        /* As another uid, its helper ran them (owner_check_spec). */
-        if (!paths_checked && !spec_checks(spec, &gerror))
                 return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", gerror->message);
         if (!m->user_mode && uid != 0 && owner_root_output(spec) &&
             owner_job_uid(m->user_mode, m->root_outputs, uid, spec) != (uid_t) -1)
@@ -151,7 +148,16 @@ static int create_job_finish(Manager *m, sd_bus_message *message, const char *te
         return sd_bus_reply_method_return(message, "so", j->id, j->object_path);
 }
 
-/* A job creation whose paths a helper checks as the caller (owner.c). */
+/* A job creation whose spec a helper checks as the caller (owner.c), also
+ * for the daemon's own uid: the checks may wait on a path (FUSE, a FIFO)
+ * or a libvirt connection (spec-checks.c), never on the loop.
+ *
+ * The daemon's own calls (root's in --system, all in --user) are answered
+ * in the order they came, each job created once every earlier one is: a
+ * client writing many CreateJob calls back to back gets ids in that order.
+ * Beyond the helpers a uid may run at once (helper.h) they wait for a
+ * running check to end; a caller of another uid is refused instead (a
+ * stalled path of its own cannot hold the daemon's own calls). */
 typedef struct CreateCall {
         Bus *bus;
         sd_bus_message *message;
@@ -159,20 +165,55 @@ typedef struct CreateCall {
         char *check_json;
         uid_t uid;
         Helper *helper;
+        bool own;               /* the daemon's own uid: in order */
+        bool started;           /* its helper runs or ran */
+        bool checked;           /* result and result_message hold the answer */
+        int result;
+        char *result_message;
 } CreateCall;
+
+/* Own calls that wait for a helper slot, at most. */
+#define CREATE_CALLS_WAITING_MAX 1024u
 
 static void create_call_free(CreateCall *c) {
         c->bus->create_calls = g_list_remove(c->bus->create_calls, c);
         sd_bus_message_unref(c->message);
         g_free(c->text);
         g_free(c->check_json);
+        g_free(c->result_message);
         g_free(c);
 }
 
-static void on_spec_checked(int r, const char *message, void *userdata) {
-        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
-        CreateCall *c = userdata;
+static void on_spec_checked(int r, const char *message, void *userdata);
+
+static int create_call_start(CreateCall *c) {
         Manager *m = c->bus->manager;
+        g_autofree char *home = home_of(c->uid);
+        V2vSpecContext ctx = {
+                .owner_uid = c->uid,
+                .owner_home = home,
+                .profile_dirs = (const char *const *) m->profile_dirs,
+        };
+        int r;
+
+        r = owner_check_spec(m->event, c->uid, c->text, &ctx, spec_checks, on_spec_checked, c, &c->helper);
+        if (r >= 0)
+                c->started = true;
+        return r;
+}
+
+static int create_start_error(int r, uid_t uid, sd_bus_error *error) {
+        if (r == -EUSERS || r == -EAGAIN)
+                return bus_manager_helpers_busy(r, uid, error);
+        return sd_bus_error_set_errnof(error, r, "cannot check the spec as uid %u: %s", (unsigned) uid,
+                                       g_strerror(-r));
+}
+
+/* The helper's answer → the reply (a job, or an error). */
+static void create_call_answer(CreateCall *c) {
+        __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+        Manager *m = c->bus->manager;
+        int r = c->result;
 
         if (r == -ETIME)
                 (void) sd_bus_error_setf(&error, SD_BUS_ERROR_TIMEOUT,
@@ -183,57 +224,118 @@ static void on_spec_checked(int r, const char *message, void *userdata) {
                 (void) sd_bus_error_set_errnof(&error, -r, "cannot check the spec as uid %u: %s", (unsigned) c->uid,
                                                g_strerror(-r));
         else if (r == 0)
-                (void) sd_bus_error_setf(&error, V2VD_ERROR_INVALID_SPEC, "%s", message);
+                (void) sd_bus_error_setf(&error, V2VD_ERROR_INVALID_SPEC, "%s", c->result_message);
         else {
                 /* the queue again: other calls may have filled it meanwhile */
                 r = bus_manager_create_job_bounds(m, c->text, c->uid, &error);
                 if (r >= 0)
-                        r = create_job_finish(m, c->message, c->text, c->uid, true, c->check_json, &error);
+                        r = create_job_finish(m, c->message, c->text, c->uid, c->check_json, &error);
                 if (r < 0 && !sd_bus_error_is_set(&error))
                         (void) sd_bus_error_set_errno(&error, r);
         }
         if (sd_bus_error_is_set(&error))
                 (void) sd_bus_reply_method_error(c->message, &error);
-        create_call_free(c);
+}
+
+/* The own calls, in order: answer those whose earlier ones are answered,
+ * start those waiting for a helper while the uid has room. One that cannot
+ * start while none of the own calls runs is refused: nothing would wake
+ * it (the slots are held by killed checks not yet reaped). */
+static void own_calls_advance(Bus *b) {
+        bool running = false;
+
+        for (;;) {
+                CreateCall *head = NULL;
+                for (GList *l = b->create_calls; l && !head; l = l->next)
+                        if (((CreateCall *) l->data)->own)
+                                head = l->data;
+                if (!head || !head->checked)
+                        break;
+                create_call_answer(head);
+                create_call_free(head);
+        }
+        for (GList *l = b->create_calls; l; l = l->next) {
+                CreateCall *c = l->data;
+                if (c->own && c->started && !c->checked)
+                        running = true;
+        }
+        for (GList *l = b->create_calls, *next; l; l = next) {
+                CreateCall *c = l->data;
+                __attribute__((cleanup(sd_bus_error_free))) sd_bus_error error = SD_BUS_ERROR_NULL;
+                int r;
+
+                next = l->next;
+                if (!c->own || c->started)
+                        continue;
+                r = create_call_start(c);
+                if (r >= 0) {
+                        running = true;
+                        continue;
+                }
+                if ((r == -EUSERS || r == -EAGAIN) && running)
+                        break;
+                (void) create_start_error(r, c->uid, &error);
+                (void) sd_bus_reply_method_error(c->message, &error);
+                create_call_free(c);
+        }
+}
+
+static void on_spec_checked(int r, const char *message, void *userdata) {
+        CreateCall *c = userdata;
+        Bus *b = c->bus;
+
+        c->helper = NULL;
+        if (!c->own) {
+                c->result = r;
+                c->result_message = g_strdup(message);
+                create_call_answer(c);
+                create_call_free(c);
+                return;
+        }
+        c->checked = true;
+        c->result = r;
+        c->result_message = g_strdup(message);
+        own_calls_advance(b);
 }
 
 int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text, uid_t uid, const char *check_json,
                            sd_bus_error *error) {
         Bus *b = bus_of_manager(m);
-        g_autofree char *home = NULL;
         CreateCall *c;
+        unsigned waiting = 0;
         int r;
 
-        if (uid == geteuid())
-                return create_job_finish(m, message, text, uid, false, check_json, error);
+        c = g_new0(CreateCall, 1);
+        c->bus = b;
+        c->uid = uid;
+        c->own = uid == geteuid();
+        c->message = sd_bus_message_ref(message);
+        c->text = g_strdup(text);
+        c->check_json = g_strdup(check_json);
+        if (c->own) {
+                for (GList *l = b->create_calls; l; l = l->next)
+                        waiting += ((CreateCall *) l->data)->own && !((CreateCall *) l->data)->started;
+                if (waiting >= CREATE_CALLS_WAITING_MAX) {
+                        b->create_calls = g_list_prepend(b->create_calls, c);
+                        create_call_free(c);
+                        return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
+                                                 "%u CreateJob calls of uid %u wait for their checks already; "
+                                                 "wait for them", waiting, (unsigned) uid);
+                }
+                /* Appended: the list's order is the own calls' order. */
+                b->create_calls = g_list_append(b->create_calls, c);
+                own_calls_advance(b);
+                return 1;
+        }
 
         /* The caller's paths are checked with the caller's rights, in a
          * helper the loop does not wait for (owner.c): no message about
          * what it cannot see, and no path that hangs stops the daemon. */
-        home = home_of(uid);
-        c = g_new0(CreateCall, 1);
-        c->bus = b;
-        c->uid = uid;
-        c->message = sd_bus_message_ref(message);
-        c->text = g_strdup(text);
-        c->check_json = g_strdup(check_json);
-        {
-                V2vSpecContext ctx = {
-                        .owner_uid = uid,
-                        .owner_home = home,
-                        .profile_dirs = (const char *const *) m->profile_dirs,
-                };
-                r = owner_check_spec(m->event, uid, text, &ctx, spec_checks, on_spec_checked, c, &c->helper);
-        }
+        r = create_call_start(c);
         if (r < 0) {
-                sd_bus_message_unref(c->message);
-                g_free(c->text);
-                g_free(c->check_json);
-                g_free(c);
-                if (r == -EUSERS || r == -EAGAIN)
-                        return bus_manager_helpers_busy(r, uid, error);
-                return sd_bus_error_set_errnof(error, r, "cannot check the spec as uid %u: %s", (unsigned) uid,
-                                               g_strerror(-r));
+                b->create_calls = g_list_prepend(b->create_calls, c);
+                create_call_free(c);
+                return create_start_error(r, uid, error);
         }
         b->create_calls = g_list_prepend(b->create_calls, c);
         return 1;

@@ -1489,6 +1489,23 @@ static char *uri_host(const char *uri) {
         return host && *host ? g_ascii_strdown(host, -1) : NULL;
 }
 
+const char *v2v_spec_libvirt_uri(const V2vSpec *spec) {
+        const V2vSpecPriv *p = spec->priv;
+
+        return spec->input == V2V_INPUT_LIBVIRT ? p->libvirt_uri : NULL;
+}
+
+const char *v2v_spec_libvirt_password(const V2vSpec *spec) {
+        if (spec->input != V2V_INPUT_LIBVIRT)
+                return NULL;
+        for (guint i = 0; i < spec->secrets->len; i++) {
+                const V2vSecret *s = spec->secrets->pdata[i];
+                if (strcmp(s->file_name, V2V_SECRET_LIBVIRT_PASSWORD) == 0)
+                        return s->value;
+        }
+        return NULL;
+}
+
 char *v2v_spec_source_host(const V2vSpec *spec) {
         const V2vSpecPriv *p = spec->priv;
         char *host = NULL;

@@ -111,6 +111,12 @@ bool v2v_spec_output_files(const V2vSpec *spec, char **ret_dir, GPtrArray **ret_
  * key of max_running_jobs_per_source=. */
 char *v2v_spec_source_host(const V2vSpec *spec);
 
+/* -i libvirt (libvirt_uri: KVM, ESXi or vCenter over HTTPS, Xen over
+ * SSH): the URI and libvirt_password (NULL when not given); NULL for every
+ * other input. The password is a secret: never logged or shown. */
+const char *v2v_spec_libvirt_uri(const V2vSpec *spec);
+const char *v2v_spec_libvirt_password(const V2vSpec *spec);
+
 /* Local paths the job reads or writes — its input files and its output
  * directory — for the disk limit (the block devices holding them). */
 GPtrArray *v2v_spec_local_paths(const V2vSpec *spec);

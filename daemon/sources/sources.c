@@ -690,6 +690,30 @@ static JsonNode *libvirt_inspect(const SourceSpec *s, const char *vm_name, GErro
         return vm;
 }
 
+char *sources_domain_state(const SourceSpec *s, const char *vm_name, GError **error) {
+        virConnectPtr conn = libvirt_open(s, VIR_CONNECT_RO, error);
+        virDomainPtr d;
+        int state = 0, reason = 0, r;
+
+        if (!conn)
+                return NULL;
+        d = virDomainLookupByName(conn, vm_name);
+        if (!d) {
+                g_autofree char *what = g_strdup_printf("no VM \"%s\" on %s", vm_name, s->uri);
+                libvirt_fail(error, what);
+                virConnectClose(conn);
+                return NULL;
+        }
+        r = virDomainGetState(d, &state, &reason, 0);
+        if (r < 0) {
+                g_autofree char *what = g_strdup_printf("cannot read the state of %s", vm_name);
+                libvirt_fail(error, what);
+        }
+        virDomainFree(d);
+        virConnectClose(conn);
+        return r < 0 ? NULL : g_strdup(state_name(state));
+}
+
 /* ----------------------------------------------------------------- OVA */
 
 typedef struct {

@@ -67,6 +67,13 @@ JsonNode *sources_inspect(const SourceSpec *s, const char *vm_name, GError **err
  * read-only one, which a local libvirtd gives to anyone. */
 gboolean sources_check_read_write(const SourceSpec *s, GError **error);
 
+/* The state of the libvirt domain vm_name of s->uri, in this process:
+ * "running", "paused", "pmsuspended", "shutoff", "shutting-down",
+ * "crashed" or "unknown"; NULL with error when it cannot tell (no
+ * connection, no such domain). sources_domain_state_within()
+ * (domain-state.h) bounds it in time. */
+char *sources_domain_state(const SourceSpec *s, const char *vm_name, GError **error);
+
 /* The OVA at path against its manifest, cheaply (ova_check_manifest): for
  * a job's spec before it is queued, with the owner's rights. What cannot be
  * read as an OVA passes (virt-v2v tells); errors are prefixed with the
