@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "core/input-checks.h"
@@ -230,51 +233,184 @@ bool input_check_export_domain_layout(const char *dir, GError **error) {
         return true;
 }
 
-/* What uid:gid may do with st by its mode bits (r=4, w=2, x=1). */
-static unsigned perm_of(const struct stat *st, uid_t uid, gid_t gid) {
+/* The POSIX access ACL of path (the kernel's xattr format,
+ * linux/posix_acl_xattr.h: a version, then {tag, perm, id} entries), or
+ * none: false. */
+#define ACL_XATTR_VERSION 0x0002
+#define ACL_ENTRIES_MAX 512
+enum {
+        ACL_USER_OBJ = 0x01, ACL_USER = 0x02, ACL_GROUP_OBJ = 0x04,
+        ACL_GROUP = 0x08, ACL_MASK = 0x10, ACL_OTHER = 0x20,
+};
+
+typedef struct {
+        size_t n;
+        struct { uint16_t tag, perm; uint32_t id; } e[ACL_ENTRIES_MAX];
+} Acl;
+
+static bool acl_read(const char *path, Acl *acl) {
+        uint8_t buf[4 + ACL_ENTRIES_MAX * 8];
+        ssize_t len = getxattr(path, "system.posix_acl_access", buf, sizeof buf);
+        uint32_t version;
+
+        acl->n = 0;
+        if (len < 4 || (len - 4) % 8 != 0)
+                return false;
+        memcpy(&version, buf, 4);
+        if (le32toh(version) != ACL_XATTR_VERSION)
+                return false;
+        for (ssize_t off = 4; off < len; off += 8) {
+                uint16_t tag, perm;
+                uint32_t id;
+                memcpy(&tag, buf + off, 2);
+                memcpy(&perm, buf + off + 2, 2);
+                memcpy(&id, buf + off + 4, 4);
+                acl->e[acl->n].tag = le16toh(tag);
+                acl->e[acl->n].perm = le16toh(perm) & 7;
+                acl->e[acl->n].id = le32toh(id);
+                acl->n++;
+        }
+        return acl->n > 0;
+}
+
+/* As getfacl -c prints it, on one line: "user::rwx,user:36:---,…". */
+static char *acl_text(const Acl *acl) {
+        GString *s = g_string_new(NULL);
+
+        for (size_t i = 0; i < acl->n; i++) {
+                const char *tag;
+                g_autofree char *id = NULL;
+                unsigned p = acl->e[i].perm;
+                switch (acl->e[i].tag) {
+                case ACL_USER_OBJ: tag = "user"; break;
+                case ACL_USER: tag = "user"; id = g_strdup_printf("%u", acl->e[i].id); break;
+                case ACL_GROUP_OBJ: tag = "group"; break;
+                case ACL_GROUP: tag = "group"; id = g_strdup_printf("%u", acl->e[i].id); break;
+                case ACL_MASK: tag = "mask"; break;
+                case ACL_OTHER: tag = "other"; break;
+                default: continue;
+                }
+                g_string_append_printf(s, "%s%s:%s:%c%c%c", s->len ? "," : "", tag, id ? id : "",
+                                       p & 4 ? 'r' : '-', p & 2 ? 'w' : '-', p & 1 ? 'x' : '-');
+        }
+        return g_string_free(s, FALSE);
+}
+
+/* What uid:gid may do with st (r=4, w=2, x=1): the POSIX.1e access check
+ * of the ACL when it has one, else the mode bits. */
+static unsigned perm_of(const struct stat *st, const Acl *acl, uid_t uid, gid_t gid) {
+        unsigned mask = 7, group = 0;
+        bool group_matched = false;
+
         if (uid == 0)
                 return 7;
         if (st->st_uid == uid)
                 return (st->st_mode >> 6) & 7;
-        if (st->st_gid == gid)
-                return (st->st_mode >> 3) & 7;
-        return st->st_mode & 7;
+        if (!acl || acl->n == 0) {
+                if (st->st_gid == gid)
+                        return (st->st_mode >> 3) & 7;
+                return st->st_mode & 7;
+        }
+        for (size_t i = 0; i < acl->n; i++)
+                if (acl->e[i].tag == ACL_MASK)
+                        mask = acl->e[i].perm;
+        for (size_t i = 0; i < acl->n; i++)
+                if (acl->e[i].tag == ACL_USER && acl->e[i].id == uid)
+                        return acl->e[i].perm & mask;
+        for (size_t i = 0; i < acl->n; i++)
+                if ((acl->e[i].tag == ACL_GROUP_OBJ && st->st_gid == gid) ||
+                    (acl->e[i].tag == ACL_GROUP && acl->e[i].id == gid)) {
+                        group_matched = true;
+                        group |= acl->e[i].perm;
+                }
+        if (group_matched)
+                return group & mask;
+        for (size_t i = 0; i < acl->n; i++)
+                if (acl->e[i].tag == ACL_OTHER)
+                        return acl->e[i].perm;
+        return 0;
 }
 
-bool input_check_export_domain_writable(const char *dir, uid_t uid, gid_t gid, GError **error) {
+/* The same question without a probe: 0, or 1 with the first denied. */
+static int access_here(uid_t uid, gid_t gid, const char *const *paths, const int *modes, size_t n,
+                       size_t *ret_index, int *ret_errno) {
+        for (size_t i = 0; i < n; i++) {
+                struct stat st;
+                Acl acl;
+                unsigned want = ((modes[i] & R_OK) ? 4 : 0) | ((modes[i] & W_OK) ? 2 : 0) | ((modes[i] & X_OK) ? 1 : 0);
+
+                if (stat(paths[i], &st) < 0) {
+                        *ret_index = i;
+                        *ret_errno = errno;
+                        return 1;
+                }
+                if ((perm_of(&st, acl_read(paths[i], &acl) ? &acl : NULL, uid, gid) & want) != want) {
+                        *ret_index = i;
+                        *ret_errno = EACCES;
+                        return 1;
+                }
+        }
+        return 0;
+}
+
+bool input_check_export_domain_writable(const char *dir, uid_t uid, gid_t gid, InputAccessProbe probe,
+                                        GError **error) {
         static const char *const subdirs[] = { "images", "master/vms", NULL };
         g_autofree char *mnt = g_canonicalize_filename(dir, "/");
         g_autofree char *canon = NULL;
+        g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GArray) modes = g_array_new(FALSE, FALSE, sizeof(int));
+        g_autofree char *acl_shown = NULL;
+        size_t denied = 0;
+        int r, err = 0;
         struct stat st;
+        Acl acl;
 
         if (!export_domain_uuid_dir(mnt, &canon, error))
                 return false;
 
+        /* Every directory on the way must let uid:gid through; the two
+         * targets must let it create files. */
         for (const char *const *s = subdirs; *s; s++) {
                 g_autofree char *target = g_build_filename(canon, *s, NULL);
-                /* Every directory on the way must let uid:gid through. */
+                int m;
                 for (char *p = target; p; p = strchr(p + 1, '/')) {
-                        g_autofree char *prefix = p == target ? g_strdup("/") : g_strndup(target, (gsize) (p - target));
-                        if (stat(prefix, &st) < 0)
-                                return fail(error, "export_domain: cannot access %s: %s", prefix, g_strerror(errno));
-                        if (!(perm_of(&st, uid, gid) & 1))
-                                return fail(error, "export_domain: %u:%u (vdsm:kvm, as which virt-v2v writes the "
-                                            "export domain) cannot enter %s (owner %u:%u, mode %04o)",
-                                            (unsigned) uid, (unsigned) gid, prefix, (unsigned) st.st_uid,
-                                            (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777));
+                        m = X_OK;
+                        g_ptr_array_add(paths, p == target ? g_strdup("/") : g_strndup(target, (gsize) (p - target)));
+                        g_array_append_val(modes, m);
                 }
-                if (stat(target, &st) < 0)
-                        return fail(error, "export_domain: cannot access %s: %s", target, g_strerror(errno));
-                if ((perm_of(&st, uid, gid) & 3) != 3)
-                        return fail(error, "export_domain: %u:%u (vdsm:kvm, as which virt-v2v writes the export "
-                                    "domain) cannot write into %s (owner %u:%u, mode %04o): chown -R 36:36 the "
-                                    "domain", (unsigned) uid, (unsigned) gid, target, (unsigned) st.st_uid,
-                                    (unsigned) st.st_gid, (unsigned) (st.st_mode & 07777));
+                m = W_OK | X_OK;
+                g_ptr_array_add(paths, g_steal_pointer(&target));
+                g_array_append_val(modes, m);
         }
-        return true;
+        r = (probe ? probe : access_here)(uid, gid, (const char *const *) paths->pdata, (const int *) (void *) modes->data,
+                                          paths->len, &denied, &err);
+        if (r < 0)
+                return fail(error, "export_domain: cannot check whether %u:%u (vdsm:kvm) can write %s: %s",
+                            (unsigned) uid, (unsigned) gid, mnt, g_strerror(-r));
+        if (r == 0)
+                return true;
+
+        {
+                const char *what = paths->pdata[denied];
+                bool enter = g_array_index(modes, int, denied) == X_OK;
+
+                if (stat(what, &st) < 0 || (err != EACCES && err != EPERM && err != EROFS))
+                        return fail(error, "export_domain: %u:%u (vdsm:kvm, as which virt-v2v writes the export "
+                                    "domain) cannot access %s: %s", (unsigned) uid, (unsigned) gid, what,
+                                    g_strerror(err ? err : errno));
+                if (acl_read(what, &acl))
+                        acl_shown = acl_text(&acl);
+                return fail(error, "export_domain: %u:%u (vdsm:kvm, as which virt-v2v writes the export domain) "
+                            "cannot %s %s (owner %u:%u, mode %04o%s%s%s)%s", (unsigned) uid, (unsigned) gid,
+                            enter ? "enter" : "write into", what, (unsigned) st.st_uid, (unsigned) st.st_gid,
+                            (unsigned) (st.st_mode & 07777), acl_shown ? ", ACL " : "", acl_shown ? acl_shown : "",
+                            err == EROFS ? ", on a read-only mount" : "",
+                            enter ? "" : ": chown -R 36:36 the domain");
+        }
 }
 
-bool input_checks_run(const V2vSpec *spec, GError **error) {
+bool input_checks_run(const V2vSpec *spec, InputAccessProbe probe, GError **error) {
         const V2vSpecPriv *p = v2v_spec_priv(spec);
 
         if (spec->input == V2V_INPUT_VMX && !input_check_vmx_disks(p->vmx, error))
@@ -283,7 +419,8 @@ bool input_checks_run(const V2vSpec *spec, GError **error) {
                 if (!input_check_export_domain_layout(p->export_domain, error))
                         return false;
                 if (geteuid() == 0)
-                        return input_check_export_domain_writable(p->export_domain, V2V_VDSM_UID, V2V_VDSM_GID, error);
+                        return input_check_export_domain_writable(p->export_domain, V2V_VDSM_UID, V2V_VDSM_GID, probe,
+                                                                  error);
                 g_autofree char *sd = NULL;
                 if (!export_domain_uuid_dir(p->export_domain, &sd, error))
                         return false;

@@ -32,14 +32,27 @@ bool input_check_vmx_disks(const char *vmx_path, GError **error);
  * images/ and master/vms/ in it. */
 bool input_check_export_domain_layout(const char *dir, GError **error);
 
+/* Whether uid, with gid its only group, may access each of paths[i] for
+ * modes[i] (access(2)'s X_OK, W_OK…), as the kernel decides it — POSIX
+ * ACLs, NFS root_squash, a read-only mount: 0 when it may for all, 1 with
+ * ret_index (the first it may not) and ret_errno (EACCES…), or a negative
+ * errno when it could not ask. host/access-as.h has one (a child process
+ * with those credentials); core/ forks nothing. */
+typedef int (*InputAccessProbe)(uid_t uid, gid_t gid, const char *const *paths, const int *modes, size_t n,
+                                size_t *ret_index, int *ret_errno);
+
 /* uid:gid (no supplementary groups) can reach DIR/SD-UUID and write into
- * its images/ and master/vms/, by the permission bits. */
-bool input_check_export_domain_writable(const char *dir, uid_t uid, gid_t gid, GError **error);
+ * its images/ and master/vms/: asked of probe, or without one (a process
+ * that cannot fork one) decided here from the mode bits and the POSIX
+ * access ACL (not what a file server decides: root_squash). The message
+ * names the directory, its owner, mode and ACL when it has one. */
+bool input_check_export_domain_writable(const char *dir, uid_t uid, gid_t gid, InputAccessProbe probe,
+                                        GError **error);
 
 /* The checks that apply to SPEC's input and output. The export domain is
- * checked for VDSM's uid and gid when the caller is root (virt-v2v then
- * switches to them), else for the caller itself. */
-bool input_checks_run(const V2vSpec *spec, GError **error);
+ * checked for VDSM's uid and gid (with probe, may be NULL) when the caller
+ * is root (virt-v2v then switches to them), else for the caller itself. */
+bool input_checks_run(const V2vSpec *spec, InputAccessProbe probe, GError **error);
 
 /* The OVA input's path (file or directory), or NULL for other inputs. */
 const char *input_checks_ova_path(const V2vSpec *spec);

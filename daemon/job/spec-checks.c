@@ -2,6 +2,7 @@
 #include "job/spec-checks.h"
 
 #include "core/input-checks.h"
+#include "host/access-as.h"
 #include "sources/domain-state.h"
 #include "sources/sources.h"
 
@@ -32,7 +33,7 @@ static bool check_libvirt_state(const V2vSpec *spec, GError **error) {
 bool spec_checks(const V2vSpec *spec, GError **error) {
         const char *ova = input_checks_ova_path(spec);
 
-        return input_checks_run(spec, error) &&
+        return input_checks_run(spec, access_as, error) &&
                (!ova || sources_check_ova_manifest(ova, SPEC_CHECKS_OVA_HASH_LIMIT, error)) &&
                check_libvirt_state(spec, error);
 }

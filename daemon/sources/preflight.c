@@ -658,7 +658,7 @@ static void check_output(Check *c) {
                         break;
                 }
                 if (!input_check_export_domain_layout(ed, &e) ||
-                    (geteuid() == 0 && !input_check_export_domain_writable(ed, V2V_VDSM_UID, V2V_VDSM_GID, &e)))
+                    (geteuid() == 0 && !input_check_export_domain_writable(ed, V2V_VDSM_UID, V2V_VDSM_GID, NULL, &e)))
                         add(c, "error", "export-domain", "export_domain", "%s", e->message);
                 break;
         }

@@ -41,6 +41,7 @@ pkgs=(
     # the metrics tests parse with prometheus_client's
     # parsers; the Ansible collection is built and run with ansible-core
     python3-prometheus-client ansible-core
+    acl  # setfacl: the export domain's 36:36 check with ACLs (unit test-access-as)
     fuse3 gdb  # security-helpers: a FUSE mount that never answers; a caller's gdb in its helper
 )
 if [[ -d $top/tests/browser ]]; then

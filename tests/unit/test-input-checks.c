@@ -94,7 +94,7 @@ static void test_export_domain(void) {
 
         /* owned by us (not 36), mode 0755: vdsm:kvm cannot write */
         if (getuid() != 36) {
-                g_assert_false(input_check_export_domain_writable(mnt, 36, 36, &error));
+                g_assert_false(input_check_export_domain_writable(mnt, 36, 36, NULL, &error));
                 g_assert_nonnull(strstr(error->message, "36:36 (vdsm:kvm, as which virt-v2v writes the export domain) "
                                                         "cannot write into"));
                 g_assert_nonnull(strstr(error->message, "/images (owner"));
@@ -103,12 +103,12 @@ static void test_export_domain(void) {
         /* world-writable (as a test stand-in for chown 36:36): fine */
         g_assert_cmpint(g_chmod(images, 0777), ==, 0);
         g_assert_cmpint(g_chmod(vms, 0777), ==, 0);
-        g_assert_true(input_check_export_domain_writable(mnt, 36, 36, &error));
+        g_assert_true(input_check_export_domain_writable(mnt, 36, 36, NULL, &error));
         g_assert_no_error(error);
         /* a directory on the way that 36 cannot enter */
         g_assert_cmpint(g_chmod(master, 0700), ==, 0);
         if (getuid() != 36) {
-                g_assert_false(input_check_export_domain_writable(mnt, 36, 36, &error));
+                g_assert_false(input_check_export_domain_writable(mnt, 36, 36, NULL, &error));
                 g_assert_nonnull(strstr(error->message, "cannot enter"));
                 g_assert_nonnull(strstr(error->message, "/master (owner"));
                 g_clear_error(&error);
