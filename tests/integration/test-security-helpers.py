@@ -4,6 +4,10 @@ start with fresh stdio, on v2vd --system with a
 real polkitd (tests/lib/with-system-bus, rules security-bus.rules: v2vdta
 may create jobs, v2vdtb may browse sources).
 
+  * root's own CreateJob (the daemon's uid) names a disk on a FUSE mount
+    of root's that never answers: its check runs in a helper as well,
+    ListJobs keeps answering, the CreateJob fails with the timeout error;
+    once unmounted, the next one works.
   * v2vdta mounts a FUSE file system of its own that never answers
     (tests/lib/fusestall.py, through the setuid fusermount3) and names a
     disk on it: the path check as v2vdta hangs in stat(). Root's ListJobs
@@ -106,6 +110,7 @@ def test(t):
     uid_a, uid_b = users()["v2vdta"][0], users()["v2vdtb"][0]
     home = user_dir("v2vdta", t.base, "home-a")
 
+    root_stall(t, d)
     if not os.environ.get("V2VD_TEST_QUICK"):
         stall(t, d, home, uid_a)
     check_stall(t, d, home, uid_a)
@@ -159,6 +164,69 @@ def check_stall(t, d, home, uid_a):
         return a if a[0] == "ok" else None
     a = wait_for(check_runs, 20, "v2vdta's checks to be reaped", interval=0.5)
     t.check(a[0] == "ok", "once v2vdta unmounts, its checks are reaped and its CheckJob runs", a)
+
+
+def root_stall(t, d):
+    # ---- root's own job (the daemon's uid: nothing dropped) with a disk on
+    # a FUSE mount that never answers: its check runs in a helper too, not
+    # on the loop. (A FIFO is refused by its stat() alone: not a disk.)
+    mnt = os.path.join(t.base, "root-fuse")
+    os.makedirs(mnt)
+    fuse = subprocess.Popen(["python3", FUSESTALL, mnt], stdout=subprocess.PIPE, text=True)
+    t.check_eq(fuse.stdout.readline().strip(), "ready", "root mounted a FUSE file system that never answers")
+    out = os.path.join(t.base, "root-out")
+    os.makedirs(out)
+    lat = Latency()
+    p = subprocess.Popen(["python3", "-c", """
+import json, sys, time
+import minibus
+c = minibus.Connection(timeout=90)
+t0 = time.monotonic()
+try:
+    r = c.call("org.v2vd.V2V1", "/org/v2vd/V2V1", "org.v2vd.V2V1.Manager", "CreateJob", "s", sys.stdin.read())
+    print(json.dumps(["ok", " ".join(r), time.monotonic() - t0]))
+except minibus.CallError as e:
+    print(json.dumps([e.name, e.message, time.monotonic() - t0]))
+"""], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stdin.write(json.dumps({"vm_name": "rootfuse", "disk": [os.path.join(mnt, "disk.img")], "output_dir": out}))
+    p.stdin.close()
+    try:
+        a = answer(p)
+        worst = lat.end()
+    finally:
+        fuse.terminate()
+        fuse.wait(10)
+    t.check(a[0] == TIMEOUT_ERROR and "could not be checked as uid 0" in a[1],
+            "root's CreateJob with a disk on the stalled mount fails with the check's timeout error", a)
+    t.check(CHECK_TIMEOUT - 1 < a[2] < CHECK_TIMEOUT + 10, "... after the check's timeout (%d s)" % CHECK_TIMEOUT,
+            a[2])
+    t.check(lat.calls > 20 and worst < 2.0, "root's ListJobs answered while root's own check hung (%d calls)"
+            % lat.calls, worst)
+    t.note("ListJobs latency while root's own path check hangs on FUSE: worst %.3f s over %d calls"
+           % (worst, lat.calls))
+    # Unmounted, the killed check is reaped: root's next CreateJob works.
+    time.sleep(1)
+    img = make_image(os.path.join(t.base, "root-img"), "rootok", {"step_delay": 0.01})
+    r = user_call_root_create(json.dumps({"vm_name": "rootok", "disk": [img], "output_dir": out}))
+    t.check(r[0] == "ok", "root's next CreateJob works", r)
+    if r[0] == "ok":
+        job = r[1].split()[0]
+        t.jobs.append(job)
+        t.wait_finished(job, timeout=60)
+
+
+def user_call_root_create(text):
+    p = subprocess.run(["python3", "-c", """
+import json, sys
+import minibus
+c = minibus.Connection(timeout=60)
+try:
+    print(json.dumps(["ok", " ".join(c.call("org.v2vd.V2V1", "/org/v2vd/V2V1", "org.v2vd.V2V1.Manager",
+                                            "CreateJob", "s", sys.stdin.read()))]))
+except minibus.CallError as e:
+    print(json.dumps([e.name, e.message]))
+"""], input=text, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=90)
+    return json.loads(p.stdout)
 
 
 def stall(t, d, home, uid_a):
