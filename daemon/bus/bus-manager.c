@@ -108,7 +108,7 @@ static int method_create_job(sd_bus_message *message, void *userdata, sd_bus_err
 
 /* The spec, its paths checked by the caller's helper: parse, create, reply. */
 static int create_job_finish(Manager *m, sd_bus_message *message, const char *text, uid_t uid,
-                             const char *check_json, sd_bus_error *error) {
+                             const char *disk_sizes, const char *check_json, sd_bus_error *error) {
         g_autoptr(V2vSpec) spec = NULL;
         g_autoptr(GError) gerror = NULL;
         g_autofree char *home = home_of(uid);
@@ -121,11 +121,15 @@ static int create_job_finish(Manager *m, sd_bus_message *message, const char *te
                         .owner_home = home,
                         .profile_dirs = (const char *const *) m->profile_dirs,
                         .paths_checked = true,
+                        .sizes_given = true,
                 };
                 spec = v2v_spec_parse(text, &ctx, &gerror);
         }
         if (!spec)
                 return sd_bus_error_setf(error, V2VD_ERROR_INVALID_SPEC, "%s", gerror->message);
+        /* The sizes as the owner's helper saw them: the daemon looks at no
+         * path of the spec (one may not answer). Else unknown (0). */
+        (void) v2v_spec_set_disk_sizes(spec, disk_sizes);
         if (!m->user_mode && uid != 0 && owner_root_output(spec) &&
             owner_job_uid(m->user_mode, m->root_outputs, uid, spec) != (uid_t) -1)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
@@ -168,8 +172,8 @@ typedef struct CreateCall {
         bool own;               /* the daemon's own uid: in order */
         bool started;           /* its helper runs or ran */
         bool checked;           /* result and result_message hold the answer */
-        int result;
-        char *result_message;
+        int result;             /* OwnerCheckDone's r */
+        char *result_message;   /* its message: the error, or the disk sizes */
 } CreateCall;
 
 /* Own calls that wait for a helper slot, at most. */
@@ -229,7 +233,8 @@ static void create_call_answer(CreateCall *c) {
                 /* the queue again: other calls may have filled it meanwhile */
                 r = bus_manager_create_job_bounds(m, c->text, c->uid, &error);
                 if (r >= 0)
-                        r = create_job_finish(m, c->message, c->text, c->uid, c->check_json, &error);
+                        r = create_job_finish(m, c->message, c->text, c->uid, c->result_message, c->check_json,
+                                              &error);
                 if (r < 0 && !sd_bus_error_is_set(&error))
                         (void) sd_bus_error_set_errno(&error, r);
         }

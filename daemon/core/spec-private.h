@@ -34,6 +34,7 @@ typedef struct V2vLuksKey {
 
 typedef struct V2vSpecPriv {
         bool paths_checked;     /* V2vSpecContext.paths_checked */
+        bool sizes_given;       /* V2vSpecContext.sizes_given */
         /* input */
         char *vmware_uri;       /* vddk: libvirt URI; ssh: the ssh://…vmx URI */
         char *vmware_fingerprint;

@@ -244,8 +244,11 @@ typedef enum { PATH_FILE, PATH_DISK, PATH_DIR, PATH_FILE_OR_DIR } PathKind;
 
 /* A local path virt-v2v will read (or, for PATH_DIR, write into). With
  * paths_checked (the daemon ran this same parse as the owner first, in a
- * helper with the owner's credentials: owner.c), only the size is taken,
- * and nothing fails, so that no message tells what the owner cannot see. */
+ * helper with the owner's credentials: owner.c), only the size is taken —
+ * not even that with sizes_given (CreateJob: a path that does not answer
+ * must not stall the daemon; the helper's sizes come in by
+ * v2v_spec_set_disk_sizes) — and nothing fails, so that no message tells
+ * what the owner cannot see. */
 static bool check_path(const V2vSpecPriv *p, const char *what, const char *path, PathKind kind,
                        uint64_t *ret_size, GError **error) {
         g_autofree char *q = quote(path);
@@ -255,7 +258,8 @@ static bool check_path(const V2vSpecPriv *p, const char *what, const char *path,
                 return fail(error, "%s: expected an absolute path, got %s", what, q);
         if (p->paths_checked) {
                 if (ret_size)
-                        *ret_size = stat(path, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0;
+                        *ret_size = !p->sizes_given && stat(path, &st) == 0 && S_ISREG(st.st_mode)
+                                            ? (uint64_t) st.st_size : 0;
                 return true;
         }
         if (stat(path, &st) < 0)
@@ -1489,6 +1493,31 @@ static char *uri_host(const char *uri) {
         return host && *host ? g_ascii_strdown(host, -1) : NULL;
 }
 
+char *v2v_spec_disk_sizes_text(const V2vSpec *spec) {
+        GString *s = g_string_new(NULL);
+
+        for (guint i = 0; i < spec->source_disk_sizes->len; i++)
+                g_string_append_printf(s, "%s%" PRIu64, i ? " " : "", g_array_index(spec->source_disk_sizes, uint64_t, i));
+        return g_string_free(s, FALSE);
+}
+
+bool v2v_spec_set_disk_sizes(V2vSpec *spec, const char *text) {
+        g_auto(GStrv) f = g_strsplit(text ? text : "", " ", -1);
+        g_autoptr(GArray) sizes = g_array_new(FALSE, FALSE, sizeof(uint64_t));
+
+        for (guint i = 0; f[i] && *f[i]; i++) {
+                guint64 v;
+                if (!g_ascii_string_to_unsigned(f[i], 10, 0, G_MAXUINT64, &v, NULL))
+                        return false;
+                g_array_append_val(sizes, v);
+        }
+        if (sizes->len != spec->source_disk_sizes->len)
+                return false;
+        for (guint i = 0; i < sizes->len; i++)
+                g_array_index(spec->source_disk_sizes, uint64_t, i) = g_array_index(sizes, uint64_t, i);
+        return true;
+}
+
 const char *v2v_spec_libvirt_uri(const V2vSpec *spec) {
         const V2vSpecPriv *p = spec->priv;
 
@@ -1535,6 +1564,7 @@ V2vSpec *v2v_spec_parse(const char *json, const V2vSpecContext *ctx, GError **er
 
         spec->priv = p = g_new0(V2vSpecPriv, 1);
         p->paths_checked = ctx->paths_checked;
+        p->sizes_given = ctx->sizes_given;
         spec->source_disks = g_ptr_array_new_with_free_func(g_free);
         spec->source_disk_sizes = g_array_new(false, true, sizeof(uint64_t));
         spec->secrets = g_ptr_array_new_with_free_func((GDestroyNotify) secret_free);

@@ -69,6 +69,9 @@ typedef struct V2vSpecContext {
         const char *virtio_win_default;   /* NULL = /usr/share/virtio-win/virtio-win.iso (tests override) */
         bool paths_checked;               /* local paths were checked as the owner already (owner.c):
                                            * take their sizes, fail on none */
+        bool sizes_given;                 /* with paths_checked: not even the sizes are taken (0;
+                                           * the caller sets the owner's helper's with
+                                           * v2v_spec_set_disk_sizes): no path is looked at */
 } V2vSpecContext;
 
 typedef struct V2vSpec V2vSpec;   /* defined in spec.c's companion below */
@@ -110,6 +113,12 @@ bool v2v_spec_output_files(const V2vSpec *spec, char **ret_dir, GPtrArray **ret_
  * files (disk, ova, libvirtxml) and a libvirt URI without a host. The
  * key of max_running_jobs_per_source=. */
 char *v2v_spec_source_host(const V2vSpec *spec);
+
+/* The source disks' sizes as "SIZE SIZE …" (bytes, 0 = unknown), for the
+ * owner's helper to hand to the daemon; and back: false (nothing set)
+ * unless text has one size per source disk. */
+char *v2v_spec_disk_sizes_text(const V2vSpec *spec);
+bool v2v_spec_set_disk_sizes(V2vSpec *spec, const char *text);
 
 /* -i libvirt (libvirt_uri: KVM, ESXi or vCenter over HTTPS, Xen over
  * SSH): the URI and libvirt_password (NULL when not given); NULL for every

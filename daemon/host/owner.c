@@ -76,8 +76,11 @@ static int spec_check_child(int out_fd, void *userdata) {
         g_autoptr(GError) error = NULL;
         g_autoptr(V2vSpec) spec = v2v_spec_parse(c->json, c->ctx, &error);
 
-        if (spec && (!c->extra || c->extra(spec, &error)))
+        if (spec && (!c->extra || c->extra(spec, &error))) {
+                g_autofree char *sizes = v2v_spec_disk_sizes_text(spec);
+                (void) write_text(out_fd, sizes);
                 return 0;
+        }
         (void) write_text(out_fd, error->message);
         return 1;
 }
@@ -92,7 +95,7 @@ static void on_spec_checked(int status, const char *output, size_t len, void *us
         SpecCheckCall *c = userdata;
 
         if (status == 0)
-                c->done(1, NULL, c->userdata);
+                c->done(1, output, c->userdata);
         else if (status == 1 && len > 0)
                 c->done(0, output, c->userdata);
         else if (status == -ETIME)

@@ -30,9 +30,10 @@
 #define OWNER_CHECK_TIMEOUT_USEC (10ULL * 1000000ULL)
 #define OWNER_CLEANUP_TIMEOUT_USEC (30ULL * 1000000ULL)
 
-/* R: 1 valid, 0 invalid with MESSAGE the parser's (about what the owner
- * can see only), -ETIME when the check did not end in time, another
- * negative errno when the helper failed. */
+/* R: 1 valid with MESSAGE the source disks' sizes as the owner saw them
+ * (v2v_spec_disk_sizes_text), 0 invalid with MESSAGE the parser's (about
+ * what the owner can see only), -ETIME when the check did not end in time,
+ * another negative errno when the helper failed. */
 typedef void (*OwnerCheckDone)(int r, const char *message, void *userdata);
 
 /* More checks of a parsed spec, run in the same helper after the parse
@@ -43,7 +44,8 @@ typedef bool (*OwnerSpecCheck)(const V2vSpec *spec, GError **error);
  * NULL) there; done() follows (unless helper_abandon(*ret)). Returns a
  * negative errno when it could not start (-EUSERS: too many of uid's
  * helpers running, helper.h). The daemon then parses it again itself with
- * ctx->paths_checked set. */
+ * ctx->paths_checked and sizes_given set (looking at no path) and takes
+ * the sizes (v2v_spec_set_disk_sizes). */
 int owner_check_spec(sd_event *e, uid_t uid, const char *json, const V2vSpecContext *ctx, OwnerSpecCheck extra,
                      OwnerCheckDone done, void *userdata, Helper **ret);
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """A two-disk job: DiskCount 2, per-disk progress in Disks, Phase through
 "Copying disk 1/2" and "2/2", overall Progress monotonic to 100, both
-output disks written."""
+output disks written. With disks of 1 and 9 MiB the overall Progress is
+weighted by their sizes (taken by CreateJob's helper, handed to the
+daemon): about 10 when the first is copied."""
 import os
 
-from v2vdtest import run_test, make_image, wait_for
+from v2vdtest import run_test, make_image, wait_for, call, job_path, JOB_IFACE
 
 
 def test(t):
@@ -31,6 +33,17 @@ def test(t):
         t.check(os.path.exists(os.path.join(out, n)), "output %s" % n)
     st = d.state(job_id)
     t.check(st.get("disk_count") == 2 and len(st.get("disks", [])) == 2, "state.json disk_count and disks", st)
+
+    small = make_image(os.path.join(t.base, "img2"), "small", size=1024 * 1024,
+                       control={"step_delay": 0.02, "hang_at": "Copying disk 2/2"})
+    big = make_image(os.path.join(t.base, "img2"), "big", size=9 * 1024 * 1024)
+    job_id, path = t.create_job(t.spec_disk([small, big], out_dir=os.path.join(t.base, "out2"), vm_name="small"))
+    wait_for(lambda: t.prop(job_id, "Phase").startswith("Copying disk 2/2"), 20, "Copying disk 2/2")
+    progress = t.prop(job_id, "Progress")
+    t.check(5 <= progress <= 30, "1 MiB + 9 MiB, the first copied: overall Progress weighted by size, not about 50 (%.1f)"
+            % progress)
+    call(job_path(job_id), JOB_IFACE, "Cancel")
+    t.wait_finished(job_id)
 
 
 run_test(test)

@@ -646,6 +646,32 @@ static void test_name_length_and_surrogates(void) {
         g_assert_cmpstr(pair->vm_name, ==, "g\xf0\x9f\x98\x80");
 }
 
+/* CreateJob's daemon-side parse looks at no path: the sizes come from the
+ * owner's helper, as text, one per disk. */
+static void test_disk_sizes_given(void) {
+        static const char tmpl[] = "{\"vm_name\": \"g\", \"disk\": [\"@T@/disk1.img\", \"@T@/disk2.qcow2\"], "
+                                   "\"output_dir\": \"@T@/out\"}";
+        g_autofree char *json = t_expand(tmpl);
+        g_autoptr(V2vSpec) owner = t_parse_ok(tmpl);
+        g_autofree char *sizes = v2v_spec_disk_sizes_text(owner);
+        g_autoptr(V2vSpec) daemon = NULL;
+        g_autoptr(GError) error = NULL;
+        V2vSpecContext ctx = t_ctx();
+
+        g_assert_cmpstr(sizes, ==, "10 20");
+        ctx.paths_checked = true;
+        ctx.sizes_given = true;
+        daemon = v2v_spec_parse(json, &ctx, &error);
+        g_assert_no_error(error);
+        g_assert_cmpuint(g_array_index(daemon->source_disk_sizes, uint64_t, 0), ==, 0);
+        g_assert_false(v2v_spec_set_disk_sizes(daemon, "10"));
+        g_assert_false(v2v_spec_set_disk_sizes(daemon, "10 x"));
+        g_assert_cmpuint(g_array_index(daemon->source_disk_sizes, uint64_t, 0), ==, 0);
+        g_assert_true(v2v_spec_set_disk_sizes(daemon, sizes));
+        g_assert_cmpuint(g_array_index(daemon->source_disk_sizes, uint64_t, 0), ==, 10);
+        g_assert_cmpuint(g_array_index(daemon->source_disk_sizes, uint64_t, 1), ==, 20);
+}
+
 int main(int argc, char **argv) {
         int r;
 
@@ -680,6 +706,7 @@ int main(int argc, char **argv) {
                 g_test_add_data_func(name, &err_cases[i], test_error_case);
         }
         g_test_add_func("/spec/limits", test_limits);
+        g_test_add_func("/spec/disk-sizes-given", test_disk_sizes_given);
         g_test_add_func("/spec/scheduling", test_scheduling);
         g_test_add_func("/spec/name-length-and-surrogates", test_name_length_and_surrogates);
         g_test_add_func("/spec/garbage", test_garbage_never_crashes);
