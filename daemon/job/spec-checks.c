@@ -23,8 +23,8 @@ static bool check_libvirt_state(const V2vSpec *spec, GError **error) {
         if (state && (g_str_equal(state, "running") || g_str_equal(state, "paused") ||
                       g_str_equal(state, "pmsuspended"))) {
                 g_set_error(error, V2V_SPEC_ERROR, V2V_SPEC_ERROR_INVALID,
-                            "vm_name: the VM %s of %s is %s: shut it down before the conversion (virt-v2v refuses "
-                            "a running VM)", spec->vm_name, uri, state);
+                            "vm_name: the VM %s is %s: shut it down before the conversion (virt-v2v refuses a "
+                            "running VM)", spec->vm_name, state);
                 return false;
         }
         return true;
