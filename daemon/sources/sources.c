@@ -670,10 +670,11 @@ static JsonNode *libvirt_list(const SourceSpec *s, GError **error) {
         }
 }
 
-static JsonNode *libvirt_inspect(const SourceSpec *s, const char *vm_name, GError **error) {
+/* The domain vm_name of a read-only connection to s; *ret_conn is the
+ * connection to close after the domain is freed. */
+static virDomainPtr libvirt_lookup(const SourceSpec *s, const char *vm_name, virConnectPtr *ret_conn, GError **error) {
         virConnectPtr conn = libvirt_open(s, VIR_CONNECT_RO, error);
         virDomainPtr d;
-        JsonNode *vm;
 
         if (!conn)
                 return NULL;
@@ -684,6 +685,17 @@ static JsonNode *libvirt_inspect(const SourceSpec *s, const char *vm_name, GErro
                 virConnectClose(conn);
                 return NULL;
         }
+        *ret_conn = conn;
+        return d;
+}
+
+static JsonNode *libvirt_inspect(const SourceSpec *s, const char *vm_name, GError **error) {
+        virConnectPtr conn = NULL;
+        virDomainPtr d = libvirt_lookup(s, vm_name, &conn, error);
+        JsonNode *vm;
+
+        if (!d)
+                return NULL;
         vm = describe_domain(s, d, TRUE, error);
         virDomainFree(d);
         virConnectClose(conn);
@@ -691,19 +703,12 @@ static JsonNode *libvirt_inspect(const SourceSpec *s, const char *vm_name, GErro
 }
 
 char *sources_domain_state(const SourceSpec *s, const char *vm_name, GError **error) {
-        virConnectPtr conn = libvirt_open(s, VIR_CONNECT_RO, error);
-        virDomainPtr d;
+        virConnectPtr conn = NULL;
+        virDomainPtr d = libvirt_lookup(s, vm_name, &conn, error);
         int state = 0, reason = 0, r;
 
-        if (!conn)
+        if (!d)
                 return NULL;
-        d = virDomainLookupByName(conn, vm_name);
-        if (!d) {
-                g_autofree char *what = g_strdup_printf("no VM \"%s\" on %s", vm_name, s->uri);
-                libvirt_fail(error, what);
-                virConnectClose(conn);
-                return NULL;
-        }
         r = virDomainGetState(d, &state, &reason, 0);
         if (r < 0) {
                 g_autofree char *what = g_strdup_printf("cannot read the state of %s", vm_name);
