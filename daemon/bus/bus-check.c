@@ -84,7 +84,8 @@ static gboolean check_spec(Manager *m, const char *text, uid_t uid, JsonArray *f
                 .owner_uid = uid,
                 .owner_home = home,
                 .profile_dirs = (const char *const *) m->profile_dirs,
-                .paths_checked = true,
+                .paths_checked = true,   /* the helper checks them, as the caller */
+                .sizes_given = true,     /* and the daemon looks at none of them */
         };
 
         *ret_spec = v2v_spec_parse(text, &ctx, &gerror);
