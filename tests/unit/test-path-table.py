@@ -43,8 +43,8 @@ for f in sorted((top / "tests" / "e2e").glob("*.py")):
                 paths[k] = tuple(v)
 meson = (top / "tests" / "e2e" / "meson.build").read_text()
 meson_tests = set(re.findall(r"test\('([\w-]+)'", meson))
-# a foreach's list, up to the test() it feeds (its items may be lists too)
-for m in re.finditer(r"foreach \w+ : \[(.*?)\]\s*\n\s*test\(", meson, re.S):
+# the names a foreach feeds to test() (its items may be lists too)
+for m in re.finditer(r"^foreach \w+ : (.*?)^endforeach", meson, re.S | re.M):
     meson_tests |= set(re.findall(r"'([\w-]+)'", m.group(1)))
 check(len(paths) >= 1, f"the e2e scripts declare PATHS ({len(paths)} tests)")
 for k in sorted(paths):
