@@ -290,43 +290,41 @@ static void on_spec_checked(int r, const char *message, void *userdata) {
         Bus *b = c->bus;
 
         c->helper = NULL;
-        if (!c->own) {
-                c->result = r;
-                c->result_message = g_strdup(message);
-                create_call_answer(c);
-                create_call_free(c);
-                return;
-        }
         c->checked = true;
         c->result = r;
         c->result_message = g_strdup(message);
-        own_calls_advance(b);
+        if (c->own) {
+                own_calls_advance(b);
+                return;
+        }
+        create_call_answer(c);
+        create_call_free(c);
 }
 
 int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text, uid_t uid, const char *check_json,
                            sd_bus_error *error) {
         Bus *b = bus_of_manager(m);
+        bool own = uid == geteuid();
         CreateCall *c;
         unsigned waiting = 0;
         int r;
 
-        c = g_new0(CreateCall, 1);
-        c->bus = b;
-        c->uid = uid;
-        c->own = uid == geteuid();
-        c->message = sd_bus_message_ref(message);
-        c->text = g_strdup(text);
-        c->check_json = g_strdup(check_json);
-        if (c->own) {
+        if (own) {
                 for (GList *l = b->create_calls; l; l = l->next)
                         waiting += ((CreateCall *) l->data)->own && !((CreateCall *) l->data)->started;
-                if (waiting >= CREATE_CALLS_WAITING_MAX) {
-                        b->create_calls = g_list_prepend(b->create_calls, c);
-                        create_call_free(c);
+                if (waiting >= CREATE_CALLS_WAITING_MAX)
                         return sd_bus_error_setf(error, V2VD_ERROR_LIMITS_EXCEEDED,
                                                  "%u CreateJob calls of uid %u wait for their checks already; "
                                                  "wait for them", waiting, (unsigned) uid);
-                }
+        }
+        c = g_new0(CreateCall, 1);
+        c->bus = b;
+        c->uid = uid;
+        c->own = own;
+        c->message = sd_bus_message_ref(message);
+        c->text = g_strdup(text);
+        c->check_json = g_strdup(check_json);
+        if (own) {
                 /* Appended: the list's order is the own calls' order. */
                 b->create_calls = g_list_append(b->create_calls, c);
                 own_calls_advance(b);
@@ -338,8 +336,7 @@ int bus_manager_create_job(Manager *m, sd_bus_message *message, const char *text
          * what it cannot see, and no path that hangs stops the daemon. */
         r = create_call_start(c);
         if (r < 0) {
-                b->create_calls = g_list_prepend(b->create_calls, c);
-                create_call_free(c);
+                create_call_free(c);    /* never listed: its removal is a no-op */
                 return create_start_error(r, uid, error);
         }
         b->create_calls = g_list_prepend(b->create_calls, c);
