@@ -12,7 +12,7 @@
 static bool check_libvirt_state(const V2vSpec *spec, GError **error) {
         const char *uri = v2v_spec_libvirt_uri(spec);
         g_autoptr(SourceSpec) s = NULL;
-        g_autofree char *state = NULL;
+        g_autofree char *state = NULL, *running = NULL;
 
         if (!uri || !spec->vm_name)
                 return true;
@@ -20,11 +20,9 @@ static bool check_libvirt_state(const V2vSpec *spec, GError **error) {
         s->uri = g_strdup(uri);
         s->password = g_strdup(v2v_spec_libvirt_password(spec));
         state = sources_domain_state_within(s, spec->vm_name, SPEC_CHECKS_LIBVIRT_TIMEOUT_MS);
-        if (state && (g_str_equal(state, "running") || g_str_equal(state, "paused") ||
-                      g_str_equal(state, "pmsuspended"))) {
-                g_set_error(error, V2V_SPEC_ERROR, V2V_SPEC_ERROR_INVALID,
-                            "vm_name: the VM %s is %s: shut it down before the conversion (virt-v2v refuses a "
-                            "running VM)", spec->vm_name, state);
+        running = sources_running_vm_message(spec->vm_name, state);
+        if (running) {
+                g_set_error(error, V2V_SPEC_ERROR, V2V_SPEC_ERROR_INVALID, "vm_name: %s", running);
                 return false;
         }
         return true;

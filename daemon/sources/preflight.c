@@ -141,7 +141,7 @@ static void check_libvirt_source(Check *c) {
         g_autoptr(SourceSpec) s = g_new0(SourceSpec, 1);
         g_autoptr(GError) error = NULL, rw_error = NULL;
         g_autoptr(JsonNode) vm = NULL;
-        const char *state;
+        g_autofree char *running = NULL;
         JsonArray *warnings;
 
         s->uri = g_strdup(str(c, "libvirt_uri"));
@@ -163,11 +163,10 @@ static void check_libvirt_source(Check *c) {
                             "%s: check the URI and that the host answers", msg);
                 return;
         }
-        state = json_object_get_string_member_with_default(json_node_get_object(vm), "state", "");
-        if (g_str_equal(state, "running") || g_str_equal(state, "paused") || g_str_equal(state, "pmsuspended"))
-                add(c, "error", "source-running", "vm_name",
-                    "the VM %s is %s: shut it down before the conversion (virt-v2v refuses a running VM)",
-                    c->spec->vm_name, state);
+        running = sources_running_vm_message(
+                c->spec->vm_name, json_object_get_string_member_with_default(json_node_get_object(vm), "state", ""));
+        if (running)
+                add(c, "error", "source-running", "vm_name", "%s", running);
         /* Listing took the read-only socket, which a local libvirtd opens to
          * anyone; virt-v2v needs the read-write one. */
         if (local_uri(s->uri) && !sources_check_read_write(s, &rw_error)) {

@@ -719,6 +719,14 @@ char *sources_domain_state(const SourceSpec *s, const char *vm_name, GError **er
         return r < 0 ? NULL : g_strdup(state_name(state));
 }
 
+char *sources_running_vm_message(const char *vm_name, const char *state) {
+        if (!state || !(g_str_equal(state, "running") || g_str_equal(state, "paused") ||
+                        g_str_equal(state, "pmsuspended")))
+                return NULL;
+        return g_strdup_printf("the VM %s is %s: shut it down before the conversion (virt-v2v refuses a running VM)",
+                               vm_name, state);
+}
+
 /* ----------------------------------------------------------------- OVA */
 
 typedef struct {

@@ -74,6 +74,12 @@ gboolean sources_check_read_write(const SourceSpec *s, GError **error);
  * (domain-state.h) bounds it in time. */
 char *sources_domain_state(const SourceSpec *s, const char *vm_name, GError **error);
 
+/* Why virt-v2v refuses the domain vm_name in state (the words above):
+ * "the VM NAME is running: shut it down…" for running, paused or
+ * pmsuspended; NULL for every other state. CreateJob and CheckJob say it
+ * alike. */
+char *sources_running_vm_message(const char *vm_name, const char *state);
+
 /* The OVA at path against its manifest, cheaply (ova_check_manifest): for
  * a job's spec before it is queued, with the owner's rights. What cannot be
  * read as an OVA passes (virt-v2v tells); errors are prefixed with the
